@@ -1,0 +1,122 @@
+//! The query engine: fill → verify → grow/retry, written once for every
+//! [`Kernel`].
+//!
+//! # Retry policy
+//!
+//! A fill first uses the buffer's current capacity, so a warm buffer costs
+//! one kernel call. When the kernel reports the buffer full (on xnu a return
+//! equal to the capacity *may* be truncated; on Linux the backend counts
+//! every match and says exactly how many there were), the buffer grows to
+//! `max(2 × capacity, needed + needed/8 + 16)`, where `needed` is the
+//! backend's count or, failing that, a fresh size probe. It then tries again.
+//! After [`MAX_ATTEMPTS`] kernel calls that all came back full the fill fails
+//! with [`ErrorKind::Raced`](crate::ErrorKind::Raced): the buffer at least
+//! doubles each time, so this takes a process table that more than doubles
+//! between consecutive calls, repeatedly. No list that cannot be proven
+//! complete is ever returned.
+
+use crate::sys::{Kernel, Listed};
+use crate::{Error, Pid, PidBuf, PidQuery};
+
+/// Kernel calls a fill makes before giving up with `Raced`.
+pub const MAX_ATTEMPTS: u32 = 8;
+
+/// Pids never requested in one call: 2^28 (1 GiB of pids), far above any
+/// kernel's pid limit, and below `c_int::MAX / 4` so an xnu byte count fits.
+pub(crate) const MAX_PIDS: usize = 1 << 28;
+
+/// The capacity to try after a full answer: at least double, and at least
+/// the reported need plus headroom for processes born in between.
+#[inline]
+pub(crate) fn grow(capacity: usize, needed: usize) -> usize {
+    let with_headroom = needed.saturating_add(needed / 8).saturating_add(16);
+    capacity.saturating_mul(2).max(with_headroom).min(MAX_PIDS)
+}
+
+/// Fills `buf` with the complete answer to `query`.
+pub(crate) fn fill<'b, K: Kernel + ?Sized, const N: usize>(
+    kernel: &K,
+    query: &PidQuery,
+    buf: &'b mut PidBuf<N>,
+) -> Result<&'b [Pid], Error> {
+    let mut want = buf.capacity();
+    for attempt in 1..=MAX_ATTEMPTS {
+        let slots = buf.spare(want);
+        let capacity = slots.len();
+        match kernel.list(query, slots) {
+            Ok(Listed::Complete(n)) => {
+                debug_assert!(n <= capacity);
+                buf.set_answer_len(n.min(capacity));
+                return Ok(buf.as_slice());
+            }
+            Ok(Listed::Full { needed }) => {
+                if attempt == MAX_ATTEMPTS || capacity >= MAX_PIDS {
+                    break;
+                }
+                let needed = match needed {
+                    Some(n) => n,
+                    None => match kernel.estimate(query) {
+                        Ok(n) => n,
+                        Err(e) => {
+                            buf.clear();
+                            return Err(e);
+                        }
+                    },
+                };
+                want = grow(capacity, needed);
+            }
+            Err(e) => {
+                buf.clear();
+                return Err(e);
+            }
+        }
+    }
+    buf.clear();
+    Err(Error::raced(MAX_ATTEMPTS))
+}
+
+/// Fills caller-supplied storage; `Truncated` when the answer does not fit
+/// or a full slice cannot be proven complete.
+pub(crate) fn fill_slice<K: Kernel + ?Sized>(
+    kernel: &K,
+    query: &PidQuery,
+    out: &mut [Pid],
+) -> Result<usize, Error> {
+    let len = out.len().min(MAX_PIDS);
+    let out = out.get_mut(..len).unwrap_or_default();
+    match kernel.list(query, out)? {
+        Listed::Complete(n) => Ok(n.min(out.len())),
+        Listed::Full { needed } => {
+            let needed = match needed {
+                Some(n) => n,
+                None => kernel.estimate(query)?,
+            };
+            Err(Error::truncated(needed.max(out.len() + 1)))
+        }
+    }
+}
+
+/// The size estimate for `query`, in pids.
+#[inline]
+pub(crate) fn probe<K: Kernel + ?Sized>(kernel: &K, query: &PidQuery) -> Result<usize, Error> {
+    kernel.estimate(query)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn growth_at_least_doubles_and_covers_need() {
+        assert_eq!(grow(64, 10), 128);
+        assert_eq!(grow(64, 1000), 1000 + 125 + 16);
+        assert_eq!(grow(0, 0), 16);
+        assert_eq!(grow(usize::MAX, usize::MAX), MAX_PIDS);
+        for cap in [0usize, 1, 7, 64, 4096] {
+            for need in [0usize, 1, 63, 64, 65, 100_000] {
+                let g = grow(cap, need);
+                assert!(g >= need.min(MAX_PIDS) && g >= (cap * 2).min(MAX_PIDS));
+            }
+        }
+    }
+}

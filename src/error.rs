@@ -1,0 +1,337 @@
+//! The crate's typed [`Error`].
+
+use core::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::Pid;
+
+/// An OS error number, kept exactly as the kernel returned it.
+///
+/// A `Copy` newtype rather than an enum, so codes this crate never heard of
+/// survive intact.
+///
+/// # Examples
+///
+/// ```
+/// use pidquery::Errno;
+///
+/// assert_eq!(Errno::ENOENT.raw(), libc::ENOENT);
+/// assert_eq!(Errno::from_raw(libc::ESRCH), Errno::ESRCH);
+/// ```
+#[derive(Copy, Clone, PartialEq, Eq, Hash)]
+#[repr(transparent)]
+pub struct Errno(i32);
+
+impl Errno {
+    /// No such file or directory.
+    pub const ENOENT: Errno = Errno(libc::ENOENT);
+    /// No such process.
+    pub const ESRCH: Errno = Errno(libc::ESRCH);
+    /// Operation not permitted.
+    pub const EPERM: Errno = Errno(libc::EPERM);
+    /// Permission denied.
+    pub const EACCES: Errno = Errno(libc::EACCES);
+    /// Interrupted system call.
+    pub const EINTR: Errno = Errno(libc::EINTR);
+    /// Cannot allocate memory (also xnu's "buffer too small").
+    pub const ENOMEM: Errno = Errno(libc::ENOMEM);
+    /// Invalid argument.
+    pub const EINVAL: Errno = Errno(libc::EINVAL);
+    /// Too many open files.
+    pub const EMFILE: Errno = Errno(libc::EMFILE);
+
+    /// Wraps a raw errno value.
+    ///
+    /// ```
+    /// assert_eq!(pidquery::Errno::from_raw(2), pidquery::Errno::ENOENT);
+    /// ```
+    #[inline]
+    pub const fn from_raw(raw: i32) -> Errno {
+        Errno(raw)
+    }
+
+    /// The raw errno value.
+    ///
+    /// ```
+    /// assert_eq!(pidquery::Errno::EPERM.raw(), 1);
+    /// ```
+    #[inline]
+    pub const fn raw(self) -> i32 {
+        self.0
+    }
+
+    /// The calling thread's current `errno`.
+    ///
+    /// ```
+    /// let _ = pidquery::Errno::last();
+    /// ```
+    #[inline]
+    pub fn last() -> Errno {
+        Errno(io::Error::last_os_error().raw_os_error().unwrap_or(0))
+    }
+
+    /// True for the errors that mean "this one process is gone or hidden":
+    /// `ENOENT`, `ESRCH`, `EPERM` and `EACCES` on a per-process file.
+    #[inline]
+    pub(crate) const fn is_vanished(self) -> bool {
+        matches!(
+            self.0,
+            libc::ENOENT | libc::ESRCH | libc::EPERM | libc::EACCES
+        )
+    }
+}
+
+impl fmt::Debug for Errno {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Errno({})", self.0)
+    }
+}
+
+impl fmt::Display for Errno {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&io::Error::from_raw_os_error(self.0), f)
+    }
+}
+
+/// What went wrong, with the structured facts each case needs.
+///
+/// # Examples
+///
+/// ```
+/// use pidquery::{ErrorKind, Pid, PidQuery};
+///
+/// let mut tiny: [Pid; 0] = [];
+/// match PidQuery::all().fill_slice(&mut tiny) {
+///     Err(e) => match e.kind() {
+///         ErrorKind::Truncated { needed } => assert!(needed > 0),
+///         other => panic!("unexpected {other:?}"),
+///     },
+///     Ok(_) => panic!("a system always has at least one process"),
+/// }
+/// ```
+#[derive(Debug, Copy, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The answer does not fit in the caller's slice; `needed` pids would.
+    /// Nothing usable was returned: the slice's contents are unspecified.
+    Truncated {
+        /// A size, in pids, that holds the whole answer as the kernel last
+        /// reported it (at least the number of matches, at least one more
+        /// than the slice on macOS where a full buffer proves nothing).
+        needed: usize,
+    },
+    /// Every attempt came back possibly truncated because processes kept
+    /// being created faster than the buffer grew; the budget was spent.
+    Raced {
+        /// How many kernel calls were made.
+        attempts: u32,
+    },
+    /// This platform has no backend.
+    Unsupported,
+    /// The proc root is missing or cannot be opened.
+    ProcRoot,
+    /// The proc root is not a procfs mount.
+    NotProcfs,
+    /// A path given as a terminal is not a character device.
+    NotACharDevice,
+    /// The kernel returned bytes this crate cannot parse.
+    Malformed,
+    /// A pid argument was negative.
+    NegativePid,
+    /// A system call failed; see [`Error::errno`].
+    Os,
+}
+
+/// The error type of every fallible operation in this crate.
+///
+/// It keeps the raw errno (if any), the operation, and the path or pid
+/// involved, and converts into [`std::io::Error`].
+///
+/// # Examples
+///
+/// ```
+/// use pidquery::{ErrorKind, System};
+///
+/// let err = System::open("/nonexistent/proc").unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::ProcRoot);
+/// assert_eq!(err.path().unwrap().to_str(), Some("/nonexistent/proc"));
+/// assert_eq!(err.errno(), Some(pidquery::Errno::ENOENT));
+/// assert!(err.to_string().contains("/nonexistent/proc"));
+/// let io: std::io::Error = err.into();
+/// assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+/// ```
+#[derive(Debug)]
+pub struct Error {
+    kind: ErrorKind,
+    errno: Option<Errno>,
+    op: &'static str,
+    path: Option<PathBuf>,
+    pid: Option<Pid>,
+    raw: Option<i64>,
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind, op: &'static str) -> Error {
+        Error {
+            kind,
+            errno: None,
+            op,
+            path: None,
+            pid: None,
+            raw: None,
+        }
+    }
+
+    pub(crate) fn os(op: &'static str, errno: Errno) -> Error {
+        Error::new(ErrorKind::Os, op).with_errno(errno)
+    }
+
+    pub(crate) fn with_errno(mut self, errno: Errno) -> Error {
+        self.errno = Some(errno);
+        self
+    }
+
+    pub(crate) fn with_path(mut self, path: &Path) -> Error {
+        self.path = Some(path.to_path_buf());
+        self
+    }
+
+    pub(crate) fn with_pid(mut self, pid: Pid) -> Error {
+        self.pid = Some(pid);
+        self
+    }
+
+    pub(crate) fn truncated(needed: usize) -> Error {
+        Error::new(ErrorKind::Truncated { needed }, "fill_slice")
+    }
+
+    pub(crate) fn raced(attempts: u32) -> Error {
+        Error::new(ErrorKind::Raced { attempts }, "fill")
+    }
+
+    #[cfg_attr(target_os = "linux", allow(dead_code))]
+    pub(crate) fn unsupported(op: &'static str) -> Error {
+        Error::new(ErrorKind::Unsupported, op)
+    }
+
+    pub(crate) fn negative_pid(raw: i32) -> Error {
+        let mut e = Error::new(ErrorKind::NegativePid, "Pid::from_raw");
+        e.raw = Some(i64::from(raw));
+        e
+    }
+
+    /// What went wrong.
+    ///
+    /// ```
+    /// use pidquery::{ErrorKind, Pid};
+    /// let e = Pid::try_from(-3).unwrap_err();
+    /// assert_eq!(e.kind(), ErrorKind::NegativePid);
+    /// ```
+    #[inline]
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The errno the kernel returned, if a system call failed.
+    ///
+    /// ```
+    /// let e = pidquery::System::open("/nonexistent").unwrap_err();
+    /// assert_eq!(e.errno(), Some(pidquery::Errno::ENOENT));
+    /// ```
+    #[inline]
+    pub fn errno(&self) -> Option<Errno> {
+        self.errno
+    }
+
+    /// The name of the failed operation (a system call or API function).
+    ///
+    /// ```
+    /// let e = pidquery::System::open("/nonexistent").unwrap_err();
+    /// assert_eq!(e.operation(), "open");
+    /// ```
+    #[inline]
+    pub fn operation(&self) -> &'static str {
+        self.op
+    }
+
+    /// The path involved, if any.
+    ///
+    /// ```
+    /// let e = pidquery::System::open("/nonexistent").unwrap_err();
+    /// assert_eq!(e.path(), Some(std::path::Path::new("/nonexistent")));
+    /// ```
+    #[inline]
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The process involved, if the error concerns one.
+    ///
+    /// ```
+    /// let e = pidquery::System::open("/nonexistent").unwrap_err();
+    /// assert_eq!(e.pid(), None);
+    /// ```
+    #[inline]
+    pub fn pid(&self) -> Option<Pid> {
+        self.pid
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            ErrorKind::Truncated { needed } => write!(
+                f,
+                "the pid list does not fit in the buffer given; {needed} entries are needed"
+            )?,
+            ErrorKind::Raced { attempts } => write!(
+                f,
+                "the pid list kept growing while it was read; gave up after {attempts} attempts"
+            )?,
+            ErrorKind::Unsupported => write!(f, "{} is not supported on this platform", self.op)?,
+            ErrorKind::ProcRoot => write!(f, "cannot open the proc root")?,
+            ErrorKind::NotProcfs => write!(f, "the proc root is not a procfs mount")?,
+            ErrorKind::NotACharDevice => write!(f, "not a terminal (character device)")?,
+            ErrorKind::Malformed => write!(f, "the kernel returned data that cannot be parsed")?,
+            ErrorKind::NegativePid => match self.raw {
+                Some(raw) => write!(f, "process id {raw} is negative")?,
+                None => write!(f, "negative process id")?,
+            },
+            ErrorKind::Os => write!(f, "{} failed", self.op)?,
+        }
+        if let Some(path) = &self.path {
+            write!(f, " ({})", path.display())?;
+        }
+        if let Some(pid) = self.pid {
+            write!(f, " (pid {pid})")?;
+        }
+        if let Some(errno) = self.errno {
+            if self.kind == ErrorKind::Os {
+                write!(f, ": {errno}")?;
+            } else {
+                write!(f, ": {} failed: {errno}", self.op)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<Error> for io::Error {
+    /// Keeps the error as the source; the `io::ErrorKind` follows the errno
+    /// when there is one.
+    fn from(err: Error) -> io::Error {
+        let kind = match (err.errno, err.kind) {
+            (Some(errno), _) => io::Error::from_raw_os_error(errno.raw()).kind(),
+            (None, ErrorKind::Unsupported) => io::ErrorKind::Unsupported,
+            (None, ErrorKind::NegativePid | ErrorKind::NotACharDevice) => {
+                io::ErrorKind::InvalidInput
+            }
+            (None, ErrorKind::Malformed) => io::ErrorKind::InvalidData,
+            (None, _) => io::ErrorKind::Other,
+        };
+        io::Error::new(kind, err)
+    }
+}

@@ -1,0 +1,107 @@
+//! List the process ids matching one filter — all processes, or those with a
+//! given process group, controlling terminal, effective uid, real uid or
+//! parent — exactly, without heap allocation in steady state, and never
+//! silently cut short.
+//!
+//! # Examples
+//!
+//! A hot loop that rediscovers a process's children:
+//!
+//! ```
+//! use pidquery::{Pid, PidBuf, PidQuery};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut child = std::process::Command::new("sleep").arg("5").spawn()?;
+//! let children = PidQuery::ppid(Pid::this());
+//! let mut buf = PidBuf::new(); // reused: no allocation after warm-up
+//! for _ in 0..3 {
+//!     let pids = children.fill(&mut buf)?;
+//!     assert!(pids.contains(&Pid::from(&child)));
+//! }
+//! child.kill()?;
+//! child.wait()?;
+//! # Ok(()) }
+//! ```
+//!
+//! Storage of your own, with a typed error when it is too small:
+//!
+//! ```
+//! use pidquery::{ErrorKind, Pid, PidQuery};
+//!
+//! let mut slots = [Pid::ZERO; 1];
+//! match PidQuery::all().fill_slice(&mut slots) {
+//!     Ok(n) => println!("{n} process"),
+//!     Err(e) if matches!(e.kind(), ErrorKind::Truncated { .. }) => println!("{e}"),
+//!     Err(e) => return Err(e),
+//! }
+//! # Ok::<(), pidquery::Error>(())
+//! ```
+//!
+//! # What you get
+//!
+//! - **Exact.** Each filter uses the kernel's own notion: effective uid from
+//!   the owner of `/proc/<pid>` (Linux) or `PROC_UID_ONLY` (macOS), real uid
+//!   from `status`, parent, group and terminal from `stat` parsed after the
+//!   *last* `)`, so no process name can forge a field.
+//! - **Zero allocation.** A [`PidBuf`] holds small answers inline and is
+//!   reused; paths are built on the stack; the proc root stays open.
+//! - **Never short.** A fill is complete or an error: on macOS a return that
+//!   fills the buffer may be truncated, so the engine grows and retries
+//!   (bounded, then [`ErrorKind::Raced`]); [`PidQuery::fill_slice`] says
+//!   [`ErrorKind::Truncated`] with the size needed.
+//!
+//! # Semantics
+//!
+//! | | Linux (`/proc`) | macOS (`proc_listpids`) |
+//! | --- | --- | --- |
+//! | snapshot | none: each process alive for the whole query is listed; one born or reaped during it may or may not be | one atomic list per kernel call |
+//! | order | ascending, no duplicates | newest first, then zombies (not a contract) |
+//! | zombies | included | included, last |
+//! | kernel threads | included (pid 2 and its children) | `kernel_task` is pid 0 |
+//! | threads | never listed | never listed |
+//! | `uid` | effective uid of the thread-group leader | effective uid |
+//! | `ppid` | real parent; a tracer does not count | parent, **and** the original parent of a traced process |
+//! | `tty` | controlling terminal (`tty_nr`), compared with `st_rdev` | session tty of a process with a controlling terminal |
+//! | pids | in the pid namespace of the proc mount | global |
+//!
+//! # Retry policy
+//!
+//! See [`MAX_ATTEMPTS`]: a fill makes at most that many kernel calls; the
+//! buffer at least doubles after every full answer, and grows to the
+//! reported need plus an eighth plus 16.
+//!
+//! # Features
+//!
+//! - `model`: an in-memory model of xnu's `proc_listpids`, for tests and
+//!   fuzzing on any host.
+
+#![deny(unsafe_code)]
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+#![warn(missing_docs, missing_debug_implementations)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod buf;
+mod engine;
+mod error;
+pub mod parse;
+mod pid;
+mod query;
+#[allow(unsafe_code)]
+mod sys;
+mod system;
+pub mod xnu;
+
+pub use buf::{Iter, PidBuf, Pids, INLINE_PIDS};
+pub use engine::MAX_ATTEMPTS;
+pub use error::{Errno, Error, ErrorKind};
+pub use pid::Pid;
+pub use query::{Dev, Filter, PidQuery};
+pub use system::{System, DEFAULT_PROC_ROOT};

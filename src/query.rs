@@ -1,0 +1,432 @@
+//! [`PidQuery`]: what to ask, and [`Dev`], a terminal's device number.
+
+use core::fmt;
+use std::path::Path;
+
+use crate::{xnu, Error, ErrorKind, Pid, PidBuf, Pids, System};
+
+/// A device number as `stat(2)` reports it in `st_rdev`.
+///
+/// On Linux this is glibc's encoding (`makedev`), which is also how the
+/// kernel prints `tty_nr` in `/proc/<pid>/stat`, so the two compare directly,
+/// including for `/dev/pts/256` and above.
+///
+/// # Examples
+///
+/// ```
+/// use pidquery::Dev;
+///
+/// // /dev/pts/300: major 136, minor 300.
+/// let dev = Dev::new(136, 300);
+/// assert_eq!(dev.major(), 136);
+/// assert_eq!(dev.minor(), 300);
+/// # #[cfg(target_os = "linux")]
+/// assert_eq!(dev.raw(), 0x10882C);
+/// ```
+#[derive(Copy, Clone, PartialEq, Eq, Hash, Default)]
+#[repr(transparent)]
+pub struct Dev(u64);
+
+impl Dev {
+    /// Wraps a raw `st_rdev` value.
+    ///
+    /// ```
+    /// assert_eq!(pidquery::Dev::from_raw(34816).raw(), 34816);
+    /// ```
+    #[inline]
+    pub const fn from_raw(raw: u64) -> Dev {
+        Dev(raw)
+    }
+
+    /// Builds a device number from its parts, as `makedev(3)` does.
+    ///
+    /// ```
+    /// let d = pidquery::Dev::new(4, 1); // /dev/tty1 on Linux
+    /// assert_eq!((d.major(), d.minor()), (4, 1));
+    /// ```
+    #[inline]
+    pub fn new(major: u32, minor: u32) -> Dev {
+        #[cfg(target_os = "linux")]
+        {
+            Dev(libc::makedev(major, minor))
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            // BSD/xnu encoding: major in the top byte, minor in the low 24 bits.
+            Dev(u64::from(((major & 0xff) << 24) | (minor & 0x00ff_ffff)))
+        }
+    }
+
+    /// The raw `st_rdev` value.
+    ///
+    /// ```
+    /// assert_eq!(pidquery::Dev::from_raw(7).raw(), 7);
+    /// ```
+    #[inline]
+    pub const fn raw(self) -> u64 {
+        self.0
+    }
+
+    /// The major number.
+    ///
+    /// ```
+    /// assert_eq!(pidquery::Dev::new(136, 3).major(), 136);
+    /// ```
+    #[inline]
+    pub fn major(self) -> u32 {
+        #[cfg(target_os = "linux")]
+        {
+            libc::major(self.0)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            ((self.0 >> 24) & 0xff) as u32
+        }
+    }
+
+    /// The minor number.
+    ///
+    /// ```
+    /// assert_eq!(pidquery::Dev::new(136, 3).minor(), 3);
+    /// ```
+    #[inline]
+    pub fn minor(self) -> u32 {
+        #[cfg(target_os = "linux")]
+        {
+            libc::minor(self.0)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            (self.0 & 0x00ff_ffff) as u32
+        }
+    }
+}
+
+impl fmt::Debug for Dev {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Dev({}:{})", self.major(), self.minor())
+    }
+}
+
+/// The filter a [`PidQuery`] applies, with its argument.
+///
+/// ```
+/// use pidquery::{Filter, PidQuery};
+/// assert_eq!(PidQuery::uid(0).filter(), Filter::Uid(0));
+/// ```
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Filter {
+    /// Every process.
+    All,
+    /// Processes in this process group.
+    Pgrp(Pid),
+    /// Processes whose controlling terminal is this device.
+    Tty(Dev),
+    /// Processes with this effective uid.
+    Uid(u32),
+    /// Processes with this real uid.
+    Ruid(u32),
+    /// Processes whose parent is this pid.
+    Ppid(Pid),
+}
+
+/// What to ask the kernel: one filter and its argument.
+///
+/// A `PidQuery` is a small `Copy` value; building one does no I/O (except
+/// [`PidQuery::tty_path`], which `stat`s the path). Run it with
+/// [`fill`](PidQuery::fill) into a reusable [`PidBuf`],
+/// [`fill_slice`](PidQuery::fill_slice) into storage of your own,
+/// [`iter`](PidQuery::iter) for one-shot use, or the `*_in` forms that take a
+/// [`System`] explicitly.
+///
+/// | constructor | matches | xnu type |
+/// | --- | --- | --- |
+/// | [`all`](PidQuery::all) | every process, zombies included | `PROC_ALL_PIDS` |
+/// | [`pgrp`](PidQuery::pgrp) | process group id | `PROC_PGRP_ONLY` |
+/// | [`tty`](PidQuery::tty) | controlling terminal device | `PROC_TTY_ONLY` |
+/// | [`uid`](PidQuery::uid) | **effective** uid | `PROC_UID_ONLY` |
+/// | [`ruid`](PidQuery::ruid) | real uid | `PROC_RUID_ONLY` |
+/// | [`ppid`](PidQuery::ppid) | parent pid | `PROC_PPID_ONLY` |
+///
+/// # Examples
+///
+/// ```
+/// use pidquery::{Pid, PidBuf, PidQuery};
+///
+/// # fn main() -> Result<(), pidquery::Error> {
+/// let mut buf = PidBuf::new();
+/// let siblings = PidQuery::ppid(Pid::parent()).fill(&mut buf)?;
+/// assert!(siblings.contains(&Pid::this()));
+/// # Ok(()) }
+/// ```
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PidQuery {
+    filter: Filter,
+}
+
+impl PidQuery {
+    /// Every process.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), pidquery::Error> {
+    /// let all: Vec<_> = pidquery::PidQuery::all().iter()?.collect();
+    /// assert!(all.contains(&pidquery::Pid::this()));
+    /// # Ok(()) }
+    /// ```
+    #[inline]
+    pub const fn all() -> PidQuery {
+        PidQuery {
+            filter: Filter::All,
+        }
+    }
+
+    /// Processes whose process group id is `pgid`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::os::unix::process::CommandExt;
+    /// let mut child = std::process::Command::new("sleep").arg("5").process_group(0).spawn()?;
+    /// let pid = pidquery::Pid::from(&child);
+    /// # let mut found = Vec::new();
+    /// # for _ in 0..200 {
+    /// #     found = pidquery::PidQuery::pgrp(pid).iter()?.collect();
+    /// #     if !found.is_empty() { break }
+    /// #     std::thread::sleep(std::time::Duration::from_millis(5));
+    /// # }
+    /// assert_eq!(found, [pid]);
+    /// child.kill()?;
+    /// child.wait()?;
+    /// # Ok(()) }
+    /// ```
+    #[inline]
+    pub const fn pgrp(pgid: Pid) -> PidQuery {
+        PidQuery {
+            filter: Filter::Pgrp(pgid),
+        }
+    }
+
+    /// Processes whose controlling terminal is the device `dev`.
+    ///
+    /// A process without a controlling terminal never matches, not even
+    /// `tty(Dev::from_raw(0))`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), pidquery::Error> {
+    /// let none = pidquery::PidQuery::tty(pidquery::Dev::from_raw(0));
+    /// assert_eq!(none.iter()?.count(), 0);
+    /// # Ok(()) }
+    /// ```
+    #[inline]
+    pub const fn tty(dev: Dev) -> PidQuery {
+        PidQuery {
+            filter: Filter::Tty(dev),
+        }
+    }
+
+    /// Processes whose controlling terminal is the character device at
+    /// `path` (its `st_rdev`), for example `/dev/pts/3`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Os`] if `path` cannot be `stat`ed,
+    /// [`ErrorKind::NotACharDevice`] if it is not a character device.
+    ///
+    /// ```
+    /// use pidquery::{ErrorKind, PidQuery};
+    ///
+    /// let q = PidQuery::tty_path("/dev/null")?; // a char device, never a ctty
+    /// assert_eq!(q.iter()?.count(), 0);
+    /// let err = PidQuery::tty_path("/etc/hostname").unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::NotACharDevice);
+    /// # Ok::<(), pidquery::Error>(())
+    /// ```
+    pub fn tty_path(path: impl AsRef<Path>) -> Result<PidQuery, Error> {
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
+        let path = path.as_ref();
+        let meta = std::fs::metadata(path).map_err(|e| {
+            Error::os(
+                "stat",
+                crate::Errno::from_raw(e.raw_os_error().unwrap_or(0)),
+            )
+            .with_path(path)
+        })?;
+        if !meta.file_type().is_char_device() {
+            return Err(Error::new(ErrorKind::NotACharDevice, "tty_path").with_path(path));
+        }
+        Ok(PidQuery::tty(Dev::from_raw(meta.rdev())))
+    }
+
+    /// Processes whose **effective** uid is `uid`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), pidquery::Error> {
+    /// // Every system has root-owned processes (init, kernel threads).
+    /// assert!(pidquery::PidQuery::uid(0).iter()?.len() > 0);
+    /// # Ok(()) }
+    /// ```
+    #[inline]
+    pub const fn uid(uid: u32) -> PidQuery {
+        PidQuery {
+            filter: Filter::Uid(uid),
+        }
+    }
+
+    /// Processes whose **real** uid is `ruid`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), pidquery::Error> {
+    /// assert!(pidquery::PidQuery::ruid(0).iter()?.len() > 0);
+    /// # Ok(()) }
+    /// ```
+    #[inline]
+    pub const fn ruid(ruid: u32) -> PidQuery {
+        PidQuery {
+            filter: Filter::Ruid(ruid),
+        }
+    }
+
+    /// Processes whose parent is `ppid`.
+    ///
+    /// On Linux this is the real parent (`PPid:`); on macOS a traced process
+    /// also matches its original parent.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut child = std::process::Command::new("sleep").arg("5").spawn()?;
+    /// let kids: Vec<_> = pidquery::PidQuery::ppid(pidquery::Pid::this()).iter()?.collect();
+    /// assert!(kids.contains(&pidquery::Pid::from(&child)));
+    /// child.kill()?;
+    /// child.wait()?;
+    /// # Ok(()) }
+    /// ```
+    #[inline]
+    pub const fn ppid(ppid: Pid) -> PidQuery {
+        PidQuery {
+            filter: Filter::Ppid(ppid),
+        }
+    }
+
+    /// The filter and its argument.
+    ///
+    /// ```
+    /// use pidquery::{Filter, PidQuery};
+    /// assert_eq!(PidQuery::all().filter(), Filter::All);
+    /// ```
+    #[inline]
+    pub const fn filter(&self) -> Filter {
+        self.filter
+    }
+
+    /// The xnu list type (`PROC_ALL_PIDS` … `PROC_PPID_ONLY`, see [`xnu`]).
+    ///
+    /// ```
+    /// assert_eq!(pidquery::PidQuery::ruid(501).xnu_type(), pidquery::xnu::PROC_RUID_ONLY);
+    /// ```
+    #[inline]
+    pub const fn xnu_type(&self) -> u32 {
+        match self.filter {
+            Filter::All => xnu::PROC_ALL_PIDS,
+            Filter::Pgrp(_) => xnu::PROC_PGRP_ONLY,
+            Filter::Tty(_) => xnu::PROC_TTY_ONLY,
+            Filter::Uid(_) => xnu::PROC_UID_ONLY,
+            Filter::Ruid(_) => xnu::PROC_RUID_ONLY,
+            Filter::Ppid(_) => xnu::PROC_PPID_ONLY,
+        }
+    }
+
+    /// The xnu `typeinfo` argument: the pid, uid or device, as the kernel's
+    /// `uint32_t`. `all` passes 0.
+    ///
+    /// ```
+    /// assert_eq!(pidquery::PidQuery::uid(501).xnu_typeinfo(), 501);
+    /// ```
+    #[inline]
+    pub const fn xnu_typeinfo(&self) -> u32 {
+        match self.filter {
+            Filter::All => 0,
+            Filter::Pgrp(pid) | Filter::Ppid(pid) => pid.as_raw() as u32,
+            // xnu's dev_t is a 32-bit int; `st_rdev` on macOS fits in it.
+            Filter::Tty(dev) => dev.raw() as u32,
+            Filter::Uid(uid) | Filter::Ruid(uid) => uid,
+        }
+    }
+
+    /// Runs the query on the live system into `buf`, growing it as needed,
+    /// and returns the complete answer.
+    ///
+    /// Once `buf` has grown to the working size, this allocates nothing. On
+    /// Linux the answer is in ascending order without duplicates.
+    ///
+    /// # Errors
+    ///
+    /// As [`System::fill`]; on error `buf` is left empty.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), pidquery::Error> {
+    /// let mut buf = pidquery::PidBuf::new();
+    /// for _ in 0..3 {
+    ///     let pids = pidquery::PidQuery::all().fill(&mut buf)?;
+    ///     assert!(pids.contains(&pidquery::Pid::this()));
+    /// }
+    /// # Ok(()) }
+    /// ```
+    #[inline]
+    pub fn fill<'b, const N: usize>(&self, buf: &'b mut PidBuf<N>) -> Result<&'b [Pid], Error> {
+        System::live()?.fill(self, buf)
+    }
+
+    /// Runs the query on the live system into caller-supplied storage and
+    /// returns how many pids were written. Never allocates.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Truncated`] with the size needed when the answer does not
+    /// fit — never a silently short list; otherwise as [`System::fill_slice`].
+    ///
+    /// ```
+    /// use pidquery::{ErrorKind, Pid, PidQuery};
+    /// # fn main() -> Result<(), pidquery::Error> {
+    /// let mut slots = [Pid::ZERO; 8192];
+    /// let n = PidQuery::all().fill_slice(&mut slots)?;
+    /// assert!(slots[..n].contains(&Pid::this()));
+    ///
+    /// let err = PidQuery::all().fill_slice(&mut slots[..1]).unwrap_err();
+    /// assert!(matches!(err.kind(), ErrorKind::Truncated { needed } if needed >= 2));
+    /// # Ok(()) }
+    /// ```
+    #[inline]
+    pub fn fill_slice(&self, out: &mut [Pid]) -> Result<usize, Error> {
+        System::live()?.fill_slice(self, out)
+    }
+
+    /// How many pids a fill should reserve: the kernel's estimate for the
+    /// live system.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), pidquery::Error> {
+    /// let estimate = pidquery::PidQuery::all().probe()?;
+    /// assert!(estimate >= 1);
+    /// # Ok(()) }
+    /// ```
+    #[inline]
+    pub fn probe(&self) -> Result<usize, Error> {
+        System::live()?.probe(self)
+    }
+
+    /// Runs the query once on the live system and returns an owning
+    /// iterator over the answer.
+    ///
+    /// For repeated queries prefer [`fill`](PidQuery::fill) with a reused
+    /// [`PidBuf`]: this form allocates when the answer is large.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), pidquery::Error> {
+    /// let n = pidquery::PidQuery::all().iter()?.count();
+    /// assert!(n >= 1);
+    /// # Ok(()) }
+    /// ```
+    #[inline]
+    pub fn iter(&self) -> Result<Pids, Error> {
+        System::live()?.iter(self)
+    }
+}

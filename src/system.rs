@@ -1,0 +1,218 @@
+//! [`System`]: the kernel a query runs against.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use crate::{engine, Error, Pid, PidBuf, PidQuery, Pids};
+
+#[cfg(target_os = "linux")]
+type Backend = crate::sys::linux::ProcFs;
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+type Backend = crate::sys::unsupported::Unsupported;
+
+/// The default proc root on Linux.
+pub const DEFAULT_PROC_ROOT: &str = "/proc";
+
+/// The live kernel a query runs against.
+///
+/// On Linux a `System` is an open procfs mount: the default `/proc`
+/// ([`System::live`]), or another one chosen by path ([`System::open`]) —
+/// `/host/proc` in a container, a `hidepid` mount, the proc of another pid
+/// namespace. It keeps the proc root open and reuses one directory
+/// descriptor for its scans, so a hot loop pays no `open`/`close` of the
+/// root per query. On macOS it is `libproc`.
+///
+/// A `System` is `Send + Sync`; queries from several threads may share one.
+///
+/// # Examples
+///
+/// ```
+/// use pidquery::{Pid, PidBuf, PidQuery, System};
+///
+/// # fn main() -> Result<(), pidquery::Error> {
+/// let proc = System::open("/proc")?;
+/// let mut buf = PidBuf::new();
+/// let all = proc.fill(&PidQuery::all(), &mut buf)?;
+/// assert!(all.contains(&Pid::this()));
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct System {
+    backend: Backend,
+}
+
+static LIVE: OnceLock<System> = OnceLock::new();
+
+impl System {
+    /// The live system: `/proc` on Linux, `libproc` on macOS. Opened on
+    /// first use and kept for the life of the process.
+    ///
+    /// # Errors
+    ///
+    /// On Linux, [`ErrorKind::ProcRoot`](crate::ErrorKind::ProcRoot) or
+    /// [`ErrorKind::NotProcfs`](crate::ErrorKind::NotProcfs) naming `/proc`
+    /// when it is missing or not a procfs (the next call tries again);
+    /// [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported) on
+    /// platforms without a backend.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), pidquery::Error> {
+    /// let live = pidquery::System::live()?;
+    /// assert!(live.probe(&pidquery::PidQuery::all())? > 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn live() -> Result<&'static System, Error> {
+        if let Some(system) = LIVE.get() {
+            return Ok(system);
+        }
+        let system = System::open_live()?;
+        Ok(LIVE.get_or_init(|| system))
+    }
+
+    #[cfg(target_os = "linux")]
+    fn open_live() -> Result<System, Error> {
+        System::open(DEFAULT_PROC_ROOT)
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "macos")))]
+    fn open_live() -> Result<System, Error> {
+        Err(Error::unsupported("listing processes"))
+    }
+
+    /// Opens the procfs mounted at `proc_root` (Linux only).
+    ///
+    /// Pids are numbered in the pid namespace that mount belongs to, and a
+    /// `hidepid` mount lists only what it lets the caller see.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::ProcRoot`](crate::ErrorKind::ProcRoot) with the path and
+    /// errno when it cannot be opened as a directory;
+    /// [`ErrorKind::NotProcfs`](crate::ErrorKind::NotProcfs) when it is not a
+    /// procfs; [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported) off
+    /// Linux.
+    ///
+    /// ```
+    /// use pidquery::{ErrorKind, System};
+    ///
+    /// let err = System::open("/etc").unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::NotProcfs);
+    /// assert!(err.to_string().contains("/etc"));
+    /// ```
+    pub fn open(proc_root: impl AsRef<Path>) -> Result<System, Error> {
+        #[cfg(target_os = "linux")]
+        {
+            Ok(System {
+                backend: crate::sys::linux::ProcFs::open(proc_root.as_ref())?,
+            })
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = proc_root;
+            Err(Error::unsupported("opening a proc root"))
+        }
+    }
+
+    /// The proc root this system reads, on Linux.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), pidquery::Error> {
+    /// let root = pidquery::System::live()?.proc_root();
+    /// assert_eq!(root, Some(std::path::Path::new("/proc")));
+    /// # Ok(()) }
+    /// ```
+    pub fn proc_root(&self) -> Option<&Path> {
+        #[cfg(target_os = "linux")]
+        {
+            Some(self.backend.path())
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            None
+        }
+    }
+
+    /// Runs `query` into `buf`, growing it as needed, and returns the
+    /// complete answer. Allocates nothing once `buf` has its working size.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Raced`](crate::ErrorKind::Raced) if the answer kept
+    /// outgrowing the buffer for the whole retry budget (see the crate docs);
+    /// [`ErrorKind::Os`](crate::ErrorKind::Os) with errno and path if a
+    /// system call on the proc root fails. A process that vanishes, or is
+    /// hidden, mid-query is skipped, not an error. On error `buf` is empty.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), pidquery::Error> {
+    /// let system = pidquery::System::live()?;
+    /// let mut buf = pidquery::PidBuf::new();
+    /// let pids = system.fill(&pidquery::PidQuery::all(), &mut buf)?;
+    /// assert!(pids.windows(2).all(|w| w[0] < w[1]));
+    /// # Ok(()) }
+    /// ```
+    pub fn fill<'b, const N: usize>(
+        &self,
+        query: &PidQuery,
+        buf: &'b mut PidBuf<N>,
+    ) -> Result<&'b [Pid], Error> {
+        engine::fill(&self.backend, query, buf)
+    }
+
+    /// Runs `query` into `out` and returns how many pids were written.
+    /// Never allocates.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Truncated`](crate::ErrorKind::Truncated) with the size
+    /// needed when the answer does not fit (on macOS, also when it fills `out`
+    /// exactly, since a full buffer cannot be told from a truncated one); as
+    /// [`fill`](System::fill) otherwise.
+    ///
+    /// ```
+    /// use pidquery::{ErrorKind, Pid, PidQuery, System};
+    ///
+    /// # fn main() -> Result<(), pidquery::Error> {
+    /// let system = System::live()?;
+    /// let mut none: [Pid; 0] = [];
+    /// let err = system.fill_slice(&PidQuery::all(), &mut none).unwrap_err();
+    /// let ErrorKind::Truncated { needed } = err.kind() else { panic!() };
+    /// let mut room = vec![Pid::ZERO; needed + 64];
+    /// let n = system.fill_slice(&PidQuery::all(), &mut room)?;
+    /// assert!(n >= 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn fill_slice(&self, query: &PidQuery, out: &mut [Pid]) -> Result<usize, Error> {
+        engine::fill_slice(&self.backend, query, out)
+    }
+
+    /// How many pids a fill of `query` should reserve.
+    ///
+    /// On Linux this is `/proc`'s link count (fixed entries plus the
+    /// system-wide process count); on macOS the kernel's NULL-buffer
+    /// estimate (processes + 20). It is an estimate, not a bound.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), pidquery::Error> {
+    /// let system = pidquery::System::live()?;
+    /// assert!(system.probe(&pidquery::PidQuery::all())? >= 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn probe(&self, query: &PidQuery) -> Result<usize, Error> {
+        engine::probe(&self.backend, query)
+    }
+
+    /// Runs `query` once and returns an owning iterator over the answer.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), pidquery::Error> {
+    /// let system = pidquery::System::live()?;
+    /// assert!(system.iter(&pidquery::PidQuery::all())?.any(|p| p == pidquery::Pid::this()));
+    /// # Ok(()) }
+    /// ```
+    pub fn iter(&self, query: &PidQuery) -> Result<Pids, Error> {
+        let mut buf = PidBuf::new();
+        self.fill(query, &mut buf)?;
+        Ok(Pids::new(buf))
+    }
+}
