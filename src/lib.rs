@@ -99,6 +99,11 @@ mod sys;
 mod system;
 pub mod xnu;
 
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub use buf::{Iter, PidBuf, Pids, INLINE_PIDS};
 pub use engine::MAX_ATTEMPTS;
 pub use error::{Errno, Error, ErrorKind};

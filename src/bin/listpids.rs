@@ -154,14 +154,16 @@ fn parse_args(argv: Vec<OsString>) -> Result<Parsed, Failure> {
             }
             "--uid" => ("--uid", PidQuery::uid(user_id(&value("--uid")?)?)),
             "--ruid" => ("--ruid", PidQuery::ruid(user_id(&value("--ruid")?)?)),
-            "--ppid" => ("--ppid", PidQuery::ppid(pid_arg("--ppid", &value("--ppid")?)?)),
-            "--pgrp" => ("--pgrp", PidQuery::pgrp(pid_arg("--pgrp", &value("--pgrp")?)?)),
+            "--ppid" => (
+                "--ppid",
+                PidQuery::ppid(pid_arg("--ppid", &value("--ppid")?)?),
+            ),
+            "--pgrp" => (
+                "--pgrp",
+                PidQuery::pgrp(pid_arg("--pgrp", &value("--pgrp")?)?),
+            ),
             "--tty" => ("--tty", PidQuery::tty_path(tty_path(&value("--tty")?))?),
-            other => {
-                return Err(Failure(format!(
-                    "unknown argument '{other}' (see --help)"
-                )))
-            }
+            other => return Err(Failure(format!("unknown argument '{other}' (see --help)"))),
         };
         if let Some((previous, _)) = args.query {
             return Err(Failure(format!(
