@@ -1,7 +1,10 @@
 //! The parser fuzz targets' checks under plain `cargo test`: every checked-in
-//! seed (`fuzz/seeds/<target>/`) and every minimized input the fuzzers found
-//! wrong, replayed through the same reference comparisons the targets run
-//! (`tests/support/parse_checks/`).
+//! seed (`fuzz/seeds/<target>/`) is replayed through the same reference
+//! comparisons the targets run (`tests/support/parse_checks/`).
+//!
+//! An input a fuzz run finds wrong (`fuzz/artifacts/<target>/`, minimized
+//! with `cargo fuzz tmin`) becomes a named test at the end of this file that
+//! passes its bytes to the target's `check`, with a comment on the bug.
 
 #[path = "support/parse_checks/mod.rs"]
 mod parse_checks;
