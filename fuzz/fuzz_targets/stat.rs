@@ -1,0 +1,18 @@
+//! `parse::stat` against a naive reader, on raw bytes and on stat lines built
+//! from fuzz-chosen command names and fields.
+//!
+//! The checks live in `tests/support/parse_checks/stat.rs`, shared with
+//! `tests/fuzz_regressions.rs`, which replays the seeds and every crash.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+// Each target uses only part of the cursor.
+#[path = "../../tests/support/parse_checks/stat.rs"]
+mod check;
+#[allow(dead_code)]
+#[path = "../../tests/support/parse_checks/cursor.rs"]
+mod cursor;
+
+fuzz_target!(|data: &[u8]| check::check(data));
