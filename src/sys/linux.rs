@@ -55,8 +55,11 @@ impl ProcFs {
             .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
             .open(path)
             .map_err(|e| {
+                // A path std rejects before the kernel sees it (an interior
+                // NUL) has no OS code: report it as the kernel would.
+                let errno = e.raw_os_error().unwrap_or(libc::EINVAL);
                 Error::new(ErrorKind::ProcRoot, "open")
-                    .with_errno(Errno::from_raw(e.raw_os_error().unwrap_or(0)))
+                    .with_errno(Errno::from_raw(errno))
                     .with_path(path)
             })?;
         let root = OwnedFd::from(root);
