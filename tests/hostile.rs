@@ -103,6 +103,7 @@ fn fork_storm_beside_queries() {
 
     let system = System::live().expect("open /proc");
     let mut buf = PidBuf::new();
+    let mut slots = Vec::new();
     let storm = Storm::start();
     let started = Instant::now();
     let mut rounds = 0usize;
@@ -114,6 +115,17 @@ fn fork_storm_beside_queries() {
         with_me.push(me);
         let all = run(system, "all", &PidQuery::all(), &mut buf);
         assert_contains_all("all during storm", &all, &with_me);
+        // Caller storage sized by the last answer: complete, or Truncated
+        // with a need above the slice — never a silently short list.
+        slots.clear();
+        slots.resize(all.len(), Pid::ZERO);
+        match system.fill_slice(&PidQuery::all(), &mut slots) {
+            Ok(n) => assert_contains_all("fill_slice during storm", &raw(&slots[..n]), &with_me),
+            Err(e) => match e.kind() {
+                ErrorKind::Truncated { needed } => assert!(needed > slots.len(), "{e}"),
+                _ => panic!("fill_slice during storm: {e}"),
+            },
+        }
         let children = run(system, "ppid", &PidQuery::ppid(Pid::this()), &mut buf);
         assert_contains_all("ppid during storm", &children, &sleeps);
         assert!(!children.contains(&me), "ppid(self) lists self");
@@ -132,6 +144,44 @@ fn fork_storm_beside_queries() {
         started.elapsed()
     );
     assert!(rounds >= 1 && spawned > 0, "the storm never ran");
+}
+
+/// One `System` shared by four querying threads while processes are
+/// forked and reaped around them: every answer of every thread is
+/// ascending and complete for the long-lived processes.
+#[test]
+fn shared_system_from_threads_during_storm() {
+    let mut reaper = Reaper::new();
+    let leader = reaper.spawn(sleeper().process_group(0));
+    for _ in 1..10 {
+        reaper.spawn(sleeper().process_group(leader.as_raw()));
+    }
+    let sleeps = raw(&reaper.pids());
+    let sleep_set: BTreeSet<i32> = sleeps.iter().copied().collect();
+    let system = System::open("/proc").expect("open /proc");
+    let storm = Storm::start();
+    std::thread::scope(|scope| {
+        for t in 0..4 {
+            let (system, sleeps, sleep_set) = (&system, &sleeps, &sleep_set);
+            scope.spawn(move || {
+                let mut buf = PidBuf::new();
+                for round in 0..40 {
+                    let what = format!("thread {t} round {round}");
+                    let all = run(system, &what, &PidQuery::all(), &mut buf);
+                    assert_contains_all(&what, &all, sleeps);
+                    let kids = run(system, &what, &PidQuery::ppid(Pid::this()), &mut buf);
+                    assert_contains_all(&what, &kids, sleeps);
+                    let group = run(system, &what, &PidQuery::pgrp(leader), &mut buf);
+                    assert_eq!(
+                        &group.into_iter().collect::<BTreeSet<_>>(),
+                        sleep_set,
+                        "{what}"
+                    );
+                }
+            });
+        }
+    });
+    assert!(storm.spawned() > 0, "the storm never ran");
 }
 
 /// A python process with 50 extra threads: its pid is listed exactly once
@@ -191,6 +241,109 @@ fn threads_are_never_listed() {
     }
     let group = run(system, "pgrp", &PidQuery::pgrp(py), &mut buf);
     assert_eq!(group, vec![py.as_raw()], "the thread group's process group");
+}
+
+/// A process whose main thread has exited (`pthread_exit`) while other
+/// threads run: its leader is a zombie, the process is alive. It is listed
+/// exactly once by every filter that matches it, none of its threads is.
+#[test]
+fn zombie_leader_with_live_threads() {
+    if !tools_or_skip("zombie_leader_with_live_threads", &["python3"]) {
+        return;
+    }
+    let mut reaper = Reaper::new();
+    let script = "import ctypes,threading,time\n\
+        [threading.Thread(target=time.sleep,args=(600,)).start() for _ in range(4)]\n\
+        ctypes.CDLL(None).pthread_exit(None)\n";
+    let py = reaper.spawn(
+        Command::new("python3")
+            .args(["-c", script])
+            .process_group(0),
+    );
+    let task_dir = format!("/proc/{py}/task");
+    let threads = || -> Vec<i32> {
+        fs::read_dir(&task_dir)
+            .map(|d| {
+                d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                    .filter(|&t| t != py.as_raw())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    wait_until("a zombie leader with four live threads", || {
+        let zombie = fs::read(format!("/proc/{py}/stat")).is_ok_and(|s| {
+            let close = s.iter().rposition(|&b| b == b')').unwrap_or(0);
+            s.get(close + 2) == Some(&b'Z')
+        });
+        zombie && threads().len() == 4
+    });
+    let tids = threads();
+    let system = System::live().expect("open /proc");
+    let mut buf = PidBuf::new();
+    let uid = euid();
+    for (what, query) in [
+        ("all", PidQuery::all()),
+        ("ppid", PidQuery::ppid(Pid::this())),
+        ("pgrp", PidQuery::pgrp(py)),
+        ("uid", PidQuery::uid(uid)),
+        ("ruid", PidQuery::ruid(uid)),
+    ] {
+        let pids = run(system, what, &query, &mut buf);
+        let n = pids.iter().filter(|&&p| p == py.as_raw()).count();
+        assert_eq!(n, 1, "{what} lists the zombie-led process {n} times");
+        assert!(
+            pids.iter().all(|p| !tids.contains(p)),
+            "{what} lists a thread id of {tids:?}"
+        );
+    }
+    let row = ps().remove(&py.as_raw()).expect("ps sees the process");
+    assert_eq!(row.ppid, Pid::this().as_raw());
+    assert_eq!(
+        run(system, "pgrp", &PidQuery::pgrp(py), &mut buf),
+        vec![row.pgid]
+    );
+}
+
+/// A process traced by `strace` keeps its real parent: on Linux the
+/// tracer is not its parent for `ppid` (unlike xnu), as `ps` agrees.
+#[test]
+fn traced_process_keeps_its_real_parent() {
+    if !root_or_skip("traced_process_keeps_its_real_parent")
+        || !tools_or_skip("traced_process_keeps_its_real_parent", &["strace"])
+    {
+        return;
+    }
+    let mut reaper = Reaper::new();
+    let tracee = reaper.spawn(&mut sleeper());
+    let tracer = reaper.spawn(Command::new("strace").args([
+        "-qq",
+        "-o",
+        "/dev/null",
+        "-p",
+        &tracee.to_string(),
+    ]));
+    wait_until("strace to attach", || {
+        fs::read_to_string(format!("/proc/{tracee}/status")).is_ok_and(|s| {
+            s.lines()
+                .any(|l| l.split_whitespace().eq(["TracerPid:", &tracer.to_string()]))
+        })
+    });
+    let system = System::live().expect("open /proc");
+    let mut buf = PidBuf::new();
+    let by_tracer = run(system, "ppid tracer", &PidQuery::ppid(tracer), &mut buf);
+    assert_eq!(by_tracer, Vec::<i32>::new(), "the tracer counted as parent");
+    let by_parent = run(system, "ppid", &PidQuery::ppid(Pid::this()), &mut buf);
+    assert!(
+        by_parent.contains(&tracee.as_raw()),
+        "the real parent lost its child"
+    );
+    let table = ps();
+    assert_eq!(
+        table[&tracee.as_raw()].ppid,
+        Pid::this().as_raw(),
+        "ps agrees"
+    );
+    reaper.reap();
 }
 
 /// Process names that try to forge the fields after `comm` in `stat`,
