@@ -107,9 +107,12 @@ fn fork_storm_beside_queries() {
     let storm = Storm::start();
     let started = Instant::now();
     let mut rounds = 0usize;
-    // Enough rounds to overlap the storm many times; capped in time so a
-    // slow machine finishes too (the cap is not an assertion).
-    while (rounds < 100 || storm.spawned() < 3000) && started.elapsed() < Duration::from_secs(20) {
+    // At least 5 rounds; then enough to overlap the storm many times while
+    // time allows, so a slow machine (or valgrind) finishes too.
+    while rounds < 5
+        || (storm.spawned() == 0 && started.elapsed() < Duration::from_secs(60))
+        || ((rounds < 100 || storm.spawned() < 3000) && started.elapsed() < Duration::from_secs(10))
+    {
         rounds += 1;
         let mut with_me = sleeps.clone();
         with_me.push(me);
@@ -143,7 +146,7 @@ fn fork_storm_beside_queries() {
         "fork storm: {rounds} rounds of 5 queries beside {spawned} short-lived processes in {:?}",
         started.elapsed()
     );
-    assert!(rounds >= 1 && spawned > 0, "the storm never ran");
+    assert!(rounds >= 5 && spawned > 0, "the storm never ran");
 }
 
 /// One `System` shared by four querying threads while processes are
@@ -165,7 +168,12 @@ fn shared_system_from_threads_during_storm() {
             let (system, sleeps, sleep_set) = (&system, &sleeps, &sleep_set);
             scope.spawn(move || {
                 let mut buf = PidBuf::new();
-                for round in 0..40 {
+                // At least 5 rounds; up to 40 while time allows (under
+                // valgrind the four threads run one at a time).
+                let started = Instant::now();
+                let mut round = 0;
+                while round < 5 || (round < 40 && started.elapsed() < Duration::from_secs(5)) {
+                    round += 1;
                     let what = format!("thread {t} round {round}");
                     let all = run(system, &what, &PidQuery::all(), &mut buf);
                     assert_contains_all(&what, &all, sleeps);
