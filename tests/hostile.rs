@@ -354,6 +354,98 @@ fn traced_process_keeps_its_real_parent() {
     reaper.reap();
 }
 
+/// A `python3` holding 300 pseudo-terminals open and running a child
+/// whose controlling terminal is the next one (`/dev/pts/300` or above).
+/// On drop the child is killed first, so python reaps it, then python is
+/// reaped: no orphan.
+struct HighPty {
+    python: Child,
+}
+
+impl HighPty {
+    fn spawn() -> HighPty {
+        let script = "import os,pty,time\n\
+            held=[os.openpty() for _ in range(300)]\n\
+            pid,fd=pty.fork()\n\
+            if pid==0:\n    time.sleep(600)\n    os._exit(0)\n\
+            os.waitpid(pid,0)\n";
+        let python = Command::new("python3")
+            .args(["-c", script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("spawn python3");
+        HighPty { python }
+    }
+
+    fn child(&self) -> Option<Pid> {
+        let py = self.python.id();
+        fs::read_to_string(format!("/proc/{py}/task/{py}/children"))
+            .ok()?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+            .and_then(Pid::from_raw)
+    }
+}
+
+impl Drop for HighPty {
+    fn drop(&mut self) {
+        if let Some(child) = self.child() {
+            let _ = Command::new("kill")
+                .args(["-KILL", &child.to_string()])
+                .status();
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !matches!(self.python.try_wait(), Ok(Some(_))) {
+            if Instant::now() > deadline {
+                let _ = self.python.kill();
+                let _ = self.python.wait();
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+/// A controlling terminal numbered 300 or above, whose minor does not fit
+/// in 8 bits (`tty_nr` splits it around the major): `tty` by path finds
+/// exactly the process that has it, as `ps` says.
+#[test]
+fn tty_above_pts_255() {
+    if !tools_or_skip("tty_above_pts_255", &["python3"]) {
+        return;
+    }
+    let held = HighPty::spawn();
+    wait_until("the pty child", || {
+        held.child().is_some_and(|c| {
+            fs::read_link(format!("/proc/{c}/fd/0"))
+                .is_ok_and(|p| p.to_string_lossy().starts_with("/dev/pts/"))
+        })
+    });
+    let child = held.child().expect("pty child");
+    let tty = fs::read_link(format!("/proc/{child}/fd/0")).expect("its terminal");
+    let n: u32 = tty.to_string_lossy()["/dev/pts/".len()..]
+        .parse()
+        .expect("pts number");
+    assert!(n >= 300, "{} is not above pts/255", tty.display());
+    let query = PidQuery::tty_path(&tty).expect("tty_path");
+    let system = System::live().expect("open /proc");
+    let mut buf = PidBuf::new();
+    let pids = run(system, "tty", &query, &mut buf);
+    assert_eq!(pids, vec![child.as_raw()], "processes on {}", tty.display());
+    let name = format!("pts/{n}");
+    let by_ps: Vec<i32> = ps()
+        .values()
+        .filter(|r| r.tty == name)
+        .map(|r| r.pid)
+        .collect();
+    assert_eq!(pids, by_ps, "tty against ps");
+}
+
 /// Process names that try to forge the fields after `comm` in `stat`,
 /// plus a zombie: every filter stays exact against `ps`.
 #[test]
