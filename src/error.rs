@@ -131,7 +131,8 @@ pub enum ErrorKind {
     Unsupported,
     /// The proc root is missing or cannot be opened.
     ProcRoot,
-    /// The proc root is not a procfs mount.
+    /// The proc root is not the root directory of a procfs mount (a
+    /// directory inside one, such as `/proc/self`, is refused too).
     NotProcfs,
     /// A path given as a terminal is not a character device.
     NotACharDevice,
@@ -291,7 +292,7 @@ impl fmt::Display for Error {
             )?,
             ErrorKind::Unsupported => write!(f, "{} is not supported on this platform", self.op)?,
             ErrorKind::ProcRoot => write!(f, "cannot open the proc root")?,
-            ErrorKind::NotProcfs => write!(f, "the proc root is not a procfs mount")?,
+            ErrorKind::NotProcfs => write!(f, "the proc root is not the root of a procfs mount")?,
             ErrorKind::NotACharDevice => write!(f, "not a terminal (character device)")?,
             ErrorKind::Malformed => write!(f, "the kernel returned data that cannot be parsed")?,
             ErrorKind::NegativePid => match self.raw {

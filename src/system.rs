@@ -88,9 +88,10 @@ impl System {
     ///
     /// [`ErrorKind::ProcRoot`](crate::ErrorKind::ProcRoot) with the path and
     /// errno when it cannot be opened as a directory;
-    /// [`ErrorKind::NotProcfs`](crate::ErrorKind::NotProcfs) when it is not a
-    /// procfs; [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported) off
-    /// Linux.
+    /// [`ErrorKind::NotProcfs`](crate::ErrorKind::NotProcfs) when it is not
+    /// the root of a procfs (a directory inside one, such as `/proc/self`,
+    /// whose entries are not processes, is refused too);
+    /// [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported) off Linux.
     ///
     /// ```
     /// use pidquery::{ErrorKind, System};
@@ -98,6 +99,8 @@ impl System {
     /// let err = System::open("/etc").unwrap_err();
     /// assert_eq!(err.kind(), ErrorKind::NotProcfs);
     /// assert!(err.to_string().contains("/etc"));
+    /// let err = System::open("/proc/self/task").unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::NotProcfs);
     /// ```
     pub fn open(proc_root: impl AsRef<Path>) -> Result<System, Error> {
         #[cfg(target_os = "linux")]

@@ -36,6 +36,9 @@ const STAT_BUF: usize = 1024;
 /// Bytes of `<pid>/status` read; the `Uid:` line is in the first few hundred.
 const STATUS_BUF: usize = 4096;
 
+/// The inode number of the root directory of every procfs instance.
+const PROC_ROOT_INO: libc::ino_t = 1;
+
 /// A procfs mount, opened once.
 #[derive(Debug)]
 pub(crate) struct ProcFs {
@@ -55,8 +58,11 @@ impl ProcFs {
             .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
             .open(path)
             .map_err(|e| {
+                // A path std rejects before the kernel sees it (an interior
+                // NUL) has no OS code: report it as the kernel would.
+                let errno = e.raw_os_error().unwrap_or(libc::EINVAL);
                 Error::new(ErrorKind::ProcRoot, "open")
-                    .with_errno(Errno::from_raw(e.raw_os_error().unwrap_or(0)))
+                    .with_errno(Errno::from_raw(errno))
                     .with_path(path)
             })?;
         let root = OwnedFd::from(root);
@@ -72,6 +78,25 @@ impl ProcFs {
         let fs = unsafe { fs.assume_init() };
         if fs.f_type != libc::PROC_SUPER_MAGIC {
             return Err(Error::new(ErrorKind::NotProcfs, "fstatfs").with_path(path));
+        }
+        // Every directory inside a procfs is procfs too: `/proc/self` would
+        // list nothing, `/proc/self/task` thread ids and `/proc/self/fd`
+        // descriptor numbers, as if each were the process table. The root
+        // of a procfs instance is the inode PROC_ROOT_INO (1) of
+        // `fs/proc/internal.h`; other proc inodes are numbered from a
+        // counter that would have to wrap around 2^32 to reach 1.
+        let mut st = MaybeUninit::<libc::stat>::uninit();
+        // SAFETY: `root` is an open descriptor; `st` is a writable `stat`.
+        let rc = unsafe { libc::fstat(root.as_raw_fd(), st.as_mut_ptr()) };
+        if rc != 0 {
+            return Err(Error::new(ErrorKind::ProcRoot, "fstat")
+                .with_errno(Errno::last())
+                .with_path(path));
+        }
+        // SAFETY: `fstat` succeeded, so it initialized the whole struct.
+        let st = unsafe { st.assume_init() };
+        if st.st_ino != PROC_ROOT_INO {
+            return Err(Error::new(ErrorKind::NotProcfs, "fstat").with_path(path));
         }
         Ok(ProcFs {
             path: path.to_path_buf(),

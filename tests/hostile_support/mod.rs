@@ -1,0 +1,502 @@
+//! Helpers shared by the hostile live tests: process guards that always
+//! clean up, the `ps` oracle, and re-execution of the test binary in a
+//! "child mode" (under `unshare`, `setpriv`, `prlimit`, ...).
+//!
+//! A re-executed child runs the `#[ignore]`d test `child_entry` of its own
+//! binary with `PIDQUERY_HOSTILE_MODE` set, and reports on stdout in lines
+//! `PQ <key> <words...>` that [`Report`] parses.
+
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use pidquery::{Error, Pid, PidBuf, PidQuery, System};
+
+/// The environment variable that switches a re-executed test binary into
+/// a child mode.
+pub const MODE_VAR: &str = "PIDQUERY_HOSTILE_MODE";
+/// Arguments of the child mode.
+pub const ARGS_VAR: &str = "PIDQUERY_HOSTILE_ARGS";
+
+/// True when running as root; otherwise prints why `test` is skipped.
+pub fn root_or_skip(test: &str) -> bool {
+    let uid = fs::metadata("/proc/self").map(|m| {
+        use std::os::unix::fs::MetadataExt;
+        m.uid()
+    });
+    match uid {
+        Ok(0) => true,
+        Ok(uid) => {
+            println!("skipping {test}: needs root (euid is {uid})");
+            false
+        }
+        Err(e) => {
+            println!("skipping {test}: cannot stat /proc/self: {e}");
+            false
+        }
+    }
+}
+
+/// True when every program in `tools` is on `PATH`; otherwise prints why
+/// `test` is skipped.
+pub fn tools_or_skip(test: &str, tools: &[&str]) -> bool {
+    for tool in tools {
+        let found = std::env::var_os("PATH")
+            .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()))
+            .unwrap_or(false);
+        if !found {
+            println!("skipping {test}: `{tool}` is not installed");
+            return false;
+        }
+    }
+    true
+}
+
+/// Children that are killed (SIGKILL) and reaped when the guard drops,
+/// also when a test panics. Every child must be one that leaves no
+/// grandchildren behind (a `sleep`, a `python3`, a re-executed test), since
+/// this machine's pid 1 does not reap orphans.
+#[derive(Default)]
+pub struct Reaper {
+    children: Vec<Child>,
+}
+
+impl Reaper {
+    pub fn new() -> Reaper {
+        Reaper::default()
+    }
+
+    /// Spawns `cmd` with stdin/stdout/stderr detached and keeps it.
+    pub fn spawn(&mut self, cmd: &mut Command) -> Pid {
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot spawn {cmd:?}: {e}"));
+        let pid = Pid::from(&child);
+        self.children.push(child);
+        pid
+    }
+
+    /// Keeps an already spawned child.
+    pub fn adopt(&mut self, child: Child) -> Pid {
+        let pid = Pid::from(&child);
+        self.children.push(child);
+        pid
+    }
+
+    pub fn pids(&self) -> Vec<Pid> {
+        self.children.iter().map(Pid::from).collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.children.len()
+    }
+
+    /// Kills and reaps everything now.
+    pub fn reap(&mut self) {
+        for child in &mut self.children {
+            let _ = child.kill();
+        }
+        for mut child in self.children.drain(..) {
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        self.reap();
+    }
+}
+
+/// The full path of `tool` on `PATH`.
+pub fn which(tool: &str) -> PathBuf {
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join(tool))
+                .find(|p| p.is_file())
+        })
+        .unwrap_or_else(|| panic!("`{tool}` is not on PATH"))
+}
+
+/// `sleep 600` (long enough for any test, killed by the [`Reaper`]).
+pub fn sleeper() -> Command {
+    let mut cmd = Command::new("sleep");
+    cmd.arg("600");
+    cmd
+}
+
+/// Waits until `/proc/<pid>/comm` reads `comm`: the exec that sets it
+/// runs on after the spawning call returns, and credentials and `comm`
+/// are final only then.
+pub fn wait_exec(pid: Pid, comm: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let now = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if now.strip_suffix('\n') == Some(comm) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "pid {pid} never became `{comm}` (is `{}`)",
+            now.trim_end()
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// One row of `ps -eo pid,ppid,pgid,tty,uid,ruid`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PsRow {
+    pub pid: i32,
+    pub ppid: i32,
+    pub pgid: i32,
+    pub tty: String,
+    pub uid: u32,
+    pub ruid: u32,
+}
+
+/// The `ps` oracle: every process, keyed by pid.
+pub fn ps() -> BTreeMap<i32, PsRow> {
+    let out = Command::new("ps")
+        .args(["-eo", "pid=,ppid=,pgid=,tty=,uid=,ruid="])
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run ps");
+    assert!(out.status.success(), "ps failed: {:?}", out.status);
+    let mut rows = BTreeMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(f.len(), 6, "unexpected ps line {line:?}");
+        let row = PsRow {
+            pid: f[0].parse().expect("pid"),
+            ppid: f[1].parse().expect("ppid"),
+            pgid: f[2].parse().expect("pgid"),
+            tty: f[3].to_string(),
+            uid: f[4].parse().expect("uid"),
+            ruid: f[5].parse().expect("ruid"),
+        };
+        rows.insert(row.pid, row);
+    }
+    rows
+}
+
+/// Raw pid numbers of a slice.
+pub fn raw(pids: &[Pid]) -> Vec<i32> {
+    pids.iter().map(|p| p.as_raw()).collect()
+}
+
+/// Asserts strictly ascending order (hence no duplicates).
+pub fn assert_ascending(what: &str, pids: &[i32]) {
+    if let Some(w) = pids.windows(2).find(|w| w[0] >= w[1]) {
+        panic!(
+            "{what}: not strictly ascending at {} then {} ({} pids)",
+            w[0],
+            w[1],
+            pids.len()
+        );
+    }
+}
+
+/// Asserts `want ⊆ got` naming the first missing pid.
+pub fn assert_contains_all(what: &str, got: &[i32], want: &[i32]) {
+    let got: BTreeSet<i32> = got.iter().copied().collect();
+    let missing: Vec<i32> = want.iter().copied().filter(|p| !got.contains(p)).collect();
+    assert!(
+        missing.is_empty(),
+        "{what}: missing {} of {} expected pids, e.g. {:?}",
+        missing.len(),
+        want.len(),
+        &missing[..missing.len().min(10)]
+    );
+}
+
+/// Runs `query` on `system` into `buf` and returns the raw pids, checking
+/// order on the way.
+pub fn run(system: &System, what: &str, query: &PidQuery, buf: &mut PidBuf) -> Vec<i32> {
+    let pids = system
+        .fill(query, buf)
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    let pids = raw(pids);
+    assert_ascending(what, &pids);
+    pids
+}
+
+/// A directory under the system temp dir, world-readable, removed on drop
+/// (after unmounting nothing: mounts made in it live in private mount
+/// namespaces that die with their processes).
+pub struct TempDir {
+    pub path: PathBuf,
+}
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("pidquery-hostile-{tag}-{}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&path);
+        fs::create_dir_all(&path).expect("create temp dir");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).expect("chmod temp dir");
+        TempDir { path }
+    }
+
+    /// An empty subdirectory (a mount point).
+    pub fn subdir(&self, name: &str) -> PathBuf {
+        let dir = self.path.join(name);
+        fs::create_dir_all(&dir).expect("create subdir");
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod subdir");
+        dir
+    }
+
+    /// A copy of the running test binary that any user may execute.
+    pub fn exe_copy(&self) -> PathBuf {
+        let exe = std::env::current_exe().expect("current_exe");
+        let copy = self.path.join("child-exe");
+        fs::copy(&exe, &copy).expect("copy test binary");
+        fs::set_permissions(&copy, fs::Permissions::from_mode(0o755)).expect("chmod copy");
+        copy
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.path);
+    }
+}
+
+/// Arguments that make a test binary run only `child_entry`.
+pub fn child_args() -> [&'static str; 6] {
+    [
+        "--ignored",
+        "--exact",
+        "child_entry",
+        "--nocapture",
+        "--test-threads=1",
+        "-q",
+    ]
+}
+
+/// A shell-quoted command line running `exe` in child mode `mode`.
+pub fn child_cmdline(exe: &Path, mode: &str, args: &str) -> String {
+    let mut line = format!(
+        "env {}={} {}={} {}",
+        MODE_VAR,
+        shell_quote(mode),
+        ARGS_VAR,
+        shell_quote(args),
+        shell_quote(&exe.display().to_string())
+    );
+    for a in child_args() {
+        line.push(' ');
+        line.push_str(a);
+    }
+    line
+}
+
+/// Quotes `s` for `sh`.
+pub fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// Runs `cmd` (which re-executes a test binary somewhere inside) with a
+/// time limit, killing it on timeout, and returns what the child reported.
+/// `cmd` must not leave grandchildren behind on its own.
+pub fn run_child(mut cmd: Command, limit: Duration) -> Report {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let desc = format!("{cmd:?}");
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {desc}: {e}"));
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let out_reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = stdout.read_to_end(&mut s);
+        s
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = stderr.read_to_end(&mut s);
+        s
+    });
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{desc} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let out = Output {
+        status,
+        stdout: out_reader.join().expect("stdout reader"),
+        stderr: err_reader.join().expect("stderr reader"),
+    };
+    Report::parse(&desc, out)
+}
+
+/// What a child reported: `PQ <key> <words...>` lines by key.
+#[derive(Debug)]
+pub struct Report {
+    pub desc: String,
+    pub lines: BTreeMap<String, Vec<String>>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Report {
+    fn parse(desc: &str, out: Output) -> Report {
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            out.status.success(),
+            "{desc} failed with {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+            out.status
+        );
+        let mut lines = BTreeMap::new();
+        for line in BufReader::new(stdout.as_bytes()).lines() {
+            let line = line.expect("utf-8");
+            let line = line.trim_end_matches('\r');
+            let mut words = line.split(' ');
+            if words.next() != Some("PQ") {
+                continue;
+            }
+            let key = words.next().expect("key").to_string();
+            let rest: Vec<String> = words
+                .filter(|w| !w.is_empty())
+                .map(str::to_string)
+                .collect();
+            lines.insert(key, rest);
+        }
+        assert!(
+            lines.contains_key("done"),
+            "{desc} did not report completion\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+        Report {
+            desc: desc.to_string(),
+            lines,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// The words of line `key`.
+    pub fn words(&self, key: &str) -> &[String] {
+        self.lines.get(key).unwrap_or_else(|| {
+            panic!(
+                "{}: no `PQ {key}` line\nstdout:\n{}\nstderr:\n{}",
+                self.desc, self.stdout, self.stderr
+            )
+        })
+    }
+
+    /// The pids of an `ok` query line; panics with the child's error line.
+    pub fn ok_pids(&self, key: &str) -> Vec<i32> {
+        let words = self.words(key);
+        assert_eq!(
+            words.first().map(String::as_str),
+            Some("ok"),
+            "{}: query {key} failed in the child: {:?}",
+            self.desc,
+            words
+        );
+        words[1..].iter().map(|w| w.parse().expect("pid")).collect()
+    }
+
+    pub fn int(&self, key: &str) -> i64 {
+        self.words(key)[0].parse().expect("integer")
+    }
+}
+
+/// Prints a query's result as a report line (child side).
+pub fn report_query(key: &str, result: Result<&[Pid], Error>) {
+    match result {
+        Ok(pids) => {
+            let mut line = format!("PQ {key} ok");
+            for p in pids {
+                line.push(' ');
+                line.push_str(&p.to_string());
+            }
+            println!("{line}");
+        }
+        Err(e) => println!(
+            "PQ {key} err {} {:?} {}",
+            e.errno().map_or(0, |e| e.raw()),
+            e.kind(),
+            e.to_string().replace('\n', "\\n")
+        ),
+    }
+}
+
+/// Parses a query spec `name=value` (`all`, `uid=N`, `ruid=N`, `ppid=P`,
+/// `pgrp=P`, `tty=DEV`).
+pub fn parse_query(spec: &str) -> PidQuery {
+    let (name, value) = spec.split_once('=').unwrap_or((spec, ""));
+    let num = || -> i64 { value.parse().unwrap_or_else(|_| panic!("bad query {spec}")) };
+    let pid = || Pid::from_raw(num() as i32).expect("non-negative pid");
+    match name {
+        "all" => PidQuery::all(),
+        "uid" => PidQuery::uid(num() as u32),
+        "ruid" => PidQuery::ruid(num() as u32),
+        "ppid" => PidQuery::ppid(pid()),
+        "pgrp" => PidQuery::pgrp(pid()),
+        "tty" => PidQuery::tty(pidquery::Dev::from_raw(num() as u64)),
+        _ => panic!("unknown query {spec}"),
+    }
+}
+
+/// Owner uids (real, effective, saved, fs) of a live process, read as
+/// root from the outside; `None` if it is gone.
+pub fn status_uids(pid: i32) -> Option<[u32; 4]> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+    let v: Vec<u32> = line[4..]
+        .split_whitespace()
+        .map(|w| w.parse().expect("uid"))
+        .collect();
+    Some([v[0], v[1], v[2], v[3]])
+}
+
+/// `NSpid:` of a live process (its pid in each nested namespace).
+pub fn status_nspid(pid: i32) -> Option<Vec<i32>> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("NSpid:"))?;
+    Some(
+        line[6..]
+            .split_whitespace()
+            .map(|w| w.parse().expect("pid"))
+            .collect(),
+    )
+}
+
+/// Polls `cond` until it holds (20 s at most).
+pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// A uid very unlikely to be used by anything else on the machine while
+/// this test runs.
+pub fn private_uid(salt: u32) -> u32 {
+    40_000 + (std::process::id() % 5_000) * 4 + salt % 4
+}
