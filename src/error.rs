@@ -279,42 +279,72 @@ impl Error {
     }
 }
 
+impl Error {
+    /// " for pid N under PATH" / " on PATH" / " for pid N" / "".
+    fn fmt_where(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.pid, &self.path) {
+            (Some(pid), Some(path)) => write!(f, " for pid {pid} under {}", path.display()),
+            (Some(pid), None) => write!(f, " for pid {pid}"),
+            (None, Some(path)) => write!(f, " on {}", path.display()),
+            (None, None) => Ok(()),
+        }
+    }
+
+    /// ": ERRNO" or "".
+    fn fmt_errno(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.errno {
+            Some(errno) => write!(f, ": {errno}"),
+            None => Ok(()),
+        }
+    }
+}
+
 impl fmt::Display for Error {
+    /// One sentence, naming the path and pid involved and ending with the
+    /// OS error when there is one.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = self.path.as_deref().unwrap_or(Path::new("?"));
         match self.kind {
             ErrorKind::Truncated { needed } => write!(
                 f,
                 "the pid list does not fit in the buffer given; {needed} entries are needed"
-            )?,
+            ),
             ErrorKind::Raced { attempts } => write!(
                 f,
                 "the pid list kept growing while it was read; gave up after {attempts} attempts"
-            )?,
-            ErrorKind::Unsupported => write!(f, "{} is not supported on this platform", self.op)?,
-            ErrorKind::ProcRoot => write!(f, "cannot open the proc root")?,
-            ErrorKind::NotProcfs => write!(f, "the proc root is not the root of a procfs mount")?,
-            ErrorKind::NotACharDevice => write!(f, "not a terminal (character device)")?,
-            ErrorKind::Malformed => write!(f, "the kernel returned data that cannot be parsed")?,
+            ),
+            ErrorKind::Unsupported => write!(f, "{} is not supported on this platform", self.op),
+            ErrorKind::ProcRoot => {
+                write!(f, "cannot open the proc root {}", path.display())?;
+                if self.op != "open" {
+                    write!(f, " ({} failed)", self.op)?;
+                }
+                self.fmt_errno(f)
+            }
+            ErrorKind::NotProcfs => {
+                write!(f, "{} is not the root of a procfs mount", path.display())
+            }
+            ErrorKind::NotACharDevice => {
+                write!(f, "{} is not a terminal (character device)", path.display())
+            }
+            ErrorKind::Malformed => {
+                write!(
+                    f,
+                    "the kernel returned {} data that cannot be parsed",
+                    self.op
+                )?;
+                self.fmt_where(f)
+            }
             ErrorKind::NegativePid => match self.raw {
-                Some(raw) => write!(f, "process id {raw} is negative")?,
-                None => write!(f, "negative process id")?,
+                Some(raw) => write!(f, "process id {raw} is negative"),
+                None => write!(f, "negative process id"),
             },
-            ErrorKind::Os => write!(f, "{} failed", self.op)?,
-        }
-        if let Some(path) = &self.path {
-            write!(f, " ({})", path.display())?;
-        }
-        if let Some(pid) = self.pid {
-            write!(f, " (pid {pid})")?;
-        }
-        if let Some(errno) = self.errno {
-            if self.kind == ErrorKind::Os {
-                write!(f, ": {errno}")?;
-            } else {
-                write!(f, ": {} failed: {errno}", self.op)?;
+            ErrorKind::Os => {
+                write!(f, "{} failed", self.op)?;
+                self.fmt_where(f)?;
+                self.fmt_errno(f)
             }
         }
-        Ok(())
     }
 }
 

@@ -81,8 +81,17 @@ impl System {
 
     /// Opens the procfs mounted at `proc_root` (Linux only).
     ///
-    /// Pids are numbered in the pid namespace that mount belongs to, and a
-    /// `hidepid` mount lists only what it lets the caller see.
+    /// Pids are numbered in the pid namespace that mount belongs to. The
+    /// mount stays usable while this `System` holds it open, even after a
+    /// lazy unmount; once every process of its pid namespace has exited it
+    /// truthfully lists nothing.
+    ///
+    /// With `hidepid=invisible` (2) or `ptraceable` (4) a mount lists only
+    /// the processes the caller may see, and every filter agrees. With
+    /// `hidepid=noaccess` (1) every process is listed and `uid` (which only
+    /// needs `stat` of `/proc/<pid>`) still sees them all, but the files
+    /// that `ruid`, `ppid`, `pgrp` and `tty` read are denied for other
+    /// users' processes, which those filters therefore skip.
     ///
     /// # Errors
     ///

@@ -804,7 +804,7 @@ fn low_descriptor_limit() {
         assert_eq!(words[1], libc::EMFILE.to_string(), "zero.{k}: {words:?}");
         let text = words[3..].join(" ");
         assert!(
-            text.contains("/proc") && text.contains("(pid "),
+            text.contains("/proc") && text.contains("for pid "),
             "zero.{k}: {text}"
         );
     }
