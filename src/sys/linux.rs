@@ -73,6 +73,12 @@ impl ProcFs {
         if fs.f_type != libc::PROC_SUPER_MAGIC {
             return Err(Error::new(ErrorKind::NotProcfs, "fstatfs").with_path(path));
         }
+        // A directory inside a procfs (`/proc/self/fd`, `/proc/<pid>/task`)
+        // passes the check above but lists fds or threads, not processes.
+        // Only the root of a procfs has the `self` symlink.
+        if !is_symlink(root.as_fd(), c"self") {
+            return Err(Error::new(ErrorKind::NotProcfs, "fstatat").with_path(path));
+        }
         Ok(ProcFs {
             path: path.to_path_buf(),
             root,
@@ -331,6 +337,30 @@ fn stat_uid(dir: BorrowedFd<'_>, name: &CStr) -> Result<Option<u32>, Errno> {
             Errno::EINTR => continue,
             errno if errno.is_vanished() => return Ok(None),
             errno => return Err(errno),
+        }
+    }
+}
+
+/// Whether `name` in `dir` is a symbolic link (`fstatat` without following).
+fn is_symlink(dir: BorrowedFd<'_>, name: &CStr) -> bool {
+    let mut st = MaybeUninit::<libc::stat>::uninit();
+    loop {
+        // SAFETY: `dir` is open, `name` NUL-terminated, `st` writable.
+        let rc = unsafe {
+            libc::fstatat(
+                dir.as_raw_fd(),
+                name.as_ptr(),
+                st.as_mut_ptr(),
+                libc::AT_SYMLINK_NOFOLLOW,
+            )
+        };
+        if rc == 0 {
+            // SAFETY: `fstatat` succeeded and initialized `st`.
+            let mode = unsafe { st.assume_init() }.st_mode;
+            return mode & libc::S_IFMT == libc::S_IFLNK;
+        }
+        if Errno::last() != Errno::EINTR {
+            return false;
         }
     }
 }
