@@ -169,8 +169,7 @@ fn every_flavor_allocates_nothing_per_query_after_warm_up() {
             }
         });
 
-        let (fill, fill_counts) =
-            measure(|| run_rounds(|| query.fill(&mut buf).map(<[Pid]>::len)));
+        let (fill, fill_counts) = measure(|| run_rounds(|| query.fill(&mut buf).map(<[Pid]>::len)));
         let (slice, slice_counts) = measure(|| run_rounds(|| query.fill_slice(&mut slots)));
         let (open, open_counts) =
             measure(|| run_rounds(|| explicit.fill(&query, &mut buf).map(<[Pid]>::len)));

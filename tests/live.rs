@@ -71,7 +71,10 @@ fn ppid_finds_every_child_and_forgets_reaped_ones() {
     }
     let after = run(PidQuery::ppid(Pid::this()));
     let lingering: Vec<_> = ours.intersection(&after).collect();
-    assert!(lingering.is_empty(), "reaped children still listed: {lingering:?}");
+    assert!(
+        lingering.is_empty(),
+        "reaped children still listed: {lingering:?}"
+    );
     assert_eq!(run(PidQuery::ppid(parent)), expected);
 }
 
@@ -133,7 +136,10 @@ fn tty_finds_the_processes_on_a_pty() {
     let found = run(by_path);
     assert_eq!(found, oracle);
     assert!(!found.contains(&Pid::this()));
-    assert!(!found.contains(&session.script.pid()), "script holds the master side only");
+    assert!(
+        !found.contains(&session.script.pid()),
+        "script holds the master side only"
+    );
 }
 
 #[test]
@@ -156,7 +162,10 @@ fn uid_is_effective_and_ruid_is_real() {
     use std::os::unix::fs::MetadataExt;
     for (p, euid) in [(a.pid(), 4321), (b.pid(), 1234)] {
         assert_eq!(std::fs::metadata(format!("/proc/{p}")).unwrap().uid(), euid);
-        assert_eq!(std::fs::metadata(format!("/proc/{p}/stat")).unwrap().uid(), 0);
+        assert_eq!(
+            std::fs::metadata(format!("/proc/{p}/stat")).unwrap().uid(),
+            0
+        );
     }
 
     let table = common::ps();
@@ -259,16 +268,28 @@ fn every_filter_agrees_with_ps_on_spawned_processes() {
 
     assert_eq!(run_among(PidQuery::all(), &ours), ours);
     for (ppid, expected) in by_column(&table, &ours, |r| r.ppid) {
-        assert_eq!(run_among(PidQuery::ppid(ppid), &ours), expected, "ppid {ppid}");
+        assert_eq!(
+            run_among(PidQuery::ppid(ppid), &ours),
+            expected,
+            "ppid {ppid}"
+        );
     }
     for (pgid, expected) in by_column(&table, &ours, |r| r.pgid) {
-        assert_eq!(run_among(PidQuery::pgrp(pgid), &ours), expected, "pgrp {pgid}");
+        assert_eq!(
+            run_among(PidQuery::pgrp(pgid), &ours),
+            expected,
+            "pgrp {pgid}"
+        );
     }
     for (uid, expected) in by_column(&table, &ours, |r| r.uid) {
         assert_eq!(run_among(PidQuery::uid(uid), &ours), expected, "uid {uid}");
     }
     for (ruid, expected) in by_column(&table, &ours, |r| r.ruid) {
-        assert_eq!(run_among(PidQuery::ruid(ruid), &ours), expected, "ruid {ruid}");
+        assert_eq!(
+            run_among(PidQuery::ruid(ruid), &ours),
+            expected,
+            "ruid {ruid}"
+        );
     }
     let ttys = by_column(&table, &ours, |r| r.tty.clone());
     for (tty, expected) in &ttys {
@@ -287,12 +308,17 @@ fn every_filter_agrees_with_ps_on_spawned_processes() {
     }
 
     // Values only our processes have: the whole system must agree with ps.
-    let everywhere = |f: &dyn Fn(&common::PsRow) -> bool| {
-        set(table.values().filter(|r| f(r)).map(|r| r.pid))
-    };
+    let everywhere =
+        |f: &dyn Fn(&common::PsRow) -> bool| set(table.values().filter(|r| f(r)).map(|r| r.pid));
     let leader = zoo.group.leader.pid();
-    assert_eq!(run(PidQuery::pgrp(leader)), everywhere(&|r| r.pgid == leader));
-    assert_eq!(run(PidQuery::ppid(leader)), everywhere(&|r| r.ppid == leader));
+    assert_eq!(
+        run(PidQuery::pgrp(leader)),
+        everywhere(&|r| r.pgid == leader)
+    );
+    assert_eq!(
+        run(PidQuery::ppid(leader)),
+        everywhere(&|r| r.ppid == leader)
+    );
     if let Some(pty) = &zoo.pty {
         let name = pty.ps_name.as_str();
         assert_eq!(
@@ -328,11 +354,17 @@ fn all_lists_every_stable_process_and_no_thread() {
     let stable: BTreeSet<Pid> = before.intersection(&after).map(|(p, _)| *p).collect();
     assert!(stable.contains(&Pid::this()));
     let missing: Vec<_> = stable.difference(&all).collect();
-    assert!(missing.is_empty(), "stable processes not listed: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "stable processes not listed: {missing:?}"
+    );
 
     for tid in &our_threads {
         assert_ne!(*tid, Pid::this());
-        assert!(thread_ids.contains(tid), "ps does not list our thread {tid}");
+        assert!(
+            thread_ids.contains(tid),
+            "ps does not list our thread {tid}"
+        );
         assert!(!all.contains(tid), "thread {tid} listed as a process");
     }
     // Any other listed id that ps called a thread must have become a
@@ -394,7 +426,10 @@ fn fill_slice_reports_truncation_and_never_a_short_list() {
         panic!("{err:?}");
     };
     let stable = before.intersection(&after).count();
-    assert!(needed >= stable, "needed {needed} < {stable} stable processes");
+    assert!(
+        needed >= stable,
+        "needed {needed} < {stable} stable processes"
+    );
     let err = PidQuery::all().fill_slice(&mut [Pid::ZERO; 1]).unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Truncated { needed } if needed >= 2));
 
@@ -498,6 +533,13 @@ fn bad_input_is_rejected_with_a_typed_error() {
         assert_eq!(err.kind(), ErrorKind::NotProcfs, "{}", dir.display());
         assert_eq!(err.path(), Some(dir));
     }
+    // Directories inside a procfs are not its root: they would list fds or
+    // threads as if they were processes.
+    for dir in ["/proc/self/fd", "/proc/self/task", "/proc/sys", "/proc/1"] {
+        let err = System::open(dir).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotProcfs, "{dir}");
+        assert_eq!(err.path(), Some(Path::new(dir)));
+    }
 }
 
 #[test]
@@ -528,7 +570,8 @@ fn explicit_proc_root_gives_the_same_answers_as_the_default() {
         let via_live = set(live.fill(&q, &mut a).unwrap().iter().copied());
         let via_open = set(explicit.fill(&q, &mut b).unwrap().iter().copied());
         let via_default = run(q);
-        let mine = |s: &BTreeSet<Pid>| -> BTreeSet<Pid> { s.intersection(&ours).copied().collect() };
+        let mine =
+            |s: &BTreeSet<Pid>| -> BTreeSet<Pid> { s.intersection(&ours).copied().collect() };
         assert_eq!(mine(&via_open), mine(&via_live), "{q:?}");
         assert_eq!(mine(&via_open), mine(&via_default), "{q:?}");
     }
@@ -537,7 +580,10 @@ fn explicit_proc_root_gives_the_same_answers_as_the_default() {
     let explicit_all = set(explicit.iter(&PidQuery::all()).unwrap());
     let second = run(PidQuery::all());
     for p in first.intersection(&second) {
-        assert!(explicit_all.contains(p), "{p} missing from System::open(\"/proc\")");
+        assert!(
+            explicit_all.contains(p),
+            "{p} missing from System::open(\"/proc\")"
+        );
     }
     assert!(ours.is_subset(&explicit_all));
     assert_eq!(

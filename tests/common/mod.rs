@@ -224,7 +224,10 @@ impl Family {
 /// its own (led by the leader) when `own_group` is set. Returns once every
 /// member runs `sleep`.
 pub fn family(background: usize, own_group: bool) -> Family {
-    let script = format!("{}exec sleep {SLEEP_SECS}", format!("sleep {SLEEP_SECS} & ").repeat(background));
+    let script = format!(
+        "{}exec sleep {SLEEP_SECS}",
+        format!("sleep {SLEEP_SECS} & ").repeat(background)
+    );
     let mut cmd = Command::new("/bin/sh");
     cmd.args(["-c", &script]);
     if own_group {
@@ -246,21 +249,18 @@ pub fn family(background: usize, own_group: bool) -> Family {
 /// Waits until `parent` has exactly `count` children, all running
 /// `program`, as `ps` sees them; returns them.
 pub fn wait_children(parent: Pid, count: usize, program: &str) -> Vec<Pid> {
-    wait_until(
-        &format!("{count} {program} children of {parent}"),
-        || {
-            let kids: Vec<Pid> = ps()
-                .values()
-                .filter(|row| row.ppid == parent)
-                .map(|row| row.pid)
-                .collect();
-            let ready = kids.len() == count
-                && kids
-                    .iter()
-                    .all(|&k| comm(k).is_some_and(|c| c == program.as_bytes()));
-            ready.then_some(kids)
-        },
-    )
+    wait_until(&format!("{count} {program} children of {parent}"), || {
+        let kids: Vec<Pid> = ps()
+            .values()
+            .filter(|row| row.ppid == parent)
+            .map(|row| row.pid)
+            .collect();
+        let ready = kids.len() == count
+            && kids
+                .iter()
+                .all(|&k| comm(k).is_some_and(|c| c == program.as_bytes()));
+        ready.then_some(kids)
+    })
 }
 
 /// Processes on a fresh pseudo-terminal: `script` (our child, holding the
@@ -434,7 +434,10 @@ pub fn ps_start_keys() -> HashSet<(Pid, String)> {
         .map(|line| {
             let line = line.trim_start();
             let (p, start) = line.split_once(' ').expect("pid then start time");
-            (pid(p.parse().expect("ps prints pids")), start.trim().to_string())
+            (
+                pid(p.parse().expect("ps prints pids")),
+                start.trim().to_string(),
+            )
         })
         .collect()
 }
@@ -445,7 +448,9 @@ pub fn ps_thread_ids() -> HashSet<Pid> {
     run_ps(&["-eLo", "pid=,lwp="])
         .lines()
         .filter_map(|line| {
-            let mut f = line.split_whitespace().map(|f| f.parse::<i32>().expect("ps prints ids"));
+            let mut f = line
+                .split_whitespace()
+                .map(|f| f.parse::<i32>().expect("ps prints ids"));
             let (p, lwp) = (f.next()?, f.next()?);
             (p != lwp).then(|| pid(lwp))
         })
