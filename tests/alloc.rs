@@ -132,6 +132,35 @@ fn run_rounds(mut query_once: impl FnMut() -> Result<usize, pidquery::Error>) ->
 }
 
 #[test]
+fn the_counters_see_this_threads_heap_calls() {
+    // Without this, a broken counter would "prove" zero allocations.
+    let (v, counts) = measure(|| {
+        let mut v = std::hint::black_box(Vec::<u64>::with_capacity(4));
+        v.extend([1, 2, 3, 4, 5]);
+        v
+    });
+    assert_eq!((counts.allocs, counts.reallocs, counts.deallocs), (1, 1, 0));
+    let ((), counts) = measure(|| drop(v));
+    assert_eq!(counts.deallocs, 1);
+    // Another thread's heap calls are not charged to this one.
+    let barrier = std::sync::Barrier::new(2);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            barrier.wait();
+            for i in 0..1000u32 {
+                drop(std::hint::black_box(Box::new(i)));
+            }
+            barrier.wait();
+        });
+        let ((), counts) = measure(|| {
+            barrier.wait();
+            barrier.wait();
+        });
+        assert_eq!(counts, Counts::ZERO);
+    });
+}
+
+#[test]
 fn every_flavor_allocates_nothing_per_query_after_warm_up() {
     // Give every filter a non-empty answer: a process group of three, our
     // own children, a pty session.

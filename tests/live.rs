@@ -143,6 +143,29 @@ fn tty_finds_the_processes_on_a_pty() {
 }
 
 #[test]
+fn tty_finds_a_pty_numbered_256_or_more() {
+    // tty_nr and st_rdev put minor bits above 255 in bits 20 and up; a
+    // naive `major << 8 | minor` would miss this terminal.
+    let Some(session) = common::high_pty_session() else {
+        common::skip("high tty", "`python3` is not installed");
+        return;
+    };
+    let rdev = std::os::unix::fs::MetadataExt::rdev(&std::fs::metadata(&session.tty).unwrap());
+    let dev = pidquery::Dev::from_raw(rdev);
+    assert!(dev.minor() >= 256, "{dev:?}");
+    let oracle = set(common::ps()
+        .values()
+        .filter(|r| r.tty == session.ps_name)
+        .map(|r| r.pid));
+    assert_eq!(oracle, session.members, "ps disagrees with the fixture");
+    assert_eq!(run(PidQuery::tty(dev)), oracle);
+    assert_eq!(run(PidQuery::tty_path(&session.tty).unwrap()), oracle);
+    // The device with the same low minor byte is another terminal.
+    let aliased = pidquery::Dev::new(dev.major(), dev.minor() & 0xff);
+    assert!(run(PidQuery::tty(aliased)).is_disjoint(&oracle));
+}
+
+#[test]
 fn uid_is_effective_and_ruid_is_real() {
     if !common::is_root() {
         common::skip("uid/ruid", "needs root to change uids");

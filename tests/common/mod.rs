@@ -268,7 +268,7 @@ pub fn wait_children(parent: Pid, count: usize, program: &str) -> Vec<Pid> {
 /// new session whose controlling terminal is the pty.
 #[derive(Debug)]
 pub struct PtySession {
-    /// `script` itself; not on the pty.
+    /// The process holding the master side (`script`); not on the pty.
     pub script: Proc,
     /// The pty's slave device, e.g. `/dev/pts/3`.
     pub tty: PathBuf,
@@ -312,6 +312,74 @@ pub fn pty_session() -> Option<PtySession> {
         tty,
         ps_name,
         members: set([session, grandchild]),
+    })
+}
+
+/// Opens ptys until one is numbered 256 or more (keeping the lower ones
+/// taken), then forks a `sleep` in a new session with that pty as its
+/// controlling terminal; prints the pty's path and the sleep's pid.
+const HIGH_PTY_PY: &str = r#"
+import os, sys
+held = []
+while True:
+    master, slave = os.openpty()
+    name = os.ttyname(slave)
+    os.close(slave)
+    held.append(master)
+    if int(name.rsplit("/", 1)[1]) >= 256:
+        break
+pid = os.fork()
+if pid == 0:
+    os.setsid()
+    fd = os.open(name, os.O_RDWR)  # a session leader's first tty: its ctty
+    for std in (0, 1, 2):
+        os.dup2(fd, std)
+    os.execvp("sleep", ["sleep", sys.argv[1]])
+print(name, pid, flush=True)
+sys.stdin.read()
+"#;
+
+/// A [`PtySession`] on a pty numbered 256 or more (`/dev/pts/256` …),
+/// whose device number does not fit the old 8-bit minor encoding. `None`
+/// when `python3` is not installed.
+pub fn high_pty_session() -> Option<PtySession> {
+    use std::io::BufRead;
+    if !have("python3") {
+        return None;
+    }
+    let mut cmd = Command::new("python3");
+    cmd.args(["-c", HIGH_PTY_PY, SLEEP_SECS])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut holder = Proc::spawn(&mut cmd);
+    let mut line = String::new();
+    let stdout = holder.child.stdout.take().expect("piped stdout");
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read the pty's name");
+    let (tty, sleep) = line
+        .trim()
+        .split_once(' ')
+        .unwrap_or_else(|| panic!("unexpected output {line:?}"));
+    let sleep = pid(sleep.parse().expect("a pid"));
+    let holder = holder.kill_group_on_drop(sleep);
+    wait_exec(sleep, "sleep");
+    let tty = PathBuf::from(tty);
+    let ps_name = tty
+        .strip_prefix("/dev")
+        .expect("a /dev path")
+        .to_str()
+        .expect("UTF-8")
+        .to_string();
+    wait_until("ps to show the high pty", || {
+        (ps().get(&sleep)?.tty == ps_name).then_some(())
+    });
+    Some(PtySession {
+        script: holder,
+        tty,
+        ps_name,
+        members: set([sleep]),
     })
 }
 
