@@ -35,9 +35,10 @@ use pidquery::Pid;
 /// machine may be busy building.
 pub const TIMEOUT: Duration = Duration::from_secs(60);
 
-/// How long spawned `sleep`s last if nothing kills them (a safety net
-/// should a test binary die without running destructors).
-const SLEEP_SECS: &str = "120";
+/// How long spawned `sleep`s last if nothing kills them: far longer than
+/// any test, even on a machine loaded with thousands of processes, yet a
+/// bound should a test binary die without running destructors.
+const SLEEP_SECS: &str = "900";
 
 /// A pid from a raw value the kernel or `ps` gave us.
 pub fn pid(raw: i32) -> Pid {
@@ -140,6 +141,8 @@ pub struct Proc {
     child: Child,
     /// A process group to kill as a whole on drop.
     group: Option<Pid>,
+    /// Descendants to kill by pid on drop, before this process is reaped.
+    descendants: Vec<Pid>,
 }
 
 impl Proc {
@@ -149,7 +152,11 @@ impl Proc {
         let child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("cannot spawn {cmd:?}: {e}"));
-        Proc { child, group: None }
+        Proc {
+            child,
+            group: None,
+            descendants: Vec::new(),
+        }
     }
 
     /// The process's pid.
@@ -160,6 +167,14 @@ impl Proc {
     /// Also kill process group `pgid` when this is dropped.
     pub fn kill_group_on_drop(mut self, pgid: Pid) -> Proc {
         self.group = Some(pgid);
+        self
+    }
+
+    /// Also kill `pids`, descendants of this process, when this is dropped.
+    /// They are killed while this process is still unreaped, so if they
+    /// are its children their pids cannot have been reused.
+    pub fn kill_descendants_on_drop(mut self, pids: &[Pid]) -> Proc {
+        self.descendants.extend_from_slice(pids);
         self
     }
 
@@ -174,6 +189,14 @@ impl Proc {
             // some already gone, which is fine.
             let _ = Command::new("kill")
                 .args(["-KILL", "--", &format!("-{pgid}")])
+                .stderr(Stdio::null())
+                .status();
+        }
+        let descendants = std::mem::take(&mut self.descendants);
+        if !descendants.is_empty() {
+            let _ = Command::new("kill")
+                .arg("-KILL")
+                .args(descendants.iter().map(Pid::to_string))
                 .stderr(Stdio::null())
                 .status();
         }
@@ -243,6 +266,7 @@ pub fn family(background: usize, own_group: bool) -> Family {
     let pid = leader.pid();
     wait_exec(pid, "sleep");
     let children = wait_children(pid, background, "sleep");
+    let leader = leader.kill_descendants_on_drop(&children);
     Family { leader, children }
 }
 
