@@ -138,16 +138,6 @@ fn run_rounds(
     rounds
 }
 
-/// `/proc/sys/kernel/pid_max`: more than any pid, so more than the number
-/// of processes.
-fn pid_max() -> usize {
-    std::fs::read_to_string("/proc/sys/kernel/pid_max")
-        .expect("read pid_max")
-        .trim()
-        .parse()
-        .expect("pid_max is a number")
-}
-
 #[test]
 fn the_counters_see_this_threads_heap_calls() {
     // Without this, a broken counter would "prove" zero allocations.
@@ -205,7 +195,7 @@ fn every_flavor_allocates_nothing_per_query_after_warm_up() {
         // the process table may grow while the test runs (a fork storm
         // nearby). No answer can hold more pids than `pid_max`, so a buffer
         // that large never has to grow.
-        let room = pid_max().max(query.probe().unwrap());
+        let room = common::pid_max().max(query.probe().unwrap());
         let mut buf = PidBuf::with_capacity(room);
         let mut slots = vec![Pid::ZERO; room];
         let (_, warm_up) = measure(|| {
@@ -318,7 +308,7 @@ fn a_default_buffer_only_allocates_when_the_answer_outgrows_it() {
         // Each growth at least doubles the capacity, and no answer exceeds
         // pid_max: even with processes being born throughout, growths are
         // bounded.
-        let bound = (pid_max() / INLINE_PIDS).ilog2() as usize + 2;
+        let bound = (common::pid_max() / INLINE_PIDS).ilog2() as usize + 2;
         assert!(growths <= bound, "{query:?}: grew {growths} times");
         assert_eq!(growths + quiet, ROUNDS);
         eprintln!("{query:?}: {growths} growths, {quiet} queries without heap calls");

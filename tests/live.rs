@@ -111,7 +111,9 @@ fn forged_command_name_does_not_fool_the_stat_parser() {
     assert_eq!(row.ppid, Pid::this());
     assert!(run(PidQuery::ppid(Pid::this())).contains(&p));
     assert!(!run(PidQuery::ppid(pid(1))).contains(&p));
-    assert!(!run(PidQuery::pgrp(pid(77))).contains(&p));
+    if row.pgid != pid(77) {
+        assert!(!run(PidQuery::pgrp(pid(77))).contains(&p));
+    }
     assert!(run(PidQuery::pgrp(row.pgid)).contains(&p));
     assert!(run(PidQuery::all()).contains(&p));
     assert!(run(PidQuery::uid(row.uid)).contains(&p));
@@ -463,7 +465,7 @@ fn fill_slice_reports_truncation_and_never_a_short_list() {
             Ok(n) => Some(n),
             Err(e) => match e.kind() {
                 ErrorKind::Truncated { needed } => {
-                    room.resize(needed + 64, Pid::ZERO);
+                    room.resize(needed + needed / 4 + 64, Pid::ZERO);
                     None
                 }
                 _ => panic!("{e}"),
@@ -498,8 +500,9 @@ fn every_filter_answers_ascending_without_duplicates() {
     for q in queries {
         let pids = q.fill(&mut buf).unwrap();
         assert_sorted_unique(q, pids);
-        // fill_slice and iter give the same kind of answer.
-        let mut slots = vec![Pid::ZERO; pids.len() + 4096];
+        // fill_slice and iter give the same kind of answer. No answer
+        // holds more than pid_max pids, however busy the machine.
+        let mut slots = vec![Pid::ZERO; common::pid_max()];
         let n = q.fill_slice(&mut slots).unwrap();
         assert_sorted_unique(q, &slots[..n]);
         let iterated: Vec<Pid> = q.iter().unwrap().collect();

@@ -50,6 +50,16 @@ pub fn set<I: IntoIterator<Item = Pid>>(pids: I) -> BTreeSet<Pid> {
     pids.into_iter().collect()
 }
 
+/// `/proc/sys/kernel/pid_max`: every pid is below it, so no answer holds
+/// more pids than this, however many processes are being born.
+pub fn pid_max() -> usize {
+    std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .expect("read /proc/sys/kernel/pid_max")
+        .trim()
+        .parse()
+        .expect("pid_max is a number")
+}
+
 /// Whether this process runs with effective uid 0 (the owner of
 /// `/proc/self` is the effective uid).
 pub fn is_root() -> bool {
