@@ -1,20 +1,27 @@
 //! Helpers shared by the live tests.
 //!
 //! - [`Proc`]: a spawned process that is killed and reaped when dropped,
-//!   together with any helpers it forked;
-//! - ready-made fixtures: [`sleeper`], [`family`] (a shell and its
+//!   together with its process group or the descendants it was given;
+//! - ready-made fixtures, each returned only once it is in its final state
+//!   (exec'd, renamed, a zombie…): [`sleeper`], [`family`] (a shell and its
 //!   background children, optionally in a process group of their own),
-//!   [`pty_session`] (processes on a fresh pseudo-terminal), [`zombie`],
+//!   [`pty_session`] (processes on a fresh pseudo-terminal),
+//!   [`high_pty_session`] (on `/dev/pts/256` or above), [`zombie`],
 //!   [`forged_name`] (a command name that looks like `stat` fields) and
 //!   [`with_uids`] (real uid ≠ effective uid, root only);
-//! - [`wait_until`]: polls a condition with short sleeps and a generous
-//!   timeout, so that no test depends on timing;
+//! - waiting: [`wait_until`] polls a condition with short sleeps and a
+//!   generous timeout, so that no test depends on timing; [`wait_exec`] and
+//!   [`wait_children`] build on it;
 //! - the oracle: [`ps`] (`ps -eo pid,ppid,pgid,tty,uid,ruid,stat`),
 //!   [`ps_start_keys`] (processes identified by pid and start time, to
 //!   tell processes that were alive for a whole query) and
-//!   [`ps_thread_ids`] (`ps -eLo pid,lwp`);
+//!   [`ps_thread_ids`] (`ps -eLo pid,lwp`); direct reads of `/proc`:
+//!   [`comm`], [`state`], [`status_uids`], [`is_process_now`],
+//!   [`this_thread_id`], [`pid_max`];
 //! - [`is_root`], [`have`] and [`skip`] for tests that need privileges or
 //!   tools the machine may not have.
+//!
+//! Use it from a test file with `mod common;`.
 //!
 //! Nothing here uses the crate under test to find or describe processes:
 //! the answers it gives come from `ps` and from reading `/proc` directly.
@@ -267,13 +274,10 @@ pub fn family(background: usize, own_group: bool) -> Family {
         cmd.process_group(0);
     }
     let mut leader = Proc::spawn(quiet(&mut cmd));
-    if own_group {
-        leader = {
-            let pgid = leader.pid();
-            leader.kill_group_on_drop(pgid)
-        };
-    }
     let pid = leader.pid();
+    if own_group {
+        leader = leader.kill_group_on_drop(pid);
+    }
     wait_exec(pid, "sleep");
     let children = wait_children(pid, background, "sleep");
     let leader = leader.kill_descendants_on_drop(&children);
