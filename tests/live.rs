@@ -409,6 +409,94 @@ fn all_lists_every_stable_process_and_no_thread() {
 }
 
 #[test]
+fn every_filter_agrees_with_ps_on_stable_processes_system_wide() {
+    // Processes with the same ps row (state aside) and start time before
+    // and after the queries were alive and unchanged throughout: each
+    // must be in exactly the answers its row says.
+    let zoo = Zoo::new();
+    let before = common::ps_with_start();
+    let me = &before[&Pid::this()].0;
+    let mut queries = vec![
+        PidQuery::all(),
+        PidQuery::ppid(pid(0)),
+        PidQuery::ppid(pid(1)),
+        PidQuery::ppid(pid(2)),
+        PidQuery::ppid(Pid::this()),
+        PidQuery::ppid(zoo.group.leader.pid()),
+        PidQuery::pgrp(pid(0)),
+        PidQuery::pgrp(me.pgid),
+        PidQuery::pgrp(zoo.group.leader.pid()),
+        PidQuery::uid(0),
+        PidQuery::ruid(0),
+        PidQuery::uid(me.uid),
+        PidQuery::ruid(me.ruid),
+    ];
+    let uids: BTreeSet<u32> = before.values().map(|(r, _)| r.uid).collect();
+    let ruids: BTreeSet<u32> = before.values().map(|(r, _)| r.ruid).collect();
+    queries.extend(uids.iter().take(4).map(|&u| PidQuery::uid(u)));
+    queries.extend(ruids.iter().take(4).map(|&u| PidQuery::ruid(u)));
+    let ttys: BTreeSet<&str> = before.values().map(|(r, _)| r.tty.as_str()).collect();
+    for tty in ttys.iter().filter(|t| **t != "?").take(4) {
+        // Only terminals that exist under this name in our /dev.
+        if let Ok(q) = PidQuery::tty_path(Path::new("/dev").join(tty)) {
+            queries.push(q);
+        }
+    }
+    let answers: Vec<(PidQuery, BTreeSet<Pid>)> = queries.iter().map(|&q| (q, run(q))).collect();
+    let after = common::ps_with_start();
+
+    let unchanged = |(row, start): &(common::PsRow, String)| -> bool {
+        after.get(&row.pid).is_some_and(|(r, s)| {
+            s == start
+                && (r.ppid, r.pgid, &r.tty, r.uid, r.ruid)
+                    == (row.ppid, row.pgid, &row.tty, row.uid, row.ruid)
+        })
+    };
+    let stable: Vec<&common::PsRow> = before
+        .values()
+        .filter(|entry| unchanged(entry))
+        .map(|(row, _)| row)
+        .collect();
+    assert!(stable.iter().any(|r| r.pid == Pid::this()));
+    assert!(zoo
+        .pids()
+        .iter()
+        .all(|p| stable.iter().any(|r| r.pid == *p)));
+
+    let tty_of = |q: &PidQuery| -> Option<String> {
+        let pidquery::Filter::Tty(dev) = q.filter() else {
+            return None;
+        };
+        ttys.iter()
+            .find(|t| {
+                PidQuery::tty_path(Path::new("/dev").join(t))
+                    .ok()
+                    .map(|q| q.filter())
+                    == Some(pidquery::Filter::Tty(dev))
+            })
+            .map(|t| t.to_string())
+    };
+    for (query, answer) in &answers {
+        let tty = tty_of(query);
+        for row in &stable {
+            let expected = match query.filter() {
+                pidquery::Filter::All => true,
+                pidquery::Filter::Ppid(p) => row.ppid == p,
+                pidquery::Filter::Pgrp(p) => row.pgid == p,
+                pidquery::Filter::Uid(u) => row.uid == u,
+                pidquery::Filter::Ruid(u) => row.ruid == u,
+                pidquery::Filter::Tty(_) => Some(&row.tty) == tty.as_ref(),
+            };
+            assert_eq!(
+                answer.contains(&row.pid),
+                expected,
+                "{query:?} and ps disagree on {row:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn fill_slice_reports_truncation_and_never_a_short_list() {
     let family = common::family(2, true);
     let group = PidQuery::pgrp(family.leader.pid());

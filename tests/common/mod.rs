@@ -514,11 +514,21 @@ fn run_ps(args: &[&str]) -> String {
 /// A process caught in its final release shows a parent of 0 and a group
 /// of -1; such rows are left out (no test asserts on a dying process).
 pub fn ps() -> HashMap<Pid, PsRow> {
-    run_ps(&["-eo", "pid=,ppid=,pgid=,tty=,uid=,ruid=,stat="])
+    ps_with_start()
+        .into_iter()
+        .map(|(p, (row, _))| (p, row))
+        .collect()
+}
+
+/// As [`ps`], with each process's start time (`lstart`): a process with
+/// the same row and start time in two calls was, in all likelihood, alive
+/// and unchanged in between.
+pub fn ps_with_start() -> HashMap<Pid, (PsRow, String)> {
+    run_ps(&["-eo", "pid=,ppid=,pgid=,tty=,uid=,ruid=,stat=,lstart="])
         .lines()
         .filter_map(|line| {
             let f: Vec<&str> = line.split_whitespace().collect();
-            assert_eq!(f.len(), 7, "unexpected ps line {line:?}");
+            assert!(f.len() > 7, "unexpected ps line {line:?}");
             let num = |i: usize| -> i64 {
                 f[i].parse()
                     .unwrap_or_else(|_| panic!("ps printed {line:?}"))
@@ -534,7 +544,7 @@ pub fn ps() -> HashMap<Pid, PsRow> {
                 ruid: u32::try_from(num(5)).ok()?,
                 stat: f[6].to_string(),
             };
-            Some((row.pid, row))
+            Some((row.pid, (row, f[7..].join(" "))))
         })
         .collect()
 }
