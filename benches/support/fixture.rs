@@ -14,6 +14,9 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+/// The uid of `nobody`, which the `uid nobody` group asks about.
+pub const NOBODY: u32 = 65534;
+
 /// Sends SIGKILL to `target` (a pid, or `-pgid` for a whole group) with
 /// `kill(1)`; errors are ignored, the target may be gone already.
 fn kill(target: &str) {
@@ -118,6 +121,9 @@ pub struct Fixture {
     pub group: Vec<Child>,
     /// Their process group id.
     pub pgrp: i32,
+    /// Children running as `nobody` (uid 65534), when the bench runs as
+    /// root and `setpriv(1)` is available.
+    pub nobody: Vec<Child>,
     /// A child with a controlling terminal, if `script(1)` is available.
     pub tty: Option<TtyChild>,
     /// Why there is no `tty`.
@@ -131,6 +137,7 @@ impl Fixture {
         let mut fixture = Fixture {
             group: Vec::new(),
             pgrp: 0,
+            nobody: Vec::new(),
             tty: None,
             tty_skip: None,
         };
@@ -144,6 +151,29 @@ impl Fixture {
                 fixture.pgrp = child.id() as i32;
             }
             fixture.group.push(child);
+        }
+        let root = fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+        for _ in 0..if root { 2 } else { 0 } {
+            let spawned = Command::new("setpriv")
+                .args(["--reuid=65534", "--regid=65534", "--clear-groups", "cat"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn();
+            match spawned {
+                Ok(child) => fixture.nobody.push(child),
+                Err(_) => break,
+            }
+        }
+        let nobody_ready = wait_until(Duration::from_secs(5), || {
+            fixture.nobody.iter().all(|c| {
+                fs::metadata(format!("/proc/{}", c.id())).is_ok_and(|m| m.uid() == NOBODY)
+                    && fs::read_to_string(format!("/proc/{}/comm", c.id()))
+                        .is_ok_and(|c| c.trim() == "cat")
+            })
+        });
+        if !nobody_ready {
+            return Err(io::Error::other("setpriv children did not start"));
         }
         match TtyChild::spawn() {
             Ok(tty) => fixture.tty = Some(tty),
@@ -169,10 +199,22 @@ impl Fixture {
 
     /// The sorted pids of the bench process's children.
     pub fn children(&self) -> Vec<i32> {
-        let mut pids: Vec<i32> = self.group.iter().map(|c| c.id() as i32).collect();
+        let mut pids: Vec<i32> = self
+            .group
+            .iter()
+            .chain(&self.nobody)
+            .map(|c| c.id() as i32)
+            .collect();
         if let Some(tty) = &self.tty {
             pids.push(tty.script.id() as i32);
         }
+        pids.sort_unstable();
+        pids
+    }
+
+    /// The sorted pids of the children running as [`NOBODY`].
+    pub fn nobody_pids(&self) -> Vec<i32> {
+        let mut pids: Vec<i32> = self.nobody.iter().map(|c| c.id() as i32).collect();
         pids.sort_unstable();
         pids
     }
@@ -187,7 +229,7 @@ impl Fixture {
 
 impl Drop for Fixture {
     fn drop(&mut self) {
-        for child in &mut self.group {
+        for child in self.group.iter_mut().chain(&mut self.nobody) {
             let _ = child.kill();
             let _ = child.wait();
         }
