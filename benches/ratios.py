@@ -72,9 +72,10 @@ def main():
     groups = load(root, quantile)
     print(
         "| group | processes | pidquery fill | pidquery / floor | procfs / pidquery "
-        "| sysinfo new / pidquery | sysinfo reused / pidquery | std fs / pidquery |"
+        "| sysinfo new / pidquery | sysinfo reused / pidquery | std fs / pidquery "
+        "| children file / pidquery |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name in sorted(groups, key=order):
         g = groups[name]
         t = g["t"]
@@ -88,6 +89,7 @@ def main():
             ratio(t, "sysinfo new", p),
             ratio(t, "sysinfo reused", p),
             ratio(t, "std fs", p),
+            ratio(t, "children file", p),
         ]
         print("| " + " | ".join(cells) + " |")
     slices = {n: g["t"] for n, g in groups.items() if "pidquery fill_slice" in g["t"]}

@@ -6,7 +6,9 @@
 //! round gives every contestant a short slice in turn (the order rotating
 //! between rounds) and keeps the fastest call of its slice: the cost with
 //! the least interference. A ratio is taken within each round, and the table
-//! shows the median over rounds.
+//! shows the median over rounds. The processes column gives the range of
+//! `/proc`'s process count seen at the start of the rounds: other people's
+//! processes come and go on a shared machine.
 //!
 //! ```text
 //! cargo bench --bench ratios
@@ -69,6 +71,7 @@ fn main() {
         ("sysinfo reused", "pidquery fill"),
         ("std fs", "pidquery fill"),
         ("pidquery fill_slice", "floor"),
+        ("children file", "pidquery fill"),
     ];
     if !test_mode {
         let heads: Vec<String> = columns.iter().map(|(a, b)| format!("{a} / {b}")).collect();
@@ -86,7 +89,13 @@ fn main() {
         let min_calls = if group.crowd { 2 } else { 3 };
         // best[i][r]: contestant i's fastest call in round r, in ns.
         let mut best = vec![Vec::with_capacity(rounds); n];
+        let (mut fewest, mut most) = (procs, procs);
         for round in 0..rounds {
+            if !test_mode {
+                let now = process_count();
+                fewest = fewest.min(now);
+                most = most.max(now);
+            }
             for k in 0..n {
                 let i = (k + round) % n;
                 let run = &mut contestants[i].run;
@@ -119,6 +128,11 @@ fn main() {
         };
         let cells: Vec<String> = columns.iter().map(|(a, b)| ratio(a, b)).collect();
         let fill = index("pidquery fill").map_or(f64::NAN, |i| median(best[i].clone()));
+        let procs = if fewest == most {
+            procs.to_string()
+        } else {
+            format!("{fewest}–{most}")
+        };
         println!(
             "| {} | {procs} | {} | {} |",
             group.name,

@@ -137,6 +137,16 @@ pub fn contestants(group: &Group) -> Vec<Contestant> {
             }),
         });
     }
+    if let Want::Ppid(ppid) = want {
+        let mut out = Vec::with_capacity(room);
+        all.push(Contestant {
+            name: "children file",
+            run: Box::new(move || {
+                peers::children_file(ppid, &mut out).expect("children file");
+                out.len()
+            }),
+        });
+    }
     let mut out = Vec::with_capacity(room);
     all.push(Contestant {
         name: "std fs",
@@ -174,6 +184,10 @@ pub fn contestants(group: &Group) -> Vec<Contestant> {
     }
     peers::std_fs(want, &mut answer).expect("std fs");
     group.expect.check("std fs", &group.name, &answer);
+    if let Want::Ppid(ppid) = want {
+        peers::children_file(ppid, &mut answer).expect("children file");
+        group.expect.check("children file", &group.name, &answer);
+    }
 
     // Warm every contestant once (buffers grown, files kept open).
     for c in &mut all {

@@ -120,3 +120,32 @@ pub fn std_fs(want: Want, out: &mut Vec<i32>) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// The `ppid` fast path the design leaves for later, in `std`: the
+/// parent's `task/*/children` lists, each candidate's `stat` then checked
+/// (the lists are a hint: a child may be reparented or exit meanwhile).
+/// Not a full answer on kernels without `CONFIG_PROC_CHILDREN`.
+pub fn children_file(ppid: i32, out: &mut Vec<i32>) -> io::Result<()> {
+    out.clear();
+    for task in fs::read_dir(format!("/proc/{ppid}/task"))? {
+        let Ok(task) = task else { continue };
+        let Ok(list) = fs::read_to_string(task.path().join("children")) else {
+            continue;
+        };
+        for pid in list
+            .split_whitespace()
+            .filter_map(|s| s.parse::<i32>().ok())
+        {
+            let parent = fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| {
+                    let (_, tail) = s.rsplit_once(')')?;
+                    tail.split_whitespace().nth(1)?.parse::<i32>().ok()
+                });
+            if parent == Some(ppid) && !out.contains(&pid) {
+                out.push(pid);
+            }
+        }
+    }
+    Ok(())
+}
