@@ -54,8 +54,13 @@ def fmt_time(ns):
 
 def ratio(t, a, b):
     if a in t and b in t:
-        return f"{t[a] / t[b]:.2f}"
+        return fmt_ratio(t[a] / t[b])
     return "n/a"
+
+
+def fmt_ratio(r):
+    """Two decimals, or 1/N below 0.1 so that small ratios keep a digit."""
+    return f"{r:.2f}" if r >= 0.1 else f"1/{1 / r:.0f}"
 
 
 def order(name):
@@ -100,7 +105,8 @@ def main():
         for name in sorted(slices, key=order):
             t = slices[name]
             s = "pidquery fill_slice"
-            print(f"| {name} | {ratio(t, s, 'floor')} | {ratio(t, s, 'pidquery fill')} |")
+            cells = [name, ratio(t, s, "floor"), ratio(t, s, "pidquery fill")]
+            print("| " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

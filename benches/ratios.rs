@@ -124,7 +124,13 @@ fn main() {
                 return "n/a".to_owned();
             };
             let per_round = best[a].iter().zip(&best[b]).map(|(x, y)| x / y).collect();
-            format!("{:.2}", median(per_round))
+            let r = median(per_round);
+            // Below 0.1, 1/N keeps a significant digit.
+            if r >= 0.1 {
+                format!("{r:.2}")
+            } else {
+                format!("1/{:.0}", 1.0 / r)
+            }
         };
         let cells: Vec<String> = columns.iter().map(|(a, b)| ratio(a, b)).collect();
         let fill = index("pidquery fill").map_or(f64::NAN, |i| median(best[i].clone()));
