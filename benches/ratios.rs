@@ -13,6 +13,7 @@
 //! ```text
 //! cargo bench --bench ratios
 //! PIDQUERY_BENCH_EXTRA=2000,10000 PIDQUERY_BENCH_ROUNDS=31 cargo bench --bench ratios
+//! PIDQUERY_BENCH_EXTRA=10000 cargo bench --bench ratios -- 'all +'   # some groups only
 //! ```
 //!
 //! `PIDQUERY_BENCH_EXTRA` is as for the `query` bench;
@@ -81,7 +82,16 @@ fn main() {
         );
         println!("| --- | ---: | ---: |{}", " ---: |".repeat(columns.len()));
     }
+    // A bare argument, as with criterion, keeps only the groups whose name
+    // contains it.
+    let only = env::args().skip(1).find(|a| !a.starts_with('-'));
     contest::run(test_mode, |group| {
+        if only
+            .as_ref()
+            .is_some_and(|o| !group.name.contains(o.as_str()))
+        {
+            return;
+        }
         let procs = process_count();
         let mut contestants = contest::contestants(group);
         let n = contestants.len();
