@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::env;
 use std::os::unix::fs::MetadataExt;
 
-use pidquery::{Dev, Pid, PidBuf, PidQuery};
+use pidquery::{Dev, ErrorKind, Pid, PidBuf, PidQuery};
 
 use super::fixture::{self, Crowd, Fixture, NOBODY};
 use super::floor::{Floor, StatField};
@@ -80,6 +80,21 @@ fn floor_query(floor: &mut Floor, want: Want, out: &mut Vec<i32>) {
     .expect("floor scan");
 }
 
+/// `fill_slice` as a user would run it: caller storage, grown to twice the
+/// need when the answer does not fit (other processes may come and go by
+/// thousands on a shared machine).
+fn fill_slice(query: &PidQuery, slots: &mut Vec<Pid>) -> usize {
+    loop {
+        match query.fill_slice(slots) {
+            Ok(n) => return n,
+            Err(e) => match e.kind() {
+                ErrorKind::Truncated { needed } => slots.resize(needed * 2, Pid::ZERO),
+                _ => panic!("pidquery fill_slice: {e}"),
+            },
+        }
+    }
+}
+
 /// Every way of answering `group`'s filter, each checked once against the
 /// expected answer before it is returned.
 pub fn contestants(group: &Group) -> Vec<Contestant> {
@@ -97,7 +112,7 @@ pub fn contestants(group: &Group) -> Vec<Contestant> {
         let mut slots = vec![Pid::ZERO; room];
         all.push(Contestant {
             name: "pidquery fill_slice",
-            run: Box::new(move || query.fill_slice(&mut slots).expect("pidquery fill_slice")),
+            run: Box::new(move || fill_slice(&query, &mut slots)),
         });
     }
     let mut floor = Floor::open().expect("open /proc");
@@ -168,7 +183,7 @@ pub fn contestants(group: &Group) -> Vec<Contestant> {
     );
     group.expect.check("pidquery", &group.name, &answer);
     let mut slots = vec![Pid::ZERO; room];
-    let n = query.fill_slice(&mut slots).expect("fill_slice");
+    let n = fill_slice(&query, &mut slots);
     answer.clear();
     answer.extend(slots[..n].iter().map(|p| p.as_raw()));
     group
