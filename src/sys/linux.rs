@@ -360,8 +360,9 @@ fn stat_uid(dir: BorrowedFd<'_>, name: &CStr) -> Result<Option<u32>, Errno> {
     }
 }
 
-/// Reads `<pid>/<file>` under `dir` into `buf` until end of file or `buf` is
-/// full. `Ok(None)` if the process vanished or is hidden.
+/// Reads `<pid>/<file>` under `dir` into `buf` until end of file (a short
+/// read) or `buf` is full: one `read` when the text fits. `Ok(None)` if the
+/// process vanished or is hidden.
 fn read_pid_file<'b>(
     dir: BorrowedFd<'_>,
     pid: Pid,
@@ -382,7 +383,15 @@ fn read_pid_file<'b>(
         // SAFETY: `fd` is open; `spare` is writable for `spare.len()` bytes.
         let n = unsafe { libc::read(fd.as_raw_fd(), spare.as_mut_ptr().cast(), spare.len()) };
         if n > 0 {
-            filled += usize::try_from(n).unwrap_or(0).min(spare.len());
+            let n = usize::try_from(n).unwrap_or(0).min(spare.len());
+            filled += n;
+            // `stat` and `status` are single-record seq files: one read
+            // returns the whole text when it fits, so a short read is the
+            // end of file and asking again would only return 0 (as
+            // procps's `file2str` also assumes).
+            if n < spare.len() {
+                break;
+            }
         } else if n == 0 {
             break;
         } else {

@@ -1,0 +1,343 @@
+//! Processes the benchmarks query: a few children of the bench process in a
+//! group of their own, a child with a controlling terminal, and a crowd of
+//! thousands of extra processes. Every spawn is undone by a `Drop` guard
+//! (which also runs when a benchmark panics), and every spawned process exits
+//! by itself once the bench process is gone, even if it is killed outright:
+//! the children block reading a pipe the bench holds.
+
+use std::fs;
+use std::io::{self, BufRead, BufReader};
+use std::os::unix::fs::MetadataExt;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The uid of `nobody`, which the `uid nobody` group asks about.
+pub const NOBODY: u32 = 65534;
+
+/// Sends SIGKILL to `target` (a pid, or `-pgid` for a whole group) with
+/// `kill(1)`; errors are ignored, the target may be gone already.
+fn kill(target: &str) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", target])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// The pids listed in `/proc/<pid>/task/<pid>/children`.
+fn children_of(pid: u32) -> Vec<i32> {
+    fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|s| s.parse().ok())
+        .collect()
+}
+
+/// Polls `done` every 5 ms until it holds or `limit` passes.
+fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while !done() {
+        if start.elapsed() > limit {
+            return false;
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+    true
+}
+
+/// How many processes `/proc` lists now.
+pub fn process_count() -> usize {
+    fs::read_dir("/proc")
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .filter(|e| {
+                    e.file_name()
+                        .to_str()
+                        .is_some_and(|n| n.parse::<u32>().is_ok())
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// A child with a controlling terminal: `script(1)` runs `cat` on a fresh
+/// pty, and `cat`'s controlling terminal is that pty.
+pub struct TtyChild {
+    script: Child,
+    /// The `cat` on the pty (a child of `script`, not of the bench).
+    pub pid: i32,
+    /// The pty's `st_rdev`.
+    pub rdev: u64,
+}
+
+impl TtyChild {
+    fn spawn() -> io::Result<TtyChild> {
+        let mut script = Command::new("script")
+            .args(["-qfec", "exec cat", "/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()?;
+        let id = script.id();
+        // The inner process has its terminal once it runs `cat`.
+        let mut inner = None;
+        let ready = wait_until(Duration::from_secs(5), || {
+            inner = children_of(id).into_iter().find(|&kid| {
+                fs::read_to_string(format!("/proc/{kid}/comm")).is_ok_and(|c| c.trim() == "cat")
+            });
+            inner.is_some()
+        });
+        let found = inner.filter(|_| ready).and_then(|pid| {
+            let meta = fs::metadata(format!("/proc/{pid}/fd/0")).ok()?;
+            Some((pid, meta.rdev()))
+        });
+        match found {
+            Some((pid, rdev)) => Ok(TtyChild { script, pid, rdev }),
+            None => {
+                let _ = script.kill();
+                let _ = script.wait();
+                Err(io::Error::other("script(1) did not start cat on a pty"))
+            }
+        }
+    }
+}
+
+impl Drop for TtyChild {
+    fn drop(&mut self) {
+        kill(&self.pid.to_string());
+        let _ = self.script.kill();
+        let _ = self.script.wait();
+    }
+}
+
+/// The processes every filter is asked about.
+pub struct Fixture {
+    /// Children of the bench process (`cat`, blocked on a pipe), all in the
+    /// process group of the first one.
+    pub group: Vec<Child>,
+    /// Their process group id.
+    pub pgrp: i32,
+    /// Children running as `nobody` (uid 65534), when the bench runs as
+    /// root and `setpriv(1)` is available.
+    pub nobody: Vec<Child>,
+    /// A child with a controlling terminal, if `script(1)` is available.
+    pub tty: Option<TtyChild>,
+    /// Why there is no `tty`.
+    pub tty_skip: Option<String>,
+}
+
+impl Fixture {
+    /// Spawns `n` (at least 1) children in a new process group, and a pty
+    /// child.
+    pub fn spawn(n: usize) -> io::Result<Fixture> {
+        let mut fixture = Fixture {
+            group: Vec::new(),
+            pgrp: 0,
+            nobody: Vec::new(),
+            tty: None,
+            tty_skip: None,
+        };
+        for _ in 0..n.max(1) {
+            let child = Command::new("cat")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .process_group(fixture.pgrp)
+                .spawn()?;
+            if fixture.pgrp == 0 {
+                fixture.pgrp = child.id() as i32;
+            }
+            fixture.group.push(child);
+        }
+        let root = fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+        for _ in 0..if root { 2 } else { 0 } {
+            let spawned = Command::new("setpriv")
+                .args(["--reuid=65534", "--regid=65534", "--clear-groups", "cat"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn();
+            match spawned {
+                Ok(child) => fixture.nobody.push(child),
+                Err(_) => break,
+            }
+        }
+        let nobody_ready = wait_until(Duration::from_secs(5), || {
+            fixture.nobody.iter().all(|c| {
+                fs::metadata(format!("/proc/{}", c.id())).is_ok_and(|m| m.uid() == NOBODY)
+                    && fs::read_to_string(format!("/proc/{}/comm", c.id()))
+                        .is_ok_and(|c| c.trim() == "cat")
+            })
+        });
+        if !nobody_ready {
+            return Err(io::Error::other("setpriv children did not start"));
+        }
+        match TtyChild::spawn() {
+            Ok(tty) => fixture.tty = Some(tty),
+            Err(e) => fixture.tty_skip = Some(e.to_string()),
+        }
+        // Every child has exec'd `cat` once it is in its group: `kill` and
+        // `wait` below are then the only way the answers change.
+        let pgrp = fixture.pgrp;
+        let settled = wait_until(Duration::from_secs(5), || {
+            fixture.group.iter().all(|c| {
+                fs::read_to_string(format!("/proc/{}/stat", c.id())).is_ok_and(|s| {
+                    let tail = s.rsplit_once(')').map_or("", |(_, t)| t);
+                    tail.split_whitespace().nth(2) == Some(&pgrp.to_string())
+                }) && fs::read_to_string(format!("/proc/{}/comm", c.id()))
+                    .is_ok_and(|c| c.trim() == "cat")
+            })
+        });
+        if !settled {
+            return Err(io::Error::other("children did not start"));
+        }
+        Ok(fixture)
+    }
+
+    /// The sorted pids of the bench process's children.
+    pub fn children(&self) -> Vec<i32> {
+        let mut pids: Vec<i32> = self
+            .group
+            .iter()
+            .chain(&self.nobody)
+            .map(|c| c.id() as i32)
+            .collect();
+        if let Some(tty) = &self.tty {
+            pids.push(tty.script.id() as i32);
+        }
+        pids.sort_unstable();
+        pids
+    }
+
+    /// The sorted pids of the children running as [`NOBODY`].
+    pub fn nobody_pids(&self) -> Vec<i32> {
+        let mut pids: Vec<i32> = self.nobody.iter().map(|c| c.id() as i32).collect();
+        pids.sort_unstable();
+        pids
+    }
+
+    /// The sorted pids of the spawned process group.
+    pub fn group_pids(&self) -> Vec<i32> {
+        let mut pids: Vec<i32> = self.group.iter().map(|c| c.id() as i32).collect();
+        pids.sort_unstable();
+        pids
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        for child in self.group.iter_mut().chain(&mut self.nobody) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Thousands of extra `sleep` processes in a process group of their own,
+/// children of one `sh` (not of the bench process, so the bench's `ppid`
+/// answer does not change with the crowd).
+pub struct Crowd {
+    sh: Child,
+    stdin: Option<ChildStdin>,
+    members: Vec<i32>,
+}
+
+/// The largest crowd this machine allows: under `pid_max`, the process limit
+/// and free memory (1 MiB per process, far above a `sleep`'s cost), keeping
+/// 4,096 pids spare for everyone else.
+pub fn crowd_limit() -> usize {
+    let read_num = |path: &str, key: Option<&str>| -> Option<usize> {
+        let text = fs::read_to_string(path).ok()?;
+        match key {
+            None => text.trim().parse().ok(),
+            Some(key) => text
+                .lines()
+                .find(|l| l.starts_with(key))?
+                .trim_start_matches(key)
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok(),
+        }
+    };
+    let pid_max = read_num("/proc/sys/kernel/pid_max", None).unwrap_or(32_768);
+    let threads_max = read_num("/proc/sys/kernel/threads-max", None).unwrap_or(usize::MAX);
+    let nproc = read_num("/proc/self/limits", Some("Max processes")).unwrap_or(usize::MAX);
+    let mem_mib =
+        read_num("/proc/meminfo", Some("MemAvailable:")).map_or(usize::MAX, |kib| kib / 1024);
+    let used = process_count();
+    pid_max
+        .min(threads_max)
+        .min(nproc)
+        .saturating_sub(used + 4096)
+        .min(mem_mib)
+}
+
+impl Crowd {
+    /// Spawns `n` extra processes and waits until all of them exist.
+    pub fn spawn(n: usize) -> io::Result<Crowd> {
+        // The loop forks every `sleep`; once the bench closes the pipe (or
+        // dies), `read` returns and the shell kills its whole group.
+        const SCRIPT: &str = r#"i=0
+while [ "$i" -lt "$1" ]; do sleep 86400 </dev/null >/dev/null 2>&1 & i=$((i+1)); done
+echo ready
+read _
+kill -9 0"#;
+        let mut sh = Command::new("sh")
+            .args(["-c", SCRIPT, "sh", &n.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()?;
+        let stdin = sh.stdin.take();
+        let mut crowd = Crowd {
+            stdin,
+            members: Vec::new(),
+            sh,
+        };
+        let mut line = String::new();
+        if let Some(out) = crowd.sh.stdout.take() {
+            BufReader::new(out).read_line(&mut line)?;
+        }
+        let id = crowd.sh.id();
+        let complete = wait_until(Duration::from_secs(30), || {
+            crowd.members = children_of(id);
+            crowd.members.len() >= n
+        });
+        if line.trim() != "ready" || !complete {
+            return Err(io::Error::other(format!(
+                "spawned {} of {n} extra processes",
+                crowd.members.len()
+            )));
+        }
+        Ok(crowd)
+    }
+
+    /// How many extra processes there are.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// The shell that forked them: a child of the bench process.
+    pub fn sh_pid(&self) -> i32 {
+        self.sh.id() as i32
+    }
+}
+
+impl Drop for Crowd {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        kill(&format!("-{}", self.sh.id()));
+        let _ = self.sh.wait();
+        // Let init reap them, so the next measurement starts from a quiet table.
+        let mut left = std::mem::take(&mut self.members);
+        wait_until(Duration::from_secs(30), || {
+            left.retain(|pid| Path::new(&format!("/proc/{pid}")).exists());
+            left.is_empty()
+        });
+    }
+}

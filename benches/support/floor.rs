@@ -1,0 +1,187 @@
+//! The bare-syscall floor: the least kernel work that answers each filter,
+//! written directly against libc, with no more parsing than the match needs.
+//!
+//! - `all`: `getdents64` on a kept-open `/proc` descriptor, 32 KiB at a time;
+//! - `uid`: plus one `fstatat` per process (`st_uid` of `/proc/<pid>`);
+//! - `ppid`, `pgrp`, `tty`: plus one `openat` + `read` + `close` of
+//!   `<pid>/stat`;
+//! - `ruid`: the same of `<pid>/status`.
+//!
+//! It takes shortcuts a library cannot: one `read` per file (procfs returns
+//! these small files whole), no retry on `EINTR`, no check that `/proc` is a
+//! procfs, a process that vanishes is just skipped, a reaped process that
+//! `fstatat` reports as owned by root is not checked again.
+
+use std::io;
+use std::mem::MaybeUninit;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+
+/// Bytes of `getdents64` records per call.
+const DENTS: usize = 32 * 1024;
+
+/// Which `stat` field a filter compares (counted after the last `)`:
+/// 0 is the state, 1 `ppid`, 2 `pgrp`, 4 `tty_nr`).
+#[derive(Copy, Clone)]
+pub enum StatField {
+    Ppid = 1,
+    Pgrp = 2,
+    TtyNr = 4,
+}
+
+/// A kept-open `/proc` and its `getdents64` buffer.
+pub struct Floor {
+    dir: OwnedFd,
+    dents: Box<[u8]>,
+}
+
+impl Floor {
+    pub fn open() -> io::Result<Floor> {
+        Ok(Floor {
+            dir: std::fs::File::open("/proc")?.into(),
+            dents: vec![0u8; DENTS].into_boxed_slice(),
+        })
+    }
+
+    /// Calls `each(dirfd, pid, name)` for every all-digit entry of `/proc`;
+    /// `name` ends with its NUL.
+    fn scan(&mut self, mut each: impl FnMut(RawFd, i32, &[u8])) -> io::Result<()> {
+        let fd = self.dir.as_raw_fd();
+        // SAFETY: `fd` is an open descriptor owned by `self.dir`.
+        if unsafe { libc::lseek(fd, 0, libc::SEEK_SET) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        loop {
+            // SAFETY: `fd` is an open directory; the kernel writes at most
+            // `DENTS` bytes to `self.dents`, which is that long.
+            let n =
+                unsafe { libc::syscall(libc::SYS_getdents64, fd, self.dents.as_mut_ptr(), DENTS) };
+            if n < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            let Some(bytes) = self.dents.get(..n as usize).filter(|b| !b.is_empty()) else {
+                return Ok(());
+            };
+            // linux_dirent64: u64 ino, i64 off, u16 reclen, u8 type, name.
+            let mut rest = bytes;
+            while rest.len() > 19 {
+                let reclen = usize::from(u16::from_ne_bytes([rest[16], rest[17]]));
+                let name = &rest[19..reclen.min(rest.len())];
+                let digits = name.iter().take_while(|b| b.is_ascii_digit()).count();
+                if digits > 0 && name.get(digits) == Some(&0) {
+                    let pid = name[..digits]
+                        .iter()
+                        .fold(0i32, |acc, d| acc * 10 + i32::from(d - b'0'));
+                    each(fd, pid, &name[..=digits]);
+                }
+                rest = &rest[reclen.max(20).min(rest.len())..];
+            }
+        }
+    }
+
+    /// Every process.
+    pub fn all(&mut self, out: &mut Vec<i32>) -> io::Result<()> {
+        out.clear();
+        self.scan(|_, pid, _| out.push(pid))
+    }
+
+    /// Processes whose `/proc/<pid>` is owned by `uid`: one `fstatat` each.
+    pub fn uid(&mut self, uid: u32, out: &mut Vec<i32>) -> io::Result<()> {
+        out.clear();
+        self.scan(|dir, pid, name| {
+            let mut st = MaybeUninit::<libc::stat>::uninit();
+            // SAFETY: `dir` is open, `name` is NUL-terminated, `st` is a
+            // writable `stat`.
+            let rc = unsafe {
+                libc::fstatat(
+                    dir,
+                    name.as_ptr().cast(),
+                    st.as_mut_ptr(),
+                    libc::AT_SYMLINK_NOFOLLOW,
+                )
+            };
+            // SAFETY: `fstatat` succeeded, so it initialized `st`.
+            if rc == 0 && unsafe { st.assume_init_ref() }.st_uid == uid {
+                out.push(pid);
+            }
+        })
+    }
+
+    /// Processes whose `stat` field `field` is `value`: one
+    /// `openat`+`read`+`close` each.
+    pub fn stat(&mut self, field: StatField, value: i64, out: &mut Vec<i32>) -> io::Result<()> {
+        out.clear();
+        self.scan(|dir, pid, name| {
+            let mut buf = [0u8; 1024];
+            let Some(bytes) = read_pid_file(dir, name, b"stat", &mut buf) else {
+                return;
+            };
+            let Some(close) = bytes.iter().rposition(|&b| b == b')') else {
+                return;
+            };
+            let found = bytes[close + 1..]
+                .split(|&b| b == b' ')
+                .filter(|f| !f.is_empty())
+                .nth(field as usize)
+                .and_then(parse_i64);
+            if found == Some(value) {
+                out.push(pid);
+            }
+        })
+    }
+
+    /// Processes whose real uid (first field of `Uid:` in `status`) is
+    /// `ruid`: one `openat`+`read`+`close` each.
+    pub fn ruid(&mut self, ruid: u32, out: &mut Vec<i32>) -> io::Result<()> {
+        out.clear();
+        self.scan(|dir, pid, name| {
+            let mut buf = [0u8; 4096];
+            let Some(bytes) = read_pid_file(dir, name, b"status", &mut buf) else {
+                return;
+            };
+            let Some(at) = bytes.windows(5).position(|w| w == b"\nUid:") else {
+                return;
+            };
+            let found = bytes[at + 5..]
+                .split(|b| b.is_ascii_whitespace())
+                .find(|f| !f.is_empty())
+                .and_then(parse_i64);
+            if found == Some(i64::from(ruid)) {
+                out.push(pid);
+            }
+        })
+    }
+}
+
+fn parse_i64(field: &[u8]) -> Option<i64> {
+    let (neg, digits) = match field.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, field),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = digits
+        .iter()
+        .fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0'));
+    Some(if neg { -n } else { n })
+}
+
+/// One `openat` + `read` + `close` of `<name>/<file>` under `dir`.
+fn read_pid_file<'b>(dir: RawFd, name: &[u8], file: &[u8], buf: &'b mut [u8]) -> Option<&'b [u8]> {
+    let mut path = [0u8; 32];
+    let digits = name.len() - 1;
+    path[..digits].copy_from_slice(&name[..digits]);
+    path[digits] = b'/';
+    path[digits + 1..digits + 1 + file.len()].copy_from_slice(file);
+    // SAFETY: `dir` is open; `path` is NUL-terminated (zeroed, at most
+    // 10 digits + '/' + 6 bytes written into 32).
+    let fd = unsafe { libc::openat(dir, path.as_ptr().cast(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: `fd` is open; `buf` is writable for `buf.len()` bytes.
+    let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+    // SAFETY: `fd` was returned by `openat` above and is closed only here.
+    unsafe { libc::close(fd) };
+    buf.get(..usize::try_from(n).ok()?)
+}
