@@ -91,6 +91,14 @@
 mod buf;
 mod engine;
 mod error;
+#[cfg(all(feature = "model", any(target_os = "linux", target_vendor = "apple")))]
+pub mod model;
+#[cfg(all(
+    test,
+    not(feature = "model"),
+    any(target_os = "linux", target_vendor = "apple")
+))]
+mod model;
 pub mod parse;
 mod pid;
 mod query;
@@ -105,3 +113,6 @@ pub use error::{Errno, Error, ErrorKind};
 pub use pid::Pid;
 pub use query::{Dev, Filter, PidQuery};
 pub use system::{System, DEFAULT_PROC_ROOT};
+
+#[cfg(target_os = "macos")]
+pub use sys::macos;
