@@ -472,6 +472,19 @@ impl Model {
         pid
     }
 
+    /// Reserves room for `additional` more live processes and as many
+    /// zombies, so churn applied later does not allocate (for allocation
+    /// tests).
+    ///
+    /// ```
+    /// let mut model = pidquery::model::Model::new();
+    /// model.reserve(1000);
+    /// ```
+    pub fn reserve(&mut self, additional: usize) {
+        self.allproc.reserve(additional);
+        self.zombproc.reserve(additional);
+    }
+
     /// Adds a fully described live process at the head of `allproc`.
     /// Returns false (and adds nothing) if its pid is in use.
     ///

@@ -188,3 +188,152 @@ pub(crate) mod errno {
         unsafe { location().write(value) }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The call pattern against misbehaving `proc_listpids` fakes; the
+    //! faithful one is the model (`crate::model` tests).
+
+    use core::cell::Cell;
+
+    use super::*;
+    use crate::Filter;
+
+    thread_local! {
+        /// The sizes the fakes were called with.
+        static SIZES: Cell<(c_int, c_int)> = const { Cell::new((i32::MIN, 0)) };
+        static CALLS: Cell<u32> = const { Cell::new(0) };
+    }
+
+    fn note(size: c_int) {
+        SIZES.with(|s| {
+            let (min, max) = s.get();
+            s.set((
+                if min == i32::MIN { size } else { min.min(size) },
+                max.max(size),
+            ));
+        });
+        CALLS.with(|c| c.set(c.get() + 1));
+    }
+
+    /// Claims to have written twice the buffer (and writes only the buffer).
+    unsafe extern "C" fn overclaims(_: u32, _: u32, buf: *mut c_void, size: c_int) -> c_int {
+        note(size);
+        if buf.is_null() {
+            return 400;
+        }
+        let n = size as usize / 4;
+        for i in 0..n {
+            // SAFETY: `i < size / 4`, inside the caller's buffer.
+            unsafe { buf.cast::<c_int>().add(i).write(7) };
+        }
+        size.saturating_mul(2)
+    }
+
+    /// Writes a negative pid.
+    unsafe extern "C" fn negative(_: u32, _: u32, buf: *mut c_void, size: c_int) -> c_int {
+        note(size);
+        if buf.is_null() {
+            return 400;
+        }
+        // SAFETY: the engine never passes fewer than 4 bytes.
+        unsafe { buf.cast::<c_int>().write(-5) };
+        4
+    }
+
+    /// Breaks the convention: -1 with errno 0.
+    unsafe extern "C" fn minus_one(_: u32, _: u32, _: *mut c_void, _: c_int) -> c_int {
+        -1
+    }
+
+    /// Fails with EINTR twice, then answers 0 pids; errno stays set to a
+    /// stale value on the success, which must not count.
+    unsafe extern "C" fn interrupted(_: u32, _: u32, _: *mut c_void, _: c_int) -> c_int {
+        let calls = CALLS.with(|c| {
+            c.set(c.get() + 1);
+            c.get()
+        });
+        if calls <= 2 {
+            errno::set(libc::EINTR);
+        }
+        0
+    }
+
+    /// 0 with errno ESRCH.
+    unsafe extern "C" fn fails(_: u32, _: u32, _: *mut c_void, _: c_int) -> c_int {
+        errno::set(libc::ESRCH);
+        0
+    }
+
+    fn kernel(f: ListPidsFn) -> Xnu {
+        // SAFETY: every fake writes at most `size` bytes, nothing via NULL.
+        unsafe { Xnu::new(f) }
+    }
+
+    #[test]
+    fn a_count_beyond_the_buffer_is_clamped_and_never_complete() {
+        let k = kernel(overclaims);
+        let mut out = [Pid::ZERO; 5];
+        assert_eq!(
+            k.list(&PidQuery::all(), &mut out).unwrap(),
+            Listed::Full { needed: None }
+        );
+        assert!(out.iter().all(|p| p.as_raw() == 7));
+        assert_eq!(k.estimate(&PidQuery::all()).unwrap(), 100);
+    }
+
+    #[test]
+    fn sizes_passed_are_never_negative_nor_zero() {
+        let k = kernel(overclaims);
+        SIZES.with(|s| s.set((i32::MIN, 0)));
+        let mut big = vec![Pid::ZERO; 3000];
+        for len in [1usize, 2, 17, 3000] {
+            let _ = k.list(&PidQuery::uid(0), &mut big[..len]);
+        }
+        // An empty slice makes no call: a non-NULL buffer under 4 bytes is
+        // ENOMEM, and an empty answer proves nothing.
+        assert_eq!(
+            k.list(&PidQuery::all(), &mut []).unwrap(),
+            Listed::Full { needed: None }
+        );
+        assert_eq!(SIZES.with(Cell::get), (4, 12_000));
+    }
+
+    #[test]
+    fn a_negative_pid_is_malformed() {
+        let mut out = [Pid::ZERO; 4];
+        let err = kernel(negative)
+            .list(&PidQuery::all(), &mut out)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Malformed);
+        assert_eq!(err.operation(), "proc_listpids");
+    }
+
+    #[test]
+    fn minus_one_without_errno_is_malformed_not_success() {
+        let err = kernel(minus_one).estimate(&PidQuery::all()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Malformed);
+    }
+
+    #[test]
+    fn eintr_is_retried_and_errno_is_cleared_before_each_call() {
+        CALLS.with(|c| c.set(0));
+        errno::set(libc::EBADF); // stale: must not turn the answer into an error
+        let mut out = [Pid::ZERO; 4];
+        let q = PidQuery::ppid(Pid::ZERO);
+        assert_eq!(q.filter(), Filter::Ppid(Pid::ZERO));
+        assert_eq!(
+            kernel(interrupted).list(&q, &mut out).unwrap(),
+            Listed::Complete(0)
+        );
+        assert_eq!(CALLS.with(Cell::get), 3);
+    }
+
+    #[test]
+    fn zero_with_errno_is_a_typed_error() {
+        let err = kernel(fails).estimate(&PidQuery::all()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Os);
+        assert_eq!(err.errno(), Some(Errno::ESRCH));
+        assert_eq!(err.operation(), "proc_listpids");
+    }
+}
