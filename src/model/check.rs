@@ -584,7 +584,7 @@ impl Run {
                 }
                 let got: Vec<i32> = head
                     .chunks_exact(4)
-                    .map(|c| i32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
+                    .filter_map(|c| <[u8; 4]>::try_from(c).ok().map(i32::from_ne_bytes))
                     .collect();
                 let want: Vec<i32> = match filter {
                     None => Vec::new(),
