@@ -321,10 +321,9 @@ impl Run {
         self.model.clear_observations();
         match mode % 5 {
             0 => {
-                let cold = self.tiny.capacity() == 0;
                 let got = self.model.fill(&query, &mut self.tiny).map(<[Pid]>::to_vec);
                 let empty = self.tiny.is_empty();
-                self.check_fill(&query, got, empty, cold)
+                self.check_fill(&query, got, empty)
             }
             1 => {
                 let got = self
@@ -332,7 +331,7 @@ impl Run {
                     .fill(&query, &mut self.small)
                     .map(<[Pid]>::to_vec);
                 let empty = self.small.is_empty();
-                self.check_fill(&query, got, empty, false)
+                self.check_fill(&query, got, empty)
             }
             2 => {
                 let got = self
@@ -340,7 +339,7 @@ impl Run {
                     .fill(&query, &mut self.default)
                     .map(<[Pid]>::to_vec);
                 let empty = self.default.is_empty();
-                self.check_fill(&query, got, empty, false)
+                self.check_fill(&query, got, empty)
             }
             3 => {
                 let len = usize::from(size) * 4 % 1021;
@@ -415,7 +414,6 @@ impl Run {
         query: &PidQuery,
         got: Result<Vec<Pid>, crate::Error>,
         buf_empty: bool,
-        cold: bool,
     ) -> Result<(), String> {
         let calls: Vec<Observation> = self.list_calls().cloned().collect();
         let attempts = u32::try_from(calls.len()).unwrap_or(u32::MAX);
@@ -443,10 +441,7 @@ impl Run {
                         let all_full = calls.iter().all(|o| {
                             matches!((o.buffer_pids, o.result), (Some(b), Ok(bytes)) if bytes / 4 == b)
                         });
-                        // A buffer of capacity 0 spends its first attempt
-                        // without a call: nothing fits, nothing is proven.
-                        let calls_due = MAX_ATTEMPTS - u32::from(cold);
-                        if a == MAX_ATTEMPTS && attempts == calls_due && all_full {
+                        if a == MAX_ATTEMPTS && attempts == MAX_ATTEMPTS && all_full {
                             Ok(())
                         } else {
                             Err(format!(
