@@ -40,6 +40,17 @@ pub(crate) fn fill<'b, K: Kernel + ?Sized, const N: usize>(
     buf: &'b mut PidBuf<N>,
 ) -> Result<&'b [Pid], Error> {
     let mut want = buf.capacity();
+    if want == 0 {
+        // An empty slice proves nothing, and would cost a whole scan on
+        // Linux: a buffer with no room starts from the size estimate.
+        want = match kernel.estimate(query) {
+            Ok(n) => grow(0, n),
+            Err(e) => {
+                buf.clear();
+                return Err(e);
+            }
+        };
+    }
     for attempt in 1..=MAX_ATTEMPTS {
         let slots = buf.spare(want);
         let capacity = slots.len();

@@ -63,6 +63,15 @@
 //! | `ppid` | real parent; a tracer does not count | parent, **and** the original parent of a traced process |
 //! | `tty` | controlling terminal (`tty_nr`), compared with `st_rdev` | session tty of a process with a controlling terminal |
 //! | pids | in the pid namespace of the proc mount | global |
+//! | a full buffer | the backend counts every match, so it knows the size | proves nothing: grow and ask again |
+//!
+//! On macOS an answer is exact at the instant of the kernel call that
+//! produced it. The one exception is xnu's own: the kernel caps a list at
+//! the process count it read *before* walking plus 20, so more than 20
+//! forks inside that window can cut a list short with nothing to show it.
+//! The in-memory model (feature `model`) reproduces that case, and every
+//! other race, so the macOS path is tested on any host. For the bare call
+//! see `pidquery::macos::proc_listpids_raw` (macOS only).
 //!
 //! # Retry policy
 //!
@@ -72,8 +81,9 @@
 //!
 //! # Features
 //!
-//! - `model`: an in-memory model of xnu's `proc_listpids`, for tests and
-//!   fuzzing on any host.
+//! - `model`: the `model` module, an in-memory model of xnu's `proc_listpids` with
+//!   injectable fork races and errors, that runs the engine through the same
+//!   code as macOS, for tests and fuzzing on any host.
 
 #![deny(unsafe_code)]
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
@@ -91,6 +101,14 @@
 mod buf;
 mod engine;
 mod error;
+#[cfg(all(feature = "model", any(target_os = "linux", target_vendor = "apple")))]
+pub mod model;
+#[cfg(all(
+    test,
+    not(feature = "model"),
+    any(target_os = "linux", target_vendor = "apple")
+))]
+mod model;
 pub mod parse;
 mod pid;
 mod query;
@@ -110,3 +128,6 @@ pub use error::{Errno, Error, ErrorKind};
 pub use pid::Pid;
 pub use query::{Dev, Filter, PidQuery};
 pub use system::{System, DEFAULT_PROC_ROOT};
+
+#[cfg(target_os = "macos")]
+pub use sys::macos;

@@ -7,6 +7,8 @@ use crate::{engine, Error, Pid, PidBuf, PidQuery, Pids};
 
 #[cfg(target_os = "linux")]
 type Backend = crate::sys::linux::ProcFs;
+#[cfg(target_os = "macos")]
+type Backend = crate::sys::macos::LibProc;
 #[cfg(not(any(target_os = "linux", target_os = "macos")))]
 type Backend = crate::sys::unsupported::Unsupported;
 
@@ -72,6 +74,13 @@ impl System {
     #[cfg(target_os = "linux")]
     fn open_live() -> Result<System, Error> {
         System::open(DEFAULT_PROC_ROOT)
+    }
+
+    #[cfg(target_os = "macos")]
+    fn open_live() -> Result<System, Error> {
+        Ok(System {
+            backend: crate::sys::macos::LIBPROC,
+        })
     }
 
     #[cfg(not(any(target_os = "linux", target_os = "macos")))]

@@ -14,6 +14,19 @@ use crate::{Error, Pid, PidQuery};
 #[cfg(target_os = "linux")]
 pub(crate) mod linux;
 
+/// The xnu call pattern, compiled on every host that can run its tests.
+#[cfg(any(target_os = "linux", target_vendor = "apple"))]
+pub(crate) mod xnu;
+
+#[cfg(target_os = "macos")]
+pub mod macos;
+
+#[cfg(all(
+    any(feature = "model", test),
+    any(target_os = "linux", target_vendor = "apple")
+))]
+pub(crate) mod model;
+
 #[cfg(not(any(target_os = "linux", target_os = "macos")))]
 pub(crate) mod unsupported;
 

@@ -1,0 +1,14 @@
+//! The engine against the xnu model: bytes are a sequence of operations
+//! (spawn, exit, reap, trace, change a process, script fork races and
+//! errors, run a query), every query checked against a naive oracle by
+//! `pidquery::model::check_ops`, the same function the corpus replay runs
+//! under `cargo test`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Err(violation) = pidquery::model::check_ops(data) {
+        panic!("{violation}");
+    }
+});

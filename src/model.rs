@@ -1,0 +1,72 @@
+//! An in-memory model of xnu's `proc_listpids`, for tests and fuzzing on any
+//! host (feature `model`).
+//!
+//! A [`Model`] is a process table — [`Proc`]s with parent, group, terminal,
+//! uids, ptrace state — behind an exact reproduction of the kernel call
+//! (`bsd/kern/proc_info.c`) and its libproc wrapper:
+//!
+//! - a NULL buffer returns `(nprocs + 20) * 4` bytes for every type, where
+//!   `nprocs` counts live processes, zombies and exec's shadow copies;
+//! - a buffer under 4 bytes is `ENOMEM`; a sandbox denial is an error;
+//! - the kernel writes at most `min(buffersize / 4, nprocs + 20)` pids, with
+//!   `nprocs` read *before* the walk: live processes newest first
+//!   (`kernel_task`, pid 0, last), then zombies most recently exited first
+//!   while under capacity; shadows are counted but never listed;
+//! - the predicates, quirks included: `PROC_TTY_ONLY` needs `P_CONTROLT`
+//!   and matches any device when the process has no process group;
+//!   `PROC_PPID_ONLY` also matches the original parent of a traced process;
+//!   an unknown type (or `PROC_KDBG_ONLY` with no kdebug process) lists
+//!   nothing and succeeds;
+//! - the return value is bytes; errors are 0 with `errno` set.
+//!
+//! [`proc_listpids`] is a stand-in with the exact signature of
+//! `libc::proc_listpids`; [`Model::fill`], [`Model::fill_slice`] and
+//! [`Model::probe`] run the crate's engine through it with the very code
+//! macOS runs over libproc. Only the function differs.
+//!
+//! # Races
+//!
+//! A schedule says what happens around each call ([`Model::script`],
+//! [`Model::on_every_call`]): processes born, exiting or reaped
+//! [`before`](Call::before) the call, or [`during`](Call::during) it —
+//! between the kernel's read of `nprocs` and its walk — and errors
+//! ([`Call::fail`], [`Model::deny`]). More than 20 forks *during* a call
+//! can cut the list below the caller's buffer with nothing to tell it was
+//! cut: the one short answer xnu allows, constructible here and flagged by
+//! [`Observation::cut_by_estimate`].
+//!
+//! # Examples
+//!
+//! A fork storm of 50 processes before every call: the engine grows its
+//! buffer and retries until one answer fits, and it is exact at that
+//! instant.
+//!
+//! ```
+//! use pidquery::model::{Call, Churn, Model};
+//! use pidquery::{PidBuf, PidQuery};
+//!
+//! let mut model = Model::new();
+//! model.on_every_call(Call { before: Churn::spawn(50), ..Call::QUIET });
+//! let mut buf = PidBuf::new();
+//! let all = model.fill(&PidQuery::all(), &mut buf).unwrap();
+//! model.clear_schedule();
+//! assert_eq!(all.len(), model.nprocs());
+//! ```
+//!
+//! Checking an operation sequence against a naive oracle, as the fuzz target
+//! `engine_ops` does:
+//!
+//! ```
+//! let stats = pidquery::model::check_ops(&[0, 40, 1, 9, 0, 0, 0]).unwrap();
+//! assert!(stats.queries >= 1);
+//! ```
+
+// Without the feature only the crate's own tests use this module.
+#![cfg_attr(not(feature = "model"), allow(unused_imports))]
+
+mod check;
+#[cfg(test)]
+mod tests;
+
+pub use crate::sys::model::{proc_listpids, Call, Churn, Model, Observation, Proc};
+pub use check::{check_ops, oracle, Stats, Violation};
