@@ -152,13 +152,13 @@ pub enum ErrorKind {
 /// # Examples
 ///
 /// ```
-/// use pidquery::{ErrorKind, System};
+/// use pidquery::{ErrorKind, PidQuery};
 ///
-/// let err = System::open("/nonexistent/proc").unwrap_err();
-/// assert_eq!(err.kind(), ErrorKind::ProcRoot);
-/// assert_eq!(err.path().unwrap().to_str(), Some("/nonexistent/proc"));
+/// let err = PidQuery::tty_path("/nonexistent/tty").unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::Os);
+/// assert_eq!(err.path().unwrap().to_str(), Some("/nonexistent/tty"));
 /// assert_eq!(err.errno(), Some(pidquery::Errno::ENOENT));
-/// assert!(err.to_string().contains("/nonexistent/proc"));
+/// assert!(err.to_string().contains("/nonexistent/tty"));
 /// let io: std::io::Error = err.into();
 /// assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
 /// ```
@@ -237,7 +237,7 @@ impl Error {
     /// The errno the kernel returned, if a system call failed.
     ///
     /// ```
-    /// let e = pidquery::System::open("/nonexistent").unwrap_err();
+    /// let e = pidquery::PidQuery::tty_path("/nonexistent").unwrap_err();
     /// assert_eq!(e.errno(), Some(pidquery::Errno::ENOENT));
     /// ```
     #[inline]
@@ -248,8 +248,8 @@ impl Error {
     /// The name of the failed operation (a system call or API function).
     ///
     /// ```
-    /// let e = pidquery::System::open("/nonexistent").unwrap_err();
-    /// assert_eq!(e.operation(), "open");
+    /// let e = pidquery::PidQuery::tty_path("/nonexistent").unwrap_err();
+    /// assert_eq!(e.operation(), "stat");
     /// ```
     #[inline]
     pub fn operation(&self) -> &'static str {
@@ -259,7 +259,7 @@ impl Error {
     /// The path involved, if any.
     ///
     /// ```
-    /// let e = pidquery::System::open("/nonexistent").unwrap_err();
+    /// let e = pidquery::PidQuery::tty_path("/nonexistent").unwrap_err();
     /// assert_eq!(e.path(), Some(std::path::Path::new("/nonexistent")));
     /// ```
     #[inline]
@@ -270,7 +270,7 @@ impl Error {
     /// The process involved, if the error concerns one.
     ///
     /// ```
-    /// let e = pidquery::System::open("/nonexistent").unwrap_err();
+    /// let e = pidquery::PidQuery::tty_path("/nonexistent").unwrap_err();
     /// assert_eq!(e.pid(), None);
     /// ```
     #[inline]

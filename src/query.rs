@@ -236,7 +236,7 @@ impl PidQuery {
     ///
     /// let q = PidQuery::tty_path("/dev/null")?; // a char device, never a ctty
     /// assert_eq!(q.iter()?.count(), 0);
-    /// let err = PidQuery::tty_path("/etc/hostname").unwrap_err();
+    /// let err = PidQuery::tty_path("/etc/passwd").unwrap_err();
     /// assert_eq!(err.kind(), ErrorKind::NotACharDevice);
     /// # Ok::<(), pidquery::Error>(())
     /// ```

@@ -32,10 +32,16 @@ pub const DEFAULT_PROC_ROOT: &str = "/proc";
 /// use pidquery::{Pid, PidBuf, PidQuery, System};
 ///
 /// # fn main() -> Result<(), pidquery::Error> {
-/// let proc = System::open("/proc")?;
 /// let mut buf = PidBuf::new();
-/// let all = proc.fill(&PidQuery::all(), &mut buf)?;
+/// let all = System::live()?.fill(&PidQuery::all(), &mut buf)?;
 /// assert!(all.contains(&Pid::this()));
+///
+/// #[cfg(target_os = "linux")]
+/// {
+///     let proc = System::open("/proc")?; // or /host/proc, a hidepid mount…
+///     let all = proc.fill(&PidQuery::all(), &mut buf)?;
+///     assert!(all.contains(&Pid::this()));
+/// }
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
@@ -115,10 +121,14 @@ impl System {
     /// use pidquery::{ErrorKind, System};
     ///
     /// let err = System::open("/etc").unwrap_err();
-    /// assert_eq!(err.kind(), ErrorKind::NotProcfs);
-    /// assert!(err.to_string().contains("/etc"));
-    /// let err = System::open("/proc/self/task").unwrap_err();
-    /// assert_eq!(err.kind(), ErrorKind::NotProcfs);
+    /// if cfg!(target_os = "linux") {
+    ///     assert_eq!(err.kind(), ErrorKind::NotProcfs);
+    ///     assert!(err.to_string().contains("/etc"));
+    ///     let err = System::open("/proc/self/task").unwrap_err();
+    ///     assert_eq!(err.kind(), ErrorKind::NotProcfs);
+    /// } else {
+    ///     assert_eq!(err.kind(), ErrorKind::Unsupported);
+    /// }
     /// ```
     pub fn open(proc_root: impl AsRef<Path>) -> Result<System, Error> {
         #[cfg(target_os = "linux")]
@@ -139,7 +149,11 @@ impl System {
     /// ```
     /// # fn main() -> Result<(), pidquery::Error> {
     /// let root = pidquery::System::live()?.proc_root();
-    /// assert_eq!(root, Some(std::path::Path::new("/proc")));
+    /// if cfg!(target_os = "linux") {
+    ///     assert_eq!(root, Some(std::path::Path::new("/proc")));
+    /// } else {
+    ///     assert_eq!(root, None);
+    /// }
     /// # Ok(()) }
     /// ```
     pub fn proc_root(&self) -> Option<&Path> {
