@@ -15,6 +15,21 @@
 //! - `uid`: one `fstatat` per process (the directory owner is the euid);
 //! - `ppid`, `pgrp`, `tty`: one `openat`+`read`+`close` of `<pid>/stat`;
 //! - `ruid`: one `openat`+`read`+`close` of `<pid>/status`.
+//!
+//! # `ppid` in O(children)
+//!
+//! When the parent is single-threaded, `ppid` first reads
+//! `<ppid>/task/<ppid>/children`, then checks that every child it lists
+//! still exists and that the parent is still single-threaded. The kernel
+//! builds that file by walking the thread's `children` list; a child reaped
+//! mid-walk can make it skip a sibling, and a thread that exits hands its
+//! children to another thread, which is why the answer is accepted only
+//! when neither can have happened: every listed child still exists (a reaped
+//! one could not) and the thread set is the parent alone, before and after.
+//! Otherwise — a multi-threaded parent, a kernel without
+//! `CONFIG_PROC_CHILDREN`, a hidden parent or child, more children than the
+//! buffer holds — the query falls back to the full scan, so the two paths
+//! give the same answer.
 
 use core::ffi::CStr;
 use core::mem::MaybeUninit;
@@ -22,6 +37,7 @@ use std::fs::OpenOptions;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use super::{Kernel, Listed};
@@ -35,6 +51,10 @@ const DENTS_BUF: usize = 32 * 1024;
 const STAT_BUF: usize = 1024;
 /// Bytes of `<pid>/status` read; the `Uid:` line is in the first few hundred.
 const STATUS_BUF: usize = 4096;
+/// Bytes of a `children` file read per call.
+const CHILDREN_BUF: usize = 4096;
+/// Bytes of `getdents64` records read from a `<pid>/task` directory.
+const TASK_DENTS_BUF: usize = 512;
 
 /// The inode number of the root directory of every procfs instance.
 const PROC_ROOT_INO: libc::ino_t = 1;
@@ -48,6 +68,9 @@ pub(crate) struct ProcFs {
     /// A directory descriptor reused for `getdents64` by one query at a
     /// time; a concurrent query opens its own.
     spare: Mutex<Option<OwnedFd>>,
+    /// Set once `<pid>/task/<tid>/children` proved absent (a kernel without
+    /// `CONFIG_PROC_CHILDREN`): `ppid` then always scans.
+    no_children_file: AtomicBool,
 }
 
 impl ProcFs {
@@ -102,6 +125,7 @@ impl ProcFs {
             path: path.to_path_buf(),
             root,
             spare: Mutex::new(None),
+            no_children_file: AtomicBool::new(false),
         })
     }
 
@@ -122,11 +146,7 @@ impl ProcFs {
             .take();
         let fd = match reused {
             Some(fd) => {
-                // SAFETY: `fd` is an open directory descriptor we own.
-                let rc = unsafe { libc::lseek(fd.as_raw_fd(), 0, libc::SEEK_SET) };
-                if rc != 0 {
-                    return Err(self.err("lseek", Errno::last()));
-                }
+                rewind(fd.as_fd()).map_err(|errno| self.err("lseek", errno))?;
                 fd
             }
             None => openat(self.root.as_fd(), c".", libc::O_DIRECTORY)
@@ -197,6 +217,78 @@ impl ProcFs {
         }
     }
 
+    /// `ppid` from the parent's `children` file, when its answer can be
+    /// proven complete (see the module docs); `None` means "scan instead".
+    fn list_children(&self, ppid: Pid, out: &mut [Pid]) -> Option<Listed> {
+        if ppid == Pid::ZERO || self.no_children_file.load(Ordering::Relaxed) {
+            return None;
+        }
+        let mut path = [0u8; parse::PID_PATH_MAX];
+        let task = openat(
+            self.root.as_fd(),
+            parse::pid_path(ppid, b"task", &mut path)?,
+            libc::O_DIRECTORY,
+        )
+        .ok()?;
+        if !only_thread_is(task.as_fd(), ppid) {
+            return None;
+        }
+        let file = parse::pid_path(ppid, b"children", &mut path)?;
+        let children = match openat(task.as_fd(), file, 0) {
+            Ok(fd) => fd,
+            Err(Errno::ENOENT) => {
+                // The thread is there but its children file is not: the
+                // kernel lacks CONFIG_PROC_CHILDREN. Stop trying.
+                let thread = parse::pid_path(ppid, b"", &mut path)?;
+                if matches!(stat_uid(task.as_fd(), thread), Ok(Some(_))) {
+                    self.no_children_file.store(true, Ordering::Relaxed);
+                }
+                return None;
+            }
+            Err(_) => return None,
+        };
+        let mut found = 0usize;
+        let mut list = parse::PidList::new();
+        let mut chunk = [0u8; CHILDREN_BUF];
+        let mut emit = |pid: Pid| {
+            if let Some(slot) = out.get_mut(found) {
+                *slot = pid;
+            }
+            found += 1;
+        };
+        loop {
+            let n = read(children.as_fd(), &mut chunk).ok()?;
+            if n == 0 {
+                break;
+            }
+            if !list.feed(chunk.get(..n)?, &mut emit) {
+                return None;
+            }
+        }
+        if !list.finish(&mut emit) {
+            return None;
+        }
+        // More children than room: let the scan count them exactly.
+        let answer = out.get_mut(..found)?;
+        // A child reaped during the read may have made the kernel skip a
+        // sibling: accept the list only if every child listed still exists.
+        for &child in answer.iter() {
+            let name = parse::pid_path(child, b"", &mut path)?;
+            stat_uid(self.root.as_fd(), name).ok()??;
+        }
+        // A thread created (or exiting) meanwhile may hold children we did
+        // not read.
+        rewind(task.as_fd()).ok()?;
+        if !only_thread_is(task.as_fd(), ppid) {
+            return None;
+        }
+        answer.sort_unstable();
+        if answer.windows(2).any(|w| w.first() == w.get(1)) {
+            return None;
+        }
+        Some(Listed::Complete(found))
+    }
+
     fn malformed(&self, pid: Pid, file: &'static str) -> Error {
         Error::new(ErrorKind::Malformed, file)
             .with_path(&self.path)
@@ -219,10 +311,22 @@ impl Kernel for ProcFs {
     }
 
     fn list(&self, query: &PidQuery, out: &mut [Pid]) -> Result<Listed, Error> {
+        let filter = query.filter();
+        if let Filter::Ppid(ppid) = filter {
+            if let Some(listed) = self.list_children(ppid, out) {
+                return Ok(listed);
+            }
+        }
+        self.scan(filter, out)
+    }
+}
+
+impl ProcFs {
+    /// The full scan: every pid directory, each tested against `filter`.
+    fn scan(&self, filter: Filter, out: &mut [Pid]) -> Result<Listed, Error> {
         let lease = self.lease()?;
         let dir = lease.fd();
-        let filter = query.filter();
-        let mut dents = MaybeUninit::<[u8; DENTS_BUF]>::uninit();
+        let mut dents = [MaybeUninit::<u8>::uninit(); DENTS_BUF];
         let mut found = 0usize;
         loop {
             let bytes = getdents(dir, &mut dents).map_err(|e| self.err("getdents64", e))?;
@@ -305,31 +409,80 @@ fn openat(dir: BorrowedFd<'_>, path: &CStr, extra: libc::c_int) -> Result<OwnedF
     }
 }
 
-/// One `getdents64` call into `buf`, retried on `EINTR`; the bytes filled.
-fn getdents<'b>(
-    dir: BorrowedFd<'_>,
-    buf: &'b mut MaybeUninit<[u8; DENTS_BUF]>,
-) -> Result<&'b [u8], Errno> {
+/// One `getdents64` call into `buf`, retried on `EINTR`; the bytes filled
+/// (empty at the end of the directory).
+fn getdents<'b>(dir: BorrowedFd<'_>, buf: &'b mut [MaybeUninit<u8>]) -> Result<&'b [u8], Errno> {
     loop {
         // SAFETY: `dir` is an open directory; the kernel writes at most
-        // `DENTS_BUF` bytes to `buf`, which is that large.
+        // `buf.len()` bytes to `buf`, which is writable for that many.
         let n = unsafe {
             libc::syscall(
                 libc::SYS_getdents64,
                 dir.as_raw_fd(),
                 buf.as_mut_ptr().cast::<u8>(),
-                DENTS_BUF,
+                buf.len(),
             )
         };
         if n >= 0 {
-            let n = usize::try_from(n).unwrap_or(0).min(DENTS_BUF);
+            let n = usize::try_from(n).unwrap_or(0).min(buf.len());
             // SAFETY: the kernel initialized the first `n` bytes of `buf`,
-            // and `n <= DENTS_BUF`.
+            // and `n <= buf.len()`.
             return Ok(unsafe { core::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), n) });
         }
         let errno = Errno::last();
         if errno != Errno::EINTR {
             return Err(errno);
+        }
+    }
+}
+
+/// `lseek(fd, 0, SEEK_SET)`: restarts a directory listing.
+fn rewind(fd: BorrowedFd<'_>) -> Result<(), Errno> {
+    // SAFETY: `fd` is open for the call; no memory is passed.
+    let rc = unsafe { libc::lseek(fd.as_raw_fd(), 0, libc::SEEK_SET) };
+    match rc {
+        0 => Ok(()),
+        _ => Err(Errno::last()),
+    }
+}
+
+/// One `read` into `buf`, retried on `EINTR`; the byte count (0 at end of
+/// file).
+fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
+    loop {
+        // SAFETY: `fd` is open; `buf` is writable for `buf.len()` bytes.
+        let n = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+        if n >= 0 {
+            return Ok(usize::try_from(n).unwrap_or(0).min(buf.len()));
+        }
+        let errno = Errno::last();
+        if errno != Errno::EINTR {
+            return Err(errno);
+        }
+    }
+}
+
+/// Whether the `<pid>/task` directory `task` lists exactly one thread, `pid`.
+fn only_thread_is(task: BorrowedFd<'_>, pid: Pid) -> bool {
+    let mut dents = [MaybeUninit::<u8>::uninit(); TASK_DENTS_BUF];
+    let mut threads = 0usize;
+    loop {
+        let Ok(bytes) = getdents(task, &mut dents) else {
+            return false;
+        };
+        if bytes.is_empty() {
+            return threads == 1;
+        }
+        for dirent in Dirents::new(bytes) {
+            let Ok(dirent) = dirent else {
+                return false;
+            };
+            if let Some(tid) = parse::pid_name(dirent.name) {
+                threads += 1;
+                if tid != pid || threads > 1 {
+                    return false;
+                }
+            }
         }
     }
 }
@@ -380,27 +533,128 @@ fn read_pid_file<'b>(
     };
     let mut filled = 0;
     while let Some(spare) = buf.get_mut(filled..).filter(|s| !s.is_empty()) {
-        // SAFETY: `fd` is open; `spare` is writable for `spare.len()` bytes.
-        let n = unsafe { libc::read(fd.as_raw_fd(), spare.as_mut_ptr().cast(), spare.len()) };
-        if n > 0 {
-            let n = usize::try_from(n).unwrap_or(0).min(spare.len());
-            filled += n;
-            // `stat` and `status` are single-record seq files: one read
-            // returns the whole text when it fits, so a short read is the
-            // end of file and asking again would only return 0 (as
-            // procps's `file2str` also assumes).
-            if n < spare.len() {
-                break;
-            }
-        } else if n == 0 {
+        let n = match read(fd.as_fd(), spare) {
+            Ok(n) => n,
+            Err(errno) if errno.is_vanished() => return Ok(None),
+            Err(errno) => return Err(errno),
+        };
+        filled += n;
+        // `stat` and `status` are single-record seq files: one read returns
+        // the whole text when it fits, so a short read is the end of file
+        // and asking again would only return 0 (as procps's `file2str` also
+        // assumes). A text cut short would fail to parse, never mislead.
+        if n < spare.len() {
             break;
-        } else {
-            match Errno::last() {
-                Errno::EINTR => continue,
-                errno if errno.is_vanished() => return Ok(None),
-                errno => return Err(errno),
-            }
         }
     }
     Ok(buf.get(..filled))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    /// A `sh` whose only children are `n` sleepers (and, with `zombie`, one
+    /// exited child it has not reaped); killed with its group on drop.
+    struct Family {
+        sh: std::process::Child,
+        kids: Vec<Pid>,
+    }
+
+    impl Family {
+        fn spawn(n: usize, zombie: bool) -> Family {
+            use std::os::unix::process::CommandExt;
+            // The sleepers, then (with `zombie`) a child that exits at once;
+            // `sh` then execs a `sleep` that never reaps it. Only builtins run
+            // between that fork and the exec, so `sh` cannot reap it first.
+            let z = if zombie {
+                "(exit 0) & p=\"$p $!\"; "
+            } else {
+                ""
+            };
+            let script = format!(
+                "p=; for i in $(seq {n}); do sleep 60 & p=\"$p $!\"; done; {z}echo $p; exec sleep 60"
+            );
+            let mut sh = Command::new("sh")
+                .args(["-c", &script])
+                .stdout(Stdio::piped())
+                .process_group(0)
+                .spawn()
+                .unwrap();
+            let mut line = String::new();
+            BufReader::new(sh.stdout.take().unwrap())
+                .read_line(&mut line)
+                .unwrap();
+            let mut kids: Vec<Pid> = line
+                .split_whitespace()
+                .map(|p| Pid::from_raw(p.parse().unwrap()).unwrap())
+                .collect();
+            kids.sort_unstable();
+            assert_eq!(kids.len(), n + usize::from(zombie));
+            Family { sh, kids }
+        }
+
+        fn pid(&self) -> Pid {
+            Pid::from(&self.sh)
+        }
+    }
+
+    impl Drop for Family {
+        fn drop(&mut self) {
+            let _ = Command::new("kill")
+                .args(["-s", "KILL", "--", &format!("-{}", self.sh.id())])
+                .status();
+            let _ = self.sh.wait();
+        }
+    }
+
+    fn answer(listed: Listed, out: &[Pid]) -> Vec<Pid> {
+        match listed {
+            Listed::Complete(n) => out[..n].to_vec(),
+            Listed::Full { needed } => panic!("unexpectedly full, needed {needed:?}"),
+        }
+    }
+
+    #[test]
+    fn children_file_path_equals_the_scan() {
+        let fs = ProcFs::open(Path::new("/proc")).unwrap();
+        for (n, zombie) in [(0, false), (1, false), (5, true), (40, false)] {
+            let family = Family::spawn(n, zombie);
+            let mut fast = vec![Pid::ZERO; 64];
+            let Some(listed) = fs.list_children(family.pid(), &mut fast) else {
+                if fs.no_children_file.load(Ordering::Relaxed) {
+                    eprintln!("skipped: this kernel has no children files");
+                    return;
+                }
+                panic!("a single-threaded sh must take the children-file path");
+            };
+            let fast = answer(listed, &fast);
+            let mut slow = vec![Pid::ZERO; 64];
+            let scanned = fs.scan(Filter::Ppid(family.pid()), &mut slow).unwrap();
+            assert_eq!(fast, answer(scanned, &slow));
+            assert_eq!(fast, family.kids);
+        }
+    }
+
+    #[test]
+    fn children_file_path_declines_what_it_cannot_prove() {
+        let fs = ProcFs::open(Path::new("/proc")).unwrap();
+        let family = Family::spawn(5, false);
+        // Too little room: the scan must count the children exactly.
+        let mut small = [Pid::ZERO; 4];
+        assert_eq!(fs.list_children(family.pid(), &mut small), None);
+        // The test harness runs tests on threads: not single-threaded.
+        let mut out = [Pid::ZERO; 64];
+        if std::fs::read_dir("/proc/self/task").unwrap().count() > 1 {
+            assert_eq!(fs.list_children(Pid::this(), &mut out), None);
+        }
+        // No such parent, and pid 0: left to the scan.
+        assert_eq!(
+            fs.list_children(Pid::from_raw(i32::MAX).unwrap(), &mut out),
+            None
+        );
+        assert_eq!(fs.list_children(Pid::ZERO, &mut out), None);
+    }
 }
