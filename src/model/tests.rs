@@ -337,11 +337,14 @@ fn a_buffer_exactly_full_of_answers_is_not_taken_as_complete() {
     assert_eq!(err.kind(), ErrorKind::Truncated { needed: 64 + 20 });
     let mut out = vec![Pid::ZERO; 65];
     assert_eq!(model.fill_slice(&PidQuery::all(), &mut out).unwrap(), 64);
-    // An empty slice asks the kernel nothing but the estimate.
+    // An empty slice is asked about with one slot (then the estimate)...
     let before = model.calls();
     let err = model.fill_slice(&PidQuery::all(), &mut []).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Truncated { needed: 84 });
-    assert_eq!(model.calls(), before + 1);
+    assert_eq!(model.calls(), before + 2);
+    // ... so that an empty answer fits it.
+    let nobody = PidQuery::ppid(Pid::from_raw(999_999).unwrap());
+    assert_eq!(model.fill_slice(&nobody, &mut []).unwrap(), 0);
 }
 
 /// Runs one fill under the current schedule and checks it: complete and

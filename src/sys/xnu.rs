@@ -132,9 +132,14 @@ impl Kernel for Xnu {
     fn list(&self, query: &PidQuery, out: &mut [Pid]) -> Result<Listed, Error> {
         let len = out.len().min(MAX_CALL_PIDS);
         let Some(out) = out.get_mut(..len).filter(|o| !o.is_empty()) else {
-            // No room: a non-NULL buffer under 4 bytes is ENOMEM on xnu, and
-            // an empty answer would prove nothing either way.
-            return Ok(Listed::Full { needed: None });
+            // No room, and a buffer under 4 bytes is ENOMEM on xnu: ask with
+            // one slot of our own, which tells an empty answer (complete in
+            // an empty slice) from a non-empty one (which does not fit).
+            let mut scratch = [Pid::ZERO; 1];
+            return Ok(match self.list(query, &mut scratch)? {
+                Listed::Complete(0) => Listed::Complete(0),
+                _ => Listed::Full { needed: None },
+            });
         };
         // `len <= MAX_CALL_PIDS`, so this cannot overflow nor go negative.
         let bytes = c_int::try_from(len * PID_BYTES).unwrap_or(c_int::MAX);
