@@ -43,6 +43,10 @@
 //!   the owner of `/proc/<pid>` (Linux) or `PROC_UID_ONLY` (macOS), real uid
 //!   from `status`, parent, group and terminal from `stat` parsed after the
 //!   *last* `)`, so no process name can forge a field.
+//! - **Fast where it matters.** Each filter does the least kernel work that
+//!   answers it; `ppid` of a single-threaded parent costs O(children), not
+//!   O(processes), by reading the parent's `children` file and falling back
+//!   to a scan whenever that answer cannot be proven complete.
 //! - **Zero allocation.** A [`PidBuf`] holds small answers inline and is
 //!   reused; paths are built on the stack; the proc root stays open.
 //! - **Never short.** A fill is complete or an error: on macOS a return that
