@@ -12,7 +12,7 @@ mod parse_checks;
 use std::fs;
 use std::path::Path;
 
-use parse_checks::{dirents, pid_path, stat, status};
+use parse_checks::{dirents, pid_list, pid_path, stat, status};
 
 /// Runs `check` on every seed of `target`; the directory must hold some.
 fn replay_seeds(target: &str, check: fn(&[u8])) {
@@ -47,6 +47,11 @@ fn stat_seeds() {
 #[test]
 fn status_seeds() {
     replay_seeds("status", status::check);
+}
+
+#[test]
+fn pid_list_seeds() {
+    replay_seeds("pid_list", pid_list::check);
 }
 
 #[test]

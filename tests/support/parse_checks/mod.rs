@@ -15,6 +15,7 @@
 
 pub mod cursor;
 pub mod dirents;
+pub mod pid_list;
 pub mod pid_path;
 pub mod stat;
 pub mod status;

@@ -1,0 +1,17 @@
+//! `parse::PidList` (the `children` file) against a naive reference.
+//!
+//! The checks live in `tests/support/parse_checks/pid_list.rs`, shared with
+//! `tests/fuzz_regressions.rs`, which replays the seeds and every crash.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+// Each target uses only part of the cursor.
+#[path = "../../tests/support/parse_checks/pid_list.rs"]
+mod check;
+#[allow(dead_code)]
+#[path = "../../tests/support/parse_checks/cursor.rs"]
+mod cursor;
+
+fuzz_target!(|data: &[u8]| check::check(data));
