@@ -172,58 +172,39 @@ pub fn pid_name(name: &[u8]) -> Option<Pid> {
     }
 }
 
-/// Parses ASCII decimal digits (at least one, nothing else) into an `i32 >= 0`.
-fn parse_u31(digits: &[u8]) -> Option<i32> {
+/// Parses ASCII decimal digits (at least one, nothing else) into a `u64`.
+fn parse_digits(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() {
         return None;
     }
-    let mut value: i32 = 0;
-    for &b in digits {
+    digits.iter().try_fold(0u64, |value, &b| {
         let d = b.wrapping_sub(b'0');
         if d > 9 {
             return None;
         }
-        value = value.checked_mul(10)?.checked_add(i32::from(d))?;
-    }
-    Some(value)
+        value.checked_mul(10)?.checked_add(u64::from(d))
+    })
+}
+
+/// Parses ASCII decimal digits into an `i32 >= 0`.
+fn parse_u31(digits: &[u8]) -> Option<i32> {
+    parse_digits(digits).and_then(|v| i32::try_from(v).ok())
+}
+
+/// Parses ASCII decimal digits into a `u32`.
+fn parse_u32(digits: &[u8]) -> Option<u32> {
+    parse_digits(digits).and_then(|v| u32::try_from(v).ok())
 }
 
 /// Parses an optionally `-`-signed decimal `i32`.
 fn parse_i32(field: &[u8]) -> Option<i32> {
     match field {
         [b'-', digits @ ..] => {
-            // Accumulate negatively so that i32::MIN parses.
-            if digits.is_empty() {
-                return None;
-            }
-            let mut value: i32 = 0;
-            for &b in digits {
-                let d = b.wrapping_sub(b'0');
-                if d > 9 {
-                    return None;
-                }
-                value = value.checked_mul(10)?.checked_sub(i32::from(d))?;
-            }
-            Some(value)
+            let magnitude = i64::try_from(parse_digits(digits)?).ok()?;
+            i32::try_from(-magnitude).ok()
         }
         _ => parse_u31(field),
     }
-}
-
-/// Parses ASCII decimal digits into a `u32`.
-fn parse_u32(digits: &[u8]) -> Option<u32> {
-    if digits.is_empty() {
-        return None;
-    }
-    let mut value: u32 = 0;
-    for &b in digits {
-        let d = b.wrapping_sub(b'0');
-        if d > 9 {
-            return None;
-        }
-        value = value.checked_mul(10)?.checked_add(u32::from(d))?;
-    }
-    Some(value)
 }
 
 /// The fields of `/proc/<pid>/stat` this crate uses.

@@ -89,16 +89,12 @@ impl ProcFs {
                     .with_path(path)
             })?;
         let root = OwnedFd::from(root);
-        let mut fs = MaybeUninit::<libc::statfs>::uninit();
-        // SAFETY: `root` is an open descriptor; `fs` is a writable `statfs`.
-        let rc = unsafe { libc::fstatfs(root.as_raw_fd(), fs.as_mut_ptr()) };
-        if rc != 0 {
-            return Err(Error::new(ErrorKind::ProcRoot, "fstatfs")
-                .with_errno(Errno::last())
-                .with_path(path));
-        }
-        // SAFETY: `fstatfs` succeeded, so it initialized the whole struct.
-        let fs = unsafe { fs.assume_init() };
+        let root_err = |op, errno| {
+            Error::new(ErrorKind::ProcRoot, op)
+                .with_errno(errno)
+                .with_path(path)
+        };
+        let fs = fstatfs(root.as_fd()).map_err(|errno| root_err("fstatfs", errno))?;
         if fs.f_type != libc::PROC_SUPER_MAGIC {
             return Err(Error::new(ErrorKind::NotProcfs, "fstatfs").with_path(path));
         }
@@ -108,16 +104,7 @@ impl ProcFs {
         // of a procfs instance is the inode PROC_ROOT_INO (1) of
         // `fs/proc/internal.h`; other proc inodes are numbered from a
         // counter that would have to wrap around 2^32 to reach 1.
-        let mut st = MaybeUninit::<libc::stat>::uninit();
-        // SAFETY: `root` is an open descriptor; `st` is a writable `stat`.
-        let rc = unsafe { libc::fstat(root.as_raw_fd(), st.as_mut_ptr()) };
-        if rc != 0 {
-            return Err(Error::new(ErrorKind::ProcRoot, "fstat")
-                .with_errno(Errno::last())
-                .with_path(path));
-        }
-        // SAFETY: `fstat` succeeded, so it initialized the whole struct.
-        let st = unsafe { st.assume_init() };
+        let st = fstat(root.as_fd()).map_err(|errno| root_err("fstat", errno))?;
         if st.st_ino != PROC_ROOT_INO {
             return Err(Error::new(ErrorKind::NotProcfs, "fstat").with_path(path));
         }
@@ -298,14 +285,7 @@ impl ProcFs {
 
 impl Kernel for ProcFs {
     fn estimate(&self, _query: &PidQuery) -> Result<usize, Error> {
-        let mut st = MaybeUninit::<libc::stat>::uninit();
-        // SAFETY: `root` is open; `st` is a writable `stat`.
-        let rc = unsafe { libc::fstat(self.root.as_raw_fd(), st.as_mut_ptr()) };
-        if rc != 0 {
-            return Err(self.err("fstat", Errno::last()));
-        }
-        // SAFETY: `fstat` succeeded and initialized `st`.
-        let st = unsafe { st.assume_init() };
+        let st = fstat(self.root.as_fd()).map_err(|errno| self.err("fstat", errno))?;
         // st_nlink is the fixed entries plus the system-wide process count.
         Ok(usize::try_from(st.st_nlink).unwrap_or(usize::MAX))
     }
@@ -487,29 +467,46 @@ fn only_thread_is(task: BorrowedFd<'_>, pid: Pid) -> bool {
     }
 }
 
-/// `fstatat(dir, name)`'s `st_uid`; `Ok(None)` if the entry vanished or is
-/// hidden.
-fn stat_uid(dir: BorrowedFd<'_>, name: &CStr) -> Result<Option<u32>, Errno> {
+/// `fstatat(dir, name, flags)`, retried on `EINTR`.
+fn stat_at(dir: BorrowedFd<'_>, name: &CStr, flags: libc::c_int) -> Result<libc::stat, Errno> {
     let mut st = MaybeUninit::<libc::stat>::uninit();
     loop {
         // SAFETY: `dir` is open, `name` NUL-terminated, `st` writable.
-        let rc = unsafe {
-            libc::fstatat(
-                dir.as_raw_fd(),
-                name.as_ptr(),
-                st.as_mut_ptr(),
-                libc::AT_SYMLINK_NOFOLLOW,
-            )
-        };
+        let rc = unsafe { libc::fstatat(dir.as_raw_fd(), name.as_ptr(), st.as_mut_ptr(), flags) };
         if rc == 0 {
             // SAFETY: `fstatat` succeeded and initialized `st`.
-            return Ok(Some(unsafe { st.assume_init() }.st_uid));
+            return Ok(unsafe { st.assume_init() });
         }
-        match Errno::last() {
-            Errno::EINTR => continue,
-            errno if errno.is_vanished() => return Ok(None),
-            errno => return Err(errno),
+        let errno = Errno::last();
+        if errno != Errno::EINTR {
+            return Err(errno);
         }
+    }
+}
+
+/// `fstat(fd)`.
+fn fstat(fd: BorrowedFd<'_>) -> Result<libc::stat, Errno> {
+    stat_at(fd, c"", libc::AT_EMPTY_PATH)
+}
+
+/// `fstatfs(fd)`.
+fn fstatfs(fd: BorrowedFd<'_>) -> Result<libc::statfs, Errno> {
+    let mut fs = MaybeUninit::<libc::statfs>::uninit();
+    // SAFETY: `fd` is an open descriptor; `fs` is a writable `statfs`.
+    match unsafe { libc::fstatfs(fd.as_raw_fd(), fs.as_mut_ptr()) } {
+        // SAFETY: `fstatfs` succeeded, so it initialized the whole struct.
+        0 => Ok(unsafe { fs.assume_init() }),
+        _ => Err(Errno::last()),
+    }
+}
+
+/// `fstatat(dir, name)`'s `st_uid`; `Ok(None)` if the entry vanished or is
+/// hidden.
+fn stat_uid(dir: BorrowedFd<'_>, name: &CStr) -> Result<Option<u32>, Errno> {
+    match stat_at(dir, name, libc::AT_SYMLINK_NOFOLLOW) {
+        Ok(st) => Ok(Some(st.st_uid)),
+        Err(errno) if errno.is_vanished() => Ok(None),
+        Err(errno) => Err(errno),
     }
 }
 
