@@ -1,4 +1,7 @@
 //! The `listpids` tool: output, exit status like `pgrep`, and clean failures.
+//! (Linux: the tests read `/proc` and use `--proc-root`.)
+
+#![cfg(target_os = "linux")]
 
 use std::process::{Child, Command, Output, Stdio};
 
