@@ -7,6 +7,7 @@
 
 #![cfg(target_os = "linux")]
 
+mod common;
 mod hostile_support;
 
 use std::collections::BTreeSet;
@@ -18,12 +19,12 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use common::{ps, root_or_skip, sleep_command, tools_or_skip, which, PsRow, Reaper};
 use hostile_support::*;
 use pidquery::{Errno, ErrorKind, Pid, PidBuf, PidQuery, System, INLINE_PIDS};
 
 fn euid() -> u32 {
-    use std::os::unix::fs::MetadataExt;
-    fs::metadata("/proc/self").expect("stat /proc/self").uid()
+    common::euid().expect("stat /proc/self")
 }
 
 /// Threads that fork and reap short-lived processes until dropped. Every
@@ -53,11 +54,7 @@ impl Storm {
                     } else {
                         Command::new("/bin/true")
                     };
-                    let status = cmd
-                        .stdin(Stdio::null())
-                        .stdout(Stdio::null())
-                        .stderr(Stdio::null())
-                        .status();
+                    let status = common::quiet(&mut cmd).status();
                     if status.is_ok() {
                         spawned.fetch_add(if fan_out { 9 } else { 1 }, Ordering::Relaxed);
                     }
@@ -92,9 +89,9 @@ impl Drop for Storm {
 #[test]
 fn fork_storm_beside_queries() {
     let mut reaper = Reaper::new();
-    let leader = reaper.spawn(sleeper().process_group(0));
+    let leader = reaper.spawn(sleep_command().process_group(0));
     for _ in 1..20 {
-        reaper.spawn(sleeper().process_group(leader.as_raw()));
+        reaper.spawn(sleep_command().process_group(leader.as_raw()));
     }
     let sleeps = raw(&reaper.pids());
     let sleep_set: BTreeSet<i32> = sleeps.iter().copied().collect();
@@ -155,9 +152,9 @@ fn fork_storm_beside_queries() {
 #[test]
 fn shared_system_from_threads_during_storm() {
     let mut reaper = Reaper::new();
-    let leader = reaper.spawn(sleeper().process_group(0));
+    let leader = reaper.spawn(sleep_command().process_group(0));
     for _ in 1..10 {
-        reaper.spawn(sleeper().process_group(leader.as_raw()));
+        reaper.spawn(sleep_command().process_group(leader.as_raw()));
     }
     let sleeps = raw(&reaper.pids());
     let sleep_set: BTreeSet<i32> = sleeps.iter().copied().collect();
@@ -279,10 +276,7 @@ fn zombie_leader_with_live_threads() {
             .unwrap_or_default()
     };
     wait_until("a zombie leader with four live threads", || {
-        let zombie = fs::read(format!("/proc/{py}/stat")).is_ok_and(|s| {
-            let close = s.iter().rposition(|&b| b == b')').unwrap_or(0);
-            s.get(close + 2) == Some(&b'Z')
-        });
+        let zombie = common::state(py) == Some(b'Z');
         zombie && threads().len() == 4
     });
     let tids = threads();
@@ -304,11 +298,11 @@ fn zombie_leader_with_live_threads() {
             "{what} lists a thread id of {tids:?}"
         );
     }
-    let row = ps().remove(&py.as_raw()).expect("ps sees the process");
-    assert_eq!(row.ppid, Pid::this().as_raw());
+    let row = ps().remove(&py).expect("ps sees the process");
+    assert_eq!(row.ppid, Pid::this());
     assert_eq!(
         run(system, "pgrp", &PidQuery::pgrp(py), &mut buf),
-        vec![row.pgid]
+        vec![row.pgid.as_raw()]
     );
 }
 
@@ -322,7 +316,7 @@ fn traced_process_keeps_its_real_parent() {
         return;
     }
     let mut reaper = Reaper::new();
-    let tracee = reaper.spawn(&mut sleeper());
+    let tracee = reaper.spawn(&mut sleep_command());
     let tracer = reaper.spawn(Command::new("strace").args([
         "-qq",
         "-o",
@@ -346,11 +340,7 @@ fn traced_process_keeps_its_real_parent() {
         "the real parent lost its child"
     );
     let table = ps();
-    assert_eq!(
-        table[&tracee.as_raw()].ppid,
-        Pid::this().as_raw(),
-        "ps agrees"
-    );
+    assert_eq!(table[&tracee].ppid, Pid::this(), "ps agrees");
     reaper.reap();
 }
 
@@ -369,11 +359,7 @@ impl HighPty {
             pid,fd=pty.fork()\n\
             if pid==0:\n    time.sleep(600)\n    os._exit(0)\n\
             os.waitpid(pid,0)\n";
-        let python = Command::new("python3")
-            .args(["-c", script])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+        let python = common::quiet(Command::new("python3").args(["-c", script]))
             .process_group(0)
             .spawn()
             .expect("spawn python3");
@@ -441,7 +427,7 @@ fn tty_above_pts_255() {
     let by_ps: Vec<i32> = ps()
         .values()
         .filter(|r| r.tty == name)
-        .map(|r| r.pid)
+        .map(|r| r.pid.as_raw())
         .collect();
     assert_eq!(pids, by_ps, "tty against ps");
 }
@@ -458,7 +444,7 @@ fn forged_names_and_zombies_stay_exact() {
     let dir = TempDir::new("comm");
     let sleep_path = which("sleep");
     let mut reaper = Reaper::new();
-    let leader = reaper.spawn(sleeper().process_group(0));
+    let leader = reaper.spawn(sleep_command().process_group(0));
     let names = [
         ") R 1 1 1 1 0",
         "x) Z 0 0 0 (",
@@ -482,14 +468,7 @@ fn forged_names_and_zombies_stay_exact() {
     // A zombie in the same group: exits at once and is reaped only when
     // the reaper drops.
     let zombie = reaper.spawn(Command::new("true").process_group(leader.as_raw()));
-    wait_until("the zombie", || {
-        fs::read(format!("/proc/{zombie}/stat"))
-            .map(|s| {
-                let close = s.iter().rposition(|&b| b == b')').unwrap_or(0);
-                s.get(close + 2) == Some(&b'Z')
-            })
-            .unwrap_or(false)
-    });
+    wait_until("the zombie", || common::state(zombie) == Some(b'Z'));
     let ours: BTreeSet<i32> = raw(&reaper.pids()).into_iter().collect();
 
     let system = System::live().expect("open /proc");
@@ -501,8 +480,8 @@ fn forged_names_and_zombies_stay_exact() {
     let table = ps();
     let by_ps: BTreeSet<i32> = table
         .values()
-        .filter(|r| r.pgid == leader.as_raw())
-        .map(|r| r.pid)
+        .filter(|r| r.pgid == leader)
+        .map(|r| r.pid.as_raw())
         .collect();
     assert_eq!(group, by_ps, "pgrp against ps");
     let children = run(system, "ppid", &PidQuery::ppid(Pid::this()), &mut buf);
@@ -549,11 +528,7 @@ impl Family {
     fn spawn(count: usize) -> Family {
         let script =
             format!("i=0; while [ $i -lt {count} ]; do sleep 600 & i=$((i+1)); done; wait");
-        let sh = Command::new("sh")
-            .args(["-c", &script])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+        let sh = common::quiet(Command::new("sh").args(["-c", &script]))
             .process_group(0)
             .spawn()
             .expect("spawn sh");
@@ -625,7 +600,7 @@ fn five_thousand_processes() {
         for _ in 0..GROUP {
             let mut cmd = match g {
                 7 => {
-                    let mut c = sleeper();
+                    let mut c = sleep_command();
                     c.uid(u1).gid(u1);
                     c
                 }
@@ -640,7 +615,7 @@ fn five_thousand_processes() {
                     ]);
                     c
                 }
-                _ => sleeper(),
+                _ => sleep_command(),
             };
             cmd.process_group(leader.map_or(0, Pid::as_raw));
             let pid = reaper.spawn(&mut cmd);
@@ -666,7 +641,11 @@ fn five_thousand_processes() {
     let system = System::live().expect("open /proc");
     let table = ps();
     let oracle = |pred: &dyn Fn(&PsRow) -> bool| -> BTreeSet<i32> {
-        table.values().filter(|r| pred(r)).map(|r| r.pid).collect()
+        table
+            .values()
+            .filter(|r| pred(r))
+            .map(|r| r.pid.as_raw())
+            .collect()
     };
     // The engine grows to need + need/8 + 16 (or doubles), and the
     // allocator rounds up to a power of two: at most 2.25 × need + 32.
@@ -717,15 +696,15 @@ fn five_thousand_processes() {
     };
     for (g, &leader) in leaders.iter().enumerate() {
         let l = leader.as_raw();
-        let want = oracle(&|r| r.pgid == l);
+        let want = oracle(&|r| r.pgid.as_raw() == l);
         assert_eq!(want.len(), GROUP, "ps sees group {g}");
         check(&format!("pgrp group {g}"), PidQuery::pgrp(leader), want);
     }
     let sh = family.pid().as_raw();
-    let want = oracle(&|r| r.ppid == sh);
+    let want = oracle(&|r| r.ppid.as_raw() == sh);
     assert_eq!(want.len(), GROUP);
     check("ppid of sh", PidQuery::ppid(family.pid()), want);
-    let want = oracle(&|r| r.pgid == sh);
+    let want = oracle(&|r| r.pgid.as_raw() == sh);
     assert_eq!(want.len(), GROUP + 1);
     check("pgrp of sh", PidQuery::pgrp(family.pid()), want);
     let want = oracle(&|r| r.uid == u1);
@@ -767,7 +746,7 @@ fn five_thousand_processes() {
     assert!(probe > 5000, "probe {probe} with over 5000 processes");
     let all_set: BTreeSet<i32> = all.iter().copied().collect();
     for pid in table.keys() {
-        if !all_set.contains(pid) {
+        if !all_set.contains(&pid.as_raw()) {
             assert!(
                 fs::metadata(format!("/proc/{pid}")).is_err(),
                 "ps saw {pid}, still alive, but all() does not list it"

@@ -12,6 +12,7 @@
 
 #![cfg(target_os = "linux")]
 
+mod common;
 mod hostile_support;
 
 use std::collections::BTreeSet;
@@ -23,6 +24,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::{root_or_skip, sleep_command, status_uids, tools_or_skip, Reaper};
 use hostile_support::*;
 use pidquery::{ErrorKind, Pid, PidBuf, PidQuery, System};
 
@@ -99,7 +101,7 @@ fn child_list(args: &str) {
 fn child_umount(dir: &str) {
     let mut reaper = Reaper::new();
     for _ in 0..3 {
-        reaper.spawn(&mut sleeper());
+        reaper.spawn(&mut sleep_command());
     }
     println!("PQ sleeps {}", join(&raw(&reaper.pids())));
     let system = System::open(dir).expect("open the fresh proc mount");
@@ -128,7 +130,7 @@ fn child_umount(dir: &str) {
 /// `uid` and `ruid` use this process's effective uid, which its children
 /// share.
 fn every_filter(leader: Pid, tty: pidquery::Dev) -> [(&'static str, PidQuery); 6] {
-    let uid = fs::metadata("/proc/self").expect("stat /proc/self").uid();
+    let uid = common::euid().expect("stat /proc/self");
     [
         ("all", PidQuery::all()),
         ("uid", PidQuery::uid(uid)),
@@ -152,9 +154,9 @@ fn child_lowfd() {
         line.split_whitespace().nth(3).expect("soft limit")
     );
     let mut reaper = Reaper::new();
-    let leader = reaper.spawn(sleeper().process_group(0));
+    let leader = reaper.spawn(sleep_command().process_group(0));
     for _ in 0..4 {
-        reaper.spawn(sleeper().process_group(leader.as_raw()));
+        reaper.spawn(sleep_command().process_group(leader.as_raw()));
     }
     println!("PQ sleeps {}", join(&raw(&reaper.pids())));
     let tty = pidquery::Dev::from_raw(fs::metadata("/dev/null").expect("/dev/null").rdev());
@@ -233,9 +235,9 @@ fn interval_timer(usec: libc::suseconds_t) {
 /// comparing with answers taken before the signals started.
 fn child_eintr() {
     let mut reaper = Reaper::new();
-    let leader = reaper.spawn(sleeper().process_group(0));
+    let leader = reaper.spawn(sleep_command().process_group(0));
     for _ in 1..30 {
-        reaper.spawn(sleeper().process_group(leader.as_raw()));
+        reaper.spawn(sleep_command().process_group(leader.as_raw()));
     }
     let sleeps: BTreeSet<i32> = raw(&reaper.pids()).into_iter().collect();
     let tty = pidquery::Dev::from_raw(fs::metadata("/dev/null").expect("/dev/null").rdev());
@@ -319,21 +321,19 @@ fn set(v: &[i32]) -> BTreeSet<i32> {
 /// the dumpable flag hidepid looks at, is complete).
 fn wait_sleeping(pid: Pid, comm: &str) {
     wait_exec(pid, comm);
-    wait_until("the process to sleep", || {
-        fs::read(format!("/proc/{pid}/stat"))
-            .map(|s| {
-                let close = s.iter().rposition(|&b| b == b')').unwrap_or(0);
-                s.get(close + 2) == Some(&b'S')
-            })
-            .unwrap_or(false)
-    });
+    wait_until("the process to sleep", || common::state(pid) == Some(b'S'));
 }
 
 /// Three `sleep`s as `uid` in a process group of their own.
 fn sleeps_as(reaper: &mut Reaper, uid: u32) -> (Pid, Vec<i32>) {
-    let leader = reaper.spawn(sleeper().uid(uid).gid(uid).process_group(0));
+    let leader = reaper.spawn(sleep_command().uid(uid).gid(uid).process_group(0));
     for _ in 0..2 {
-        reaper.spawn(sleeper().uid(uid).gid(uid).process_group(leader.as_raw()));
+        reaper.spawn(
+            sleep_command()
+                .uid(uid)
+                .gid(uid)
+                .process_group(leader.as_raw()),
+        );
     }
     for p in reaper.pids() {
         wait_sleeping(p, "sleep");
@@ -394,7 +394,7 @@ fn hidepid_invisible_lists_only_own_processes() {
     assert!(!all.contains(&me), "root's test process {me} is visible");
     assert!(!all.contains(&1), "pid 1 is visible");
     for &p in &all {
-        if let Some(uids) = status_uids(p) {
+        if let Some(uids) = status_uids(common::pid(p)) {
             assert_eq!(
                 uids, [uid; 4],
                 "pid {p} listed under hidepid=2 as uid {uid}"
@@ -455,7 +455,7 @@ fn hidepid_noaccess_skips_unreadable_processes() {
     let uid_u = r.ok_pids("uidU");
     assert_contains_all("uid U under hidepid=1", &uid_u, &mine);
     for &p in &uid_u {
-        if let Some(uids) = status_uids(p) {
+        if let Some(uids) = status_uids(common::pid(p)) {
             assert_eq!(uids[1], uid, "pid {p} listed as euid {uid}");
         }
     }
@@ -548,14 +548,17 @@ struct Namespace {
 
 impl Namespace {
     fn spawn(script: &str) -> Namespace {
-        let unshare = Command::new("unshare")
-            .args(["--pid", "--fork", "--mount-proc", "sh", "-c", script])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .expect("spawn unshare");
+        let unshare = common::quiet(Command::new("unshare").args([
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            "sh",
+            "-c",
+            script,
+        ]))
+        .process_group(0)
+        .spawn()
+        .expect("spawn unshare");
         Namespace { unshare }
     }
 

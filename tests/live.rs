@@ -271,7 +271,7 @@ impl Zoo {
 /// The distinct values of one `ps` column among `ours`, each with the pids
 /// that have it.
 fn by_column<K: Ord>(
-    table: &std::collections::HashMap<Pid, common::PsRow>,
+    table: &BTreeMap<Pid, common::PsRow>,
     ours: &BTreeSet<Pid>,
     key: impl Fn(&common::PsRow) -> K,
 ) -> BTreeMap<K, BTreeSet<Pid>> {

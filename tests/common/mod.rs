@@ -2,6 +2,8 @@
 //!
 //! - [`Proc`]: a spawned process that is killed and reaped when dropped,
 //!   together with its process group or the descendants it was given;
+//!   [`Reaper`]: any number of them, killed and reaped together;
+//!   [`sleep_command`]: the long `sleep` they usually run;
 //! - ready-made fixtures, each returned only once it is in its final state
 //!   (exec'd, renamed, a zombie…): [`sleeper`], [`family`] (a shell and its
 //!   background children, optionally in a process group of their own),
@@ -11,7 +13,8 @@
 //!   [`with_uids`] (real uid ≠ effective uid, root only);
 //! - waiting: [`wait_until`] polls a condition with short sleeps and a
 //!   generous timeout, so that no test depends on timing; [`wait_exec`] and
-//!   [`wait_children`] build on it;
+//!   [`wait_children`] build on it ([`wait_until_within`] and
+//!   [`wait_exec_within`] take the timeout as an argument);
 //! - the oracle: [`ps`] (`ps -eo pid,ppid,pgid,tty,uid,ruid,stat`),
 //!   [`ps_start_keys`] (processes identified by pid and start time, to
 //!   tell processes that were alive for a whole query) and
@@ -19,16 +22,18 @@
 //!   [`comm`], [`state`], [`status_uids`], [`is_process_now`],
 //!   [`this_thread_id`], [`pid_max`];
 //! - [`is_root`], [`have`] and [`skip`] for tests that need privileges or
-//!   tools the machine may not have.
+//!   tools the machine may not have, and [`root_or_skip`] and
+//!   [`tools_or_skip`] combining them; [`euid`] and [`which`].
 //!
-//! Use it from a test file with `mod common;`.
+//! Use it from a test file with `mod common;`. Each test binary uses a
+//! different part of it, hence the module-wide `allow(dead_code)`.
 //!
 //! Nothing here uses the crate under test to find or describe processes:
 //! the answers it gives come from `ps` and from reading `/proc` directly.
 
 #![allow(dead_code)]
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
@@ -67,19 +72,32 @@ pub fn pid_max() -> usize {
         .expect("pid_max is a number")
 }
 
-/// Whether this process runs with effective uid 0 (the owner of
-/// `/proc/self` is the effective uid).
+/// This process's effective uid: the owner of `/proc/self`.
+pub fn euid() -> std::io::Result<u32> {
+    std::fs::metadata("/proc/self").map(|m| m.uid())
+}
+
+/// Whether this process runs with effective uid 0.
 pub fn is_root() -> bool {
-    std::fs::metadata("/proc/self")
-        .map(|m| m.uid() == 0)
-        .unwrap_or(false)
+    matches!(euid(), Ok(0))
+}
+
+/// Where `program` is on `PATH`, if it is.
+fn find_on_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
 }
 
 /// Whether `program` can be found on `PATH`.
 pub fn have(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .map(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
-        .unwrap_or(false)
+    find_on_path(program).is_some()
+}
+
+/// The full path of `program` on `PATH`; fails the test if it is not there.
+pub fn which(program: &str) -> PathBuf {
+    find_on_path(program).unwrap_or_else(|| panic!("`{program}` is not on PATH"))
 }
 
 /// Prints why a test is skipped. The caller returns right after.
@@ -87,9 +105,45 @@ pub fn skip(test: &str, reason: &str) {
     eprintln!("{test}: skipped: {reason}");
 }
 
+/// True when running as root; otherwise prints why `test` is skipped.
+pub fn root_or_skip(test: &str) -> bool {
+    match euid() {
+        Ok(0) => true,
+        Ok(uid) => {
+            skip(test, &format!("needs root (euid is {uid})"));
+            false
+        }
+        Err(e) => {
+            skip(test, &format!("cannot stat /proc/self: {e}"));
+            false
+        }
+    }
+}
+
+/// True when every program in `tools` is on `PATH`; otherwise prints why
+/// `test` is skipped.
+pub fn tools_or_skip(test: &str, tools: &[&str]) -> bool {
+    match tools.iter().find(|tool| !have(tool)) {
+        Some(tool) => {
+            skip(test, &format!("`{tool}` is not installed"));
+            false
+        }
+        None => true,
+    }
+}
+
 /// Polls `probe` every few milliseconds until it returns `Some`, and
 /// returns that value; fails the test after [`TIMEOUT`], naming `what`.
-pub fn wait_until<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+pub fn wait_until<T>(what: &str, probe: impl FnMut() -> Option<T>) -> T {
+    wait_until_within(what, TIMEOUT, probe)
+}
+
+/// As [`wait_until`], failing the test after `limit` instead.
+pub fn wait_until_within<T>(
+    what: &str,
+    limit: Duration,
+    mut probe: impl FnMut() -> Option<T>,
+) -> T {
     let start = Instant::now();
     let mut pause = Duration::from_millis(2);
     loop {
@@ -97,8 +151,8 @@ pub fn wait_until<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
             return value;
         }
         assert!(
-            start.elapsed() < TIMEOUT,
-            "gave up after {TIMEOUT:?} waiting for {what}"
+            start.elapsed() < limit,
+            "gave up after {limit:?} waiting for {what}"
         );
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(50));
@@ -124,6 +178,7 @@ pub fn state(pid: Pid) -> Option<u8> {
 
 /// The real, effective, saved and fs uids of `pid` from the `Uid:` line of
 /// `/proc/<pid>/status`.
+/// `None` if it is gone.
 pub fn status_uids(pid: Pid) -> Option<[u32; 4]> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = text.lines().find_map(|l| l.strip_prefix("Uid:"))?;
@@ -132,9 +187,15 @@ pub fn status_uids(pid: Pid) -> Option<[u32; 4]> {
 }
 
 /// Waits until `pid` runs `program` (its `comm` says so), i.e. it has
-/// exec'd and is no longer a copy of its parent.
+/// exec'd and is no longer a copy of its parent: credentials and `comm`
+/// are final only then.
 pub fn wait_exec(pid: Pid, program: &str) {
-    wait_until(&format!("pid {pid} to run {program}"), || {
+    wait_exec_within(pid, program, TIMEOUT);
+}
+
+/// As [`wait_exec`], failing the test after `limit` instead of [`TIMEOUT`].
+pub fn wait_exec_within(pid: Pid, program: &str, limit: Duration) {
+    wait_until_within(&format!("pid {pid} to run {program}"), limit, || {
         (comm(pid)? == program.as_bytes()).then_some(())
     });
 }
@@ -163,8 +224,8 @@ pub struct Proc {
 }
 
 impl Proc {
-    /// Spawns `cmd` with its standard streams on `/dev/null` unless the
-    /// caller set them.
+    /// Spawns `cmd` (standard streams inherited unless the caller set
+    /// them; see [`quiet`]).
     pub fn spawn(cmd: &mut Command) -> Proc {
         let child = cmd
             .spawn()
@@ -228,15 +289,71 @@ impl Drop for Proc {
     }
 }
 
-fn quiet(cmd: &mut Command) -> &mut Command {
+/// Puts the standard streams of `cmd` on `/dev/null`.
+pub fn quiet(cmd: &mut Command) -> &mut Command {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
 }
 
+/// Children that are killed (SIGKILL) and reaped together when the
+/// reaper drops, also when a test panics. Each is a [`Proc`] without a
+/// group or descendants to kill, so every child must be one that leaves no
+/// grandchildren behind (a `sleep`, a `python3`, a re-executed test), since
+/// the machine's pid 1 may not reap orphans.
+#[derive(Debug, Default)]
+pub struct Reaper {
+    procs: Vec<Proc>,
+}
+
+impl Reaper {
+    /// An empty reaper.
+    pub fn new() -> Reaper {
+        Reaper::default()
+    }
+
+    /// Spawns `cmd` with its standard streams on `/dev/null`, keeps it and
+    /// returns its pid.
+    pub fn spawn(&mut self, cmd: &mut Command) -> Pid {
+        let proc = Proc::spawn(quiet(cmd));
+        let pid = proc.pid();
+        self.procs.push(proc);
+        pid
+    }
+
+    /// The pids of the children, in the order they were spawned.
+    pub fn pids(&self) -> Vec<Pid> {
+        self.procs.iter().map(Proc::pid).collect()
+    }
+
+    /// Kills every child, then reaps them all (so that they die in
+    /// parallel rather than one by one).
+    pub fn reap(&mut self) {
+        for proc in &mut self.procs {
+            let _ = proc.child.kill();
+        }
+        // Dropping each `Proc` reaps it.
+        self.procs.clear();
+    }
+}
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        self.reap();
+    }
+}
+
+/// `sleep` for [`SLEEP_SECS`] seconds, not yet spawned: long enough
+/// for any test, and killed by the [`Proc`] or [`Reaper`] that spawns it.
+pub fn sleep_command() -> Command {
+    let mut cmd = Command::new("sleep");
+    cmd.arg(SLEEP_SECS);
+    cmd
+}
+
 /// A `sleep` child of this process, running (exec'd) when returned.
 pub fn sleeper() -> Proc {
-    let proc = Proc::spawn(quiet(Command::new("sleep").arg(SLEEP_SECS)));
+    let proc = Proc::spawn(quiet(&mut sleep_command()));
     wait_exec(proc.pid(), "sleep");
     proc
 }
@@ -513,7 +630,8 @@ fn run_ps(args: &[&str]) -> String {
 ///
 /// A process caught in its final release shows a parent of 0 and a group
 /// of -1; such rows are left out (no test asserts on a dying process).
-pub fn ps() -> HashMap<Pid, PsRow> {
+/// Ordered by pid, like the crate's answers.
+pub fn ps() -> BTreeMap<Pid, PsRow> {
     ps_with_start()
         .into_iter()
         .map(|(p, (row, _))| (p, row))

@@ -1,6 +1,11 @@
-//! Helpers shared by the hostile live tests: process guards that always
-//! clean up, the `ps` oracle, and re-execution of the test binary in a
-//! "child mode" (under `unshare`, `setpriv`, `prlimit`, ...).
+//! Helpers specific to the hostile live tests: re-execution of the test
+//! binary in a "child mode" (under `unshare`, `setpriv`, `prlimit`, ...),
+//! checks on the crate's answers, a temporary directory, and waits bounded
+//! by the hostile tests' own [`LIMIT`].
+//!
+//! What they share with the other live tests (process guards, the `ps`
+//! oracle, `/proc` reads, root and tool checks) lives in `tests/common`:
+//! a test file using this module also declares `mod common;`.
 //!
 //! A re-executed child runs the `#[ignore]`d test `child_entry` of its own
 //! binary with `PIDQUERY_HOSTILE_MODE` set, and reports on stdout in lines
@@ -14,7 +19,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -26,170 +31,19 @@ pub const MODE_VAR: &str = "PIDQUERY_HOSTILE_MODE";
 /// Arguments of the child mode.
 pub const ARGS_VAR: &str = "PIDQUERY_HOSTILE_ARGS";
 
-/// True when running as root; otherwise prints why `test` is skipped.
-pub fn root_or_skip(test: &str) -> bool {
-    let uid = fs::metadata("/proc/self").map(|m| {
-        use std::os::unix::fs::MetadataExt;
-        m.uid()
-    });
-    match uid {
-        Ok(0) => true,
-        Ok(uid) => {
-            println!("skipping {test}: needs root (euid is {uid})");
-            false
-        }
-        Err(e) => {
-            println!("skipping {test}: cannot stat /proc/self: {e}");
-            false
-        }
-    }
+/// How long [`wait_until`] and [`wait_exec`] wait before failing a
+/// hostile test.
+pub const LIMIT: Duration = Duration::from_secs(20);
+
+/// Polls `cond` until it holds ([`LIMIT`] at most).
+pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    crate::common::wait_until_within(what, LIMIT, || cond().then_some(()));
 }
 
-/// True when every program in `tools` is on `PATH`; otherwise prints why
-/// `test` is skipped.
-pub fn tools_or_skip(test: &str, tools: &[&str]) -> bool {
-    for tool in tools {
-        let found = std::env::var_os("PATH")
-            .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()))
-            .unwrap_or(false);
-        if !found {
-            println!("skipping {test}: `{tool}` is not installed");
-            return false;
-        }
-    }
-    true
-}
-
-/// Children that are killed (SIGKILL) and reaped when the guard drops,
-/// also when a test panics. Every child must be one that leaves no
-/// grandchildren behind (a `sleep`, a `python3`, a re-executed test), since
-/// this machine's pid 1 does not reap orphans.
-#[derive(Default)]
-pub struct Reaper {
-    children: Vec<Child>,
-}
-
-impl Reaper {
-    pub fn new() -> Reaper {
-        Reaper::default()
-    }
-
-    /// Spawns `cmd` with stdin/stdout/stderr detached and keeps it.
-    pub fn spawn(&mut self, cmd: &mut Command) -> Pid {
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot spawn {cmd:?}: {e}"));
-        let pid = Pid::from(&child);
-        self.children.push(child);
-        pid
-    }
-
-    /// Keeps an already spawned child.
-    pub fn adopt(&mut self, child: Child) -> Pid {
-        let pid = Pid::from(&child);
-        self.children.push(child);
-        pid
-    }
-
-    pub fn pids(&self) -> Vec<Pid> {
-        self.children.iter().map(Pid::from).collect()
-    }
-
-    pub fn len(&self) -> usize {
-        self.children.len()
-    }
-
-    /// Kills and reaps everything now.
-    pub fn reap(&mut self) {
-        for child in &mut self.children {
-            let _ = child.kill();
-        }
-        for mut child in self.children.drain(..) {
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for Reaper {
-    fn drop(&mut self) {
-        self.reap();
-    }
-}
-
-/// The full path of `tool` on `PATH`.
-pub fn which(tool: &str) -> PathBuf {
-    std::env::var_os("PATH")
-        .and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|dir| dir.join(tool))
-                .find(|p| p.is_file())
-        })
-        .unwrap_or_else(|| panic!("`{tool}` is not on PATH"))
-}
-
-/// `sleep 600` (long enough for any test, killed by the [`Reaper`]).
-pub fn sleeper() -> Command {
-    let mut cmd = Command::new("sleep");
-    cmd.arg("600");
-    cmd
-}
-
-/// Waits until `/proc/<pid>/comm` reads `comm`: the exec that sets it
-/// runs on after the spawning call returns, and credentials and `comm`
-/// are final only then.
+/// Waits until `/proc/<pid>/comm` reads `comm` ([`LIMIT`] at most): the
+/// exec that sets it runs on after the spawning call returns.
 pub fn wait_exec(pid: Pid, comm: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let now = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        if now.strip_suffix('\n') == Some(comm) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "pid {pid} never became `{comm}` (is `{}`)",
-            now.trim_end()
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
-/// One row of `ps -eo pid,ppid,pgid,tty,uid,ruid`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PsRow {
-    pub pid: i32,
-    pub ppid: i32,
-    pub pgid: i32,
-    pub tty: String,
-    pub uid: u32,
-    pub ruid: u32,
-}
-
-/// The `ps` oracle: every process, keyed by pid.
-pub fn ps() -> BTreeMap<i32, PsRow> {
-    let out = Command::new("ps")
-        .args(["-eo", "pid=,ppid=,pgid=,tty=,uid=,ruid="])
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("run ps");
-    assert!(out.status.success(), "ps failed: {:?}", out.status);
-    let mut rows = BTreeMap::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        assert_eq!(f.len(), 6, "unexpected ps line {line:?}");
-        let row = PsRow {
-            pid: f[0].parse().expect("pid"),
-            ppid: f[1].parse().expect("ppid"),
-            pgid: f[2].parse().expect("pgid"),
-            tty: f[3].to_string(),
-            uid: f[4].parse().expect("uid"),
-            ruid: f[5].parse().expect("ruid"),
-        };
-        rows.insert(row.pid, row);
-    }
-    rows
+    crate::common::wait_exec_within(pid, comm, LIMIT);
 }
 
 /// Raw pid numbers of a slice.
@@ -237,10 +91,13 @@ pub fn run(system: &System, what: &str, query: &PidQuery, buf: &mut PidBuf) -> V
 /// (after unmounting nothing: mounts made in it live in private mount
 /// namespaces that die with their processes).
 pub struct TempDir {
+    /// The directory.
     pub path: PathBuf,
 }
 
 impl TempDir {
+    /// Creates a fresh directory whose name holds `tag`, this process's id
+    /// and a counter.
     pub fn new(tag: &str) -> TempDir {
         static N: AtomicUsize = AtomicUsize::new(0);
         let n = N.fetch_add(1, Ordering::Relaxed);
@@ -355,13 +212,19 @@ pub fn run_child(mut cmd: Command, limit: Duration) -> Report {
 /// What a child reported: `PQ <key> <words...>` lines by key.
 #[derive(Debug)]
 pub struct Report {
+    /// The command that ran, for messages.
     pub desc: String,
+    /// The words after `PQ <key>`, by key.
     pub lines: BTreeMap<String, Vec<String>>,
+    /// Everything the child printed on stdout.
     pub stdout: String,
+    /// Everything the child printed on stderr.
     pub stderr: String,
 }
 
 impl Report {
+    /// Collects the `PQ` lines of a child that succeeded and reported
+    /// `done`; fails the test otherwise.
     fn parse(desc: &str, out: Output) -> Report {
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -420,6 +283,7 @@ impl Report {
         words[1..].iter().map(|w| w.parse().expect("pid")).collect()
     }
 
+    /// The first word of line `key`, as an integer.
     pub fn int(&self, key: &str) -> i64 {
         self.words(key)[0].parse().expect("integer")
     }
@@ -462,18 +326,6 @@ pub fn parse_query(spec: &str) -> PidQuery {
     }
 }
 
-/// Owner uids (real, effective, saved, fs) of a live process, read as
-/// root from the outside; `None` if it is gone.
-pub fn status_uids(pid: i32) -> Option<[u32; 4]> {
-    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
-    let v: Vec<u32> = line[4..]
-        .split_whitespace()
-        .map(|w| w.parse().expect("uid"))
-        .collect();
-    Some([v[0], v[1], v[2], v[3]])
-}
-
 /// `NSpid:` of a live process (its pid in each nested namespace).
 pub fn status_nspid(pid: i32) -> Option<Vec<i32>> {
     let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -484,15 +336,6 @@ pub fn status_nspid(pid: i32) -> Option<Vec<i32>> {
             .map(|w| w.parse().expect("pid"))
             .collect(),
     )
-}
-
-/// Polls `cond` until it holds (20 s at most).
-pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 /// A uid very unlikely to be used by anything else on the machine while
