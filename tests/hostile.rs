@@ -855,3 +855,103 @@ fn truncated_error_is_one_sentence() {
     );
     assert!(e.errno().is_none());
 }
+
+/// `ppid` of a single-threaded parent takes the `children`-file path. Its
+/// parent here keeps forking a short-lived child just before each
+/// long-lived one and reaping it a moment later — the pattern that can make
+/// the kernel's `children` walk skip the sibling after a reaped child. Every
+/// answer must still hold every long-lived child known before the query,
+/// nothing that was never a child, ascending and without duplicates.
+#[test]
+fn children_file_path_under_reaping_churn() {
+    use std::io::{BufRead, BufReader};
+
+    // 300 rounds: a short child, then a long one whose pid is printed; the
+    // short one is reaped at the start of the next round.
+    let script = "s=; for i in $(seq 300); do \
+                    [ -n \"$s\" ] && wait $s; \
+                    sleep 0.01 & s=$!; sleep 600 & echo $!; \
+                  done; wait $s; echo done; exec sleep 600";
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .process_group(0);
+    let mut parent = common::Proc::spawn(&mut cmd);
+    let parent_pid = parent.pid();
+    let parent = {
+        let out = parent.take_stdout().expect("piped stdout");
+        let parent = parent.kill_group_on_drop(parent_pid);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let query = PidQuery::ppid(parent_pid);
+        let mut buf = PidBuf::new();
+        let mut long_lived: BTreeSet<Pid> = BTreeSet::new();
+        let mut finished = false;
+        let started = Instant::now();
+        let mut rounds = 0;
+        loop {
+            // What the parent has reported so far is alive for the whole
+            // next query.
+            while let Ok(line) = rx.try_recv() {
+                match line.trim() {
+                    "done" => finished = true,
+                    pid => {
+                        long_lived.insert(common::pid(pid.parse().expect("a pid")));
+                    }
+                }
+            }
+            let answer = query.fill(&mut buf).expect("ppid query");
+            rounds += 1;
+            assert!(
+                answer.windows(2).all(|w| w[0] < w[1]),
+                "round {rounds}: not strictly ascending: {answer:?}"
+            );
+            let missing: Vec<_> = long_lived
+                .iter()
+                .filter(|pid| answer.binary_search(pid).is_err())
+                .collect();
+            assert!(
+                missing.is_empty(),
+                "round {rounds}: long-lived children missing: {missing:?}"
+            );
+            // Whatever else was listed is a short-lived child: if it still
+            // exists, its parent is ours (or 0, for a task in its final
+            // release, which `stat` shows without a parent).
+            for pid in answer.iter().filter(|pid| !long_lived.contains(pid)) {
+                if let Some(ppid) = stat_ppid(*pid) {
+                    assert!(
+                        ppid == parent_pid.as_raw() || ppid == 0,
+                        "round {rounds}: pid {pid} has parent {ppid}, not {parent_pid}"
+                    );
+                }
+            }
+            if finished && rounds >= 50 {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(300),
+                "the parent did not finish its 300 rounds"
+            );
+        }
+        assert_eq!(long_lived.len(), 300, "the parent reported every child");
+        parent
+    };
+    drop(parent);
+}
+
+/// Field 4 of `/proc/<pid>/stat`, read here without the library's parser;
+/// `None` once the process is gone.
+fn stat_ppid(pid: Pid) -> Option<i32> {
+    let stat = fs::read(format!("/proc/{pid}/stat")).ok()?;
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    let rest = std::str::from_utf8(&stat[close + 1..]).ok()?;
+    rest.split_whitespace().nth(1)?.parse().ok()
+}

@@ -237,6 +237,11 @@ impl Proc {
         }
     }
 
+    /// Takes the child's piped standard output, if it was piped.
+    pub fn take_stdout(&mut self) -> Option<std::process::ChildStdout> {
+        self.child.stdout.take()
+    }
+
     /// The process's pid.
     pub fn pid(&self) -> Pid {
         Pid::from(&self.child)
