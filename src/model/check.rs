@@ -321,24 +321,15 @@ impl Run {
         self.model.clear_observations();
         match mode % 5 {
             0 => {
-                let got = self.model.fill(&query, &mut self.tiny).map(<[Pid]>::to_vec);
-                let empty = self.tiny.is_empty();
+                let (got, empty) = fill_into(&mut self.model, &query, &mut self.tiny);
                 self.check_fill(&query, got, empty)
             }
             1 => {
-                let got = self
-                    .model
-                    .fill(&query, &mut self.small)
-                    .map(<[Pid]>::to_vec);
-                let empty = self.small.is_empty();
+                let (got, empty) = fill_into(&mut self.model, &query, &mut self.small);
                 self.check_fill(&query, got, empty)
             }
             2 => {
-                let got = self
-                    .model
-                    .fill(&query, &mut self.default)
-                    .map(<[Pid]>::to_vec);
-                let empty = self.default.is_empty();
+                let (got, empty) = fill_into(&mut self.model, &query, &mut self.default);
                 self.check_fill(&query, got, empty)
             }
             3 => {
@@ -601,4 +592,14 @@ impl Run {
             }
         }
     }
+}
+
+/// One fill into `buf`: the answer, and whether `buf` was left empty.
+fn fill_into<const N: usize>(
+    model: &mut Model,
+    query: &PidQuery,
+    buf: &mut PidBuf<N>,
+) -> (Result<Vec<Pid>, crate::Error>, bool) {
+    let got = model.fill(query, buf).map(<[Pid]>::to_vec);
+    (got, buf.is_empty())
 }
