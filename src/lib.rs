@@ -102,6 +102,11 @@
     )
 )]
 
+// The model's unit tests include the test-support checker, which names the
+// crate from outside.
+#[cfg(test)]
+extern crate self as pidquery;
+
 mod buf;
 mod engine;
 mod error;

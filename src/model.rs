@@ -53,20 +53,14 @@
 //! assert_eq!(all.len(), model.nprocs());
 //! ```
 //!
-//! Checking an operation sequence against a naive oracle, as the fuzz target
-//! `engine_ops` does:
-//!
-//! ```
-//! let stats = pidquery::model::check_ops(&[0, 40, 1, 9, 0, 0, 0]).unwrap();
-//! assert!(stats.queries >= 1);
-//! ```
+//! The operation-sequence checker that holds the engine to a naive oracle
+//! over this model lives with the tests (`tests/support/model_check.rs`),
+//! shared by the `engine_ops` fuzz target and the corpus replay.
 
 // Without the feature only the crate's own tests use this module.
 #![cfg_attr(not(feature = "model"), allow(unused_imports))]
 
-mod check;
 #[cfg(test)]
 mod tests;
 
 pub use crate::sys::model::{proc_listpids, Call, Churn, Model, Observation, Proc};
-pub use check::{check_ops, oracle, Stats, Violation};

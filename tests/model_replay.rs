@@ -5,7 +5,10 @@
 
 use std::path::Path;
 
-use pidquery::model::{check_ops, Stats};
+#[path = "support/model_check.rs"]
+mod model_check;
+
+use model_check::{check_ops, Stats};
 
 #[test]
 fn seed_corpus_replays_clean() {

@@ -1,14 +1,17 @@
 //! The engine against the xnu model: bytes are a sequence of operations
 //! (spawn, exit, reap, trace, change a process, script fork races and
 //! errors, run a query), every query checked against a naive oracle by
-//! `pidquery::model::check_ops`, the same function the corpus replay runs
-//! under `cargo test`.
+//! `check_ops` in `tests/support/model_check.rs`, the same function the corpus
+//! replay runs under `cargo test`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
+#[path = "../../tests/support/model_check.rs"]
+mod model_check;
+
 fuzz_target!(|data: &[u8]| {
-    if let Err(violation) = pidquery::model::check_ops(data) {
+    if let Err(violation) = model_check::check_ops(data) {
         panic!("{violation}");
     }
 });

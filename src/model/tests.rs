@@ -2,7 +2,10 @@
 //! adversarial races.
 
 use super::*;
+#[path = "../../tests/support/model_check.rs"]
+mod check;
 use crate::{xnu, Dev, Errno, ErrorKind, Filter, Pid, PidBuf, PidQuery, MAX_ATTEMPTS};
+use check::{check_ops, oracle, Stats};
 
 /// splitmix64: a tiny deterministic generator for schedules.
 struct Rng(u64);

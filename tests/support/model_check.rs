@@ -1,10 +1,12 @@
-//! The operation-sequence checker shared by the `engine_ops` fuzz target and
-//! the corpus replay under `cargo test`.
+//! The operation-sequence checker over the xnu model, shared by the
+//! `engine_ops` fuzz target (`fuzz/fuzz_targets/engine_ops.rs`), the corpus
+//! replay (`tests/fuzz_replay.rs`) and the model's unit tests, each of which
+//! includes this file with `#[path]`. Test machinery, not library API.
 
 use core::fmt;
 
-use super::{Call, Churn, Model, Observation, Proc};
-use crate::{xnu, Dev, Errno, ErrorKind, Filter, Pid, PidBuf, PidQuery, MAX_ATTEMPTS};
+use pidquery::model::{Call, Churn, Model, Observation, Proc};
+use pidquery::{xnu, Dev, Errno, ErrorKind, Filter, Pid, PidBuf, PidQuery, MAX_ATTEMPTS};
 
 /// The table stops growing past this many processes, to keep runs fast.
 const MAX_PROCS: usize = 3000;
@@ -18,10 +20,6 @@ const TTYS: [Dev; 3] = [
 
 /// What a [`check_ops`] run exercised.
 ///
-/// ```
-/// let stats = pidquery::model::check_ops(&[]).unwrap();
-/// assert_eq!(stats, pidquery::model::Stats::default());
-/// ```
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Queries run (fills, slice fills, probes, raw calls).
@@ -42,11 +40,6 @@ pub struct Stats {
 }
 
 /// A broken guarantee found by [`check_ops`]: which operation, and what.
-///
-/// ```
-/// let ok = pidquery::model::check_ops(&[9, 0, 0]);
-/// assert!(ok.is_ok());
-/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
     /// Index of the operation (not the byte) that broke it.
@@ -66,16 +59,6 @@ impl std::error::Error for Violation {}
 /// The naive oracle: the pids an observed table holds for `filter`, in walk
 /// order, written from the [`Filter`] (not from the xnu encoding the model
 /// uses). `None` as filter means `PROC_KDBG_ONLY`.
-///
-/// ```
-/// use pidquery::model::{oracle, Model};
-/// use pidquery::{Filter, PidBuf, PidQuery};
-///
-/// let mut model = Model::new();
-/// model.record(true);
-/// let got = model.fill(&PidQuery::all(), &mut PidBuf::new()).unwrap().to_vec();
-/// assert_eq!(oracle(Some(Filter::All), &model.observations()[0]), got);
-/// ```
 pub fn oracle(filter: Option<Filter>, obs: &Observation) -> Vec<Pid> {
     let wanted = |p: &Proc| match filter {
         None => p.kdebug,
@@ -141,12 +124,6 @@ struct Run {
 /// # Errors
 ///
 /// The first [`Violation`].
-///
-/// ```
-/// // spawn 40 under pid 1, then fill `all` into a PidBuf<4>.
-/// let stats = pidquery::model::check_ops(&[0, 39, 1, 9, 0, 1, 0]).unwrap();
-/// assert_eq!(stats.complete, 1);
-/// ```
 pub fn check_ops(bytes: &[u8]) -> Result<Stats, Violation> {
     let mut run = Run {
         model: Model::new(),
@@ -360,7 +337,7 @@ impl Run {
             .filter(|o| o.buffer_pids.is_some() && o.result != Err(Errno::EINTR))
     }
 
-    fn check_error(&mut self, e: &crate::Error) -> Result<(), String> {
+    fn check_error(&mut self, e: &pidquery::Error) -> Result<(), String> {
         self.stats.failed += 1;
         let last = self.model.observations().last();
         match (e.errno(), last.map(|o| o.result)) {
@@ -403,7 +380,7 @@ impl Run {
     fn check_fill(
         &mut self,
         query: &PidQuery,
-        got: Result<Vec<Pid>, crate::Error>,
+        got: Result<Vec<Pid>, pidquery::Error>,
         buf_empty: bool,
     ) -> Result<(), String> {
         let calls: Vec<Observation> = self.list_calls().cloned().collect();
@@ -449,7 +426,7 @@ impl Run {
     fn check_slice(
         &mut self,
         query: &PidQuery,
-        got: Result<usize, crate::Error>,
+        got: Result<usize, pidquery::Error>,
         len: usize,
     ) -> Result<(), String> {
         let calls: Vec<Observation> = self.list_calls().cloned().collect();
@@ -599,7 +576,7 @@ fn fill_into<const N: usize>(
     model: &mut Model,
     query: &PidQuery,
     buf: &mut PidBuf<N>,
-) -> (Result<Vec<Pid>, crate::Error>, bool) {
+) -> (Result<Vec<Pid>, pidquery::Error>, bool) {
     let got = model.fill(query, buf).map(<[Pid]>::to_vec);
     (got, buf.is_empty())
 }
