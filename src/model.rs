@@ -58,9 +58,24 @@
 //! shared by the `engine_ops` fuzz target and the corpus replay.
 
 // Without the feature only the crate's own tests use this module.
-#![cfg_attr(not(feature = "model"), allow(unused_imports))]
+#![cfg_attr(not(feature = "model"), allow(unused_imports, dead_code))]
 
 #[cfg(test)]
 mod tests;
 
 pub use crate::sys::model::{proc_listpids, Call, Churn, Model, Observation, Proc};
+
+/// The xnu list types and constants the model's kernel call takes.
+pub use crate::xnu;
+
+/// The `(type, typeinfo)` arguments of `proc_listpids` that ask `query`.
+///
+/// ```
+/// use pidquery::model::{xnu, xnu_args};
+/// use pidquery::PidQuery;
+///
+/// assert_eq!(xnu_args(&PidQuery::ruid(501)), (xnu::PROC_RUID_ONLY, 501));
+/// ```
+pub fn xnu_args(query: &crate::PidQuery) -> (u32, u32) {
+    (query.xnu_type(), query.xnu_typeinfo())
+}

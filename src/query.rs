@@ -115,6 +115,7 @@ impl fmt::Debug for Dev {
 /// assert_eq!(PidQuery::uid(0).filter(), Filter::Uid(0));
 /// ```
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Filter {
     /// Every process.
     All,

@@ -486,6 +486,7 @@ fn every_filter_agrees_with_ps_on_stable_processes_system_wide() {
                 pidquery::Filter::Uid(u) => row.uid == u,
                 pidquery::Filter::Ruid(u) => row.ruid == u,
                 pidquery::Filter::Tty(_) => Some(&row.tty) == tty.as_ref(),
+                other => panic!("no ps oracle for {other:?}"),
             };
             assert_eq!(
                 answer.contains(&row.pid),
