@@ -4,95 +4,7 @@ use core::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::Pid;
-
-/// An OS error number, kept exactly as the kernel returned it.
-///
-/// A `Copy` newtype rather than an enum, so codes this crate never heard of
-/// survive intact.
-///
-/// # Examples
-///
-/// ```
-/// use pidquery::Errno;
-///
-/// assert_eq!(Errno::ENOENT.raw(), libc::ENOENT);
-/// assert_eq!(Errno::from_raw(libc::ESRCH), Errno::ESRCH);
-/// ```
-#[derive(Copy, Clone, PartialEq, Eq, Hash)]
-#[repr(transparent)]
-pub struct Errno(i32);
-
-impl Errno {
-    /// No such file or directory.
-    pub const ENOENT: Errno = Errno(libc::ENOENT);
-    /// No such process.
-    pub const ESRCH: Errno = Errno(libc::ESRCH);
-    /// Operation not permitted.
-    pub const EPERM: Errno = Errno(libc::EPERM);
-    /// Permission denied.
-    pub const EACCES: Errno = Errno(libc::EACCES);
-    /// Interrupted system call.
-    pub const EINTR: Errno = Errno(libc::EINTR);
-    /// Cannot allocate memory (also xnu's "buffer too small").
-    pub const ENOMEM: Errno = Errno(libc::ENOMEM);
-    /// Invalid argument.
-    pub const EINVAL: Errno = Errno(libc::EINVAL);
-    /// Too many open files.
-    pub const EMFILE: Errno = Errno(libc::EMFILE);
-
-    /// Wraps a raw errno value.
-    ///
-    /// ```
-    /// assert_eq!(pidquery::Errno::from_raw(2), pidquery::Errno::ENOENT);
-    /// ```
-    #[inline]
-    pub const fn from_raw(raw: i32) -> Errno {
-        Errno(raw)
-    }
-
-    /// The raw errno value.
-    ///
-    /// ```
-    /// assert_eq!(pidquery::Errno::EPERM.raw(), 1);
-    /// ```
-    #[inline]
-    pub const fn raw(self) -> i32 {
-        self.0
-    }
-
-    /// The calling thread's current `errno`.
-    ///
-    /// ```
-    /// let _ = pidquery::Errno::last();
-    /// ```
-    #[inline]
-    pub fn last() -> Errno {
-        Errno(io::Error::last_os_error().raw_os_error().unwrap_or(0))
-    }
-
-    /// True for the errors that mean "this one process is gone or hidden":
-    /// `ENOENT`, `ESRCH`, `EPERM` and `EACCES` on a per-process file.
-    #[inline]
-    pub(crate) const fn is_vanished(self) -> bool {
-        matches!(
-            self.0,
-            libc::ENOENT | libc::ESRCH | libc::EPERM | libc::EACCES
-        )
-    }
-}
-
-impl fmt::Debug for Errno {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Errno({})", self.0)
-    }
-}
-
-impl fmt::Display for Errno {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&io::Error::from_raw_os_error(self.0), f)
-    }
-}
+use crate::{Errno, Pid};
 
 /// What went wrong, with the structured facts each case needs.
 ///
@@ -198,6 +110,8 @@ impl Error {
         self
     }
 
+    // Only backends that read per-process files report a pid.
+    #[allow(dead_code)]
     pub(crate) fn with_pid(mut self, pid: Pid) -> Error {
         self.pid = Some(pid);
         self
@@ -211,7 +125,8 @@ impl Error {
         Error::new(ErrorKind::Raced { attempts }, "fill")
     }
 
-    #[cfg_attr(target_os = "linux", allow(dead_code))]
+    // Not every platform has an unsupported operation.
+    #[allow(dead_code)]
     pub(crate) fn unsupported(op: &'static str) -> Error {
         Error::new(ErrorKind::Unsupported, op)
     }

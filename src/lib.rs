@@ -107,36 +107,28 @@
 #[cfg(test)]
 extern crate self as pidquery;
 
-mod buf;
-mod engine;
+mod dev;
+mod errno;
 mod error;
-#[cfg(all(feature = "model", any(target_os = "linux", target_vendor = "apple")))]
-pub mod model;
-#[cfg(all(
-    test,
-    not(feature = "model"),
-    any(target_os = "linux", target_vendor = "apple")
-))]
-mod model;
+mod list;
 pub mod parse;
 mod pid;
-mod query;
-#[allow(unsafe_code)]
 mod sys;
 mod system;
-pub mod xnu;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
-pub use buf::{Iter, PidBuf, Pids, INLINE_PIDS};
-pub use engine::MAX_ATTEMPTS;
-pub use error::{Errno, Error, ErrorKind};
+pub use dev::Dev;
+pub use errno::Errno;
+pub use error::{Error, ErrorKind};
+pub use list::buf::{Iter, PidBuf, Pids, INLINE_PIDS};
+pub use list::engine::MAX_ATTEMPTS;
+pub use list::query::{Filter, PidQuery};
 pub use pid::Pid;
-pub use query::{Dev, Filter, PidQuery};
+// The backends' public extras (`macos`, `model`); none on most platforms.
+#[allow(unused_imports)]
+pub use sys::public::*;
 pub use system::{System, DEFAULT_PROC_ROOT};
-
-#[cfg(target_os = "macos")]
-pub use sys::macos;

@@ -3,14 +3,9 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use crate::{engine, Error, Pid, PidBuf, PidQuery, Pids};
-
-#[cfg(target_os = "linux")]
-type Backend = crate::sys::linux::ProcFs;
-#[cfg(target_os = "macos")]
-type Backend = crate::sys::macos::LibProc;
-#[cfg(not(any(target_os = "linux", target_os = "macos")))]
-type Backend = crate::sys::unsupported::Unsupported;
+use crate::list::engine;
+use crate::sys::{Live, Platform};
+use crate::{Error, Pid, PidBuf, PidQuery, Pids};
 
 /// The default proc root on Linux.
 pub const DEFAULT_PROC_ROOT: &str = "/proc";
@@ -36,9 +31,10 @@ pub const DEFAULT_PROC_ROOT: &str = "/proc";
 /// let all = System::live()?.fill(&PidQuery::all(), &mut buf)?;
 /// assert!(all.contains(&Pid::this()));
 ///
-/// #[cfg(target_os = "linux")]
-/// {
-///     let proc = System::open("/proc")?; // or /host/proc, a hidepid mount…
+/// // Where the platform has a proc root (Linux), another mount can be
+/// // opened: /host/proc, a hidepid mount…
+/// if let Some(root) = System::live()?.proc_root() {
+///     let proc = System::open(root)?;
 ///     let all = proc.fill(&PidQuery::all(), &mut buf)?;
 ///     assert!(all.contains(&Pid::this()));
 /// }
@@ -46,7 +42,7 @@ pub const DEFAULT_PROC_ROOT: &str = "/proc";
 /// ```
 #[derive(Debug)]
 pub struct System {
-    backend: Backend,
+    backend: Live,
 }
 
 static LIVE: OnceLock<System> = OnceLock::new();
@@ -73,25 +69,10 @@ impl System {
         if let Some(system) = LIVE.get() {
             return Ok(system);
         }
-        let system = System::open_live()?;
+        let system = System {
+            backend: Live::live()?,
+        };
         Ok(LIVE.get_or_init(|| system))
-    }
-
-    #[cfg(target_os = "linux")]
-    fn open_live() -> Result<System, Error> {
-        System::open(DEFAULT_PROC_ROOT)
-    }
-
-    #[cfg(target_os = "macos")]
-    fn open_live() -> Result<System, Error> {
-        Ok(System {
-            backend: crate::sys::macos::LIBPROC,
-        })
-    }
-
-    #[cfg(not(any(target_os = "linux", target_os = "macos")))]
-    fn open_live() -> Result<System, Error> {
-        Err(Error::unsupported("listing processes"))
     }
 
     /// Opens the procfs mounted at `proc_root` (Linux only).
@@ -120,8 +101,9 @@ impl System {
     /// ```
     /// use pidquery::{ErrorKind, System};
     ///
+    /// # fn main() -> Result<(), pidquery::Error> {
     /// let err = System::open("/etc").unwrap_err();
-    /// if cfg!(target_os = "linux") {
+    /// if System::live()?.proc_root().is_some() {
     ///     assert_eq!(err.kind(), ErrorKind::NotProcfs);
     ///     assert!(err.to_string().contains("/etc"));
     ///     let err = System::open("/proc/self/task").unwrap_err();
@@ -129,42 +111,26 @@ impl System {
     /// } else {
     ///     assert_eq!(err.kind(), ErrorKind::Unsupported);
     /// }
+    /// # Ok(()) }
     /// ```
     pub fn open(proc_root: impl AsRef<Path>) -> Result<System, Error> {
-        #[cfg(target_os = "linux")]
-        {
-            Ok(System {
-                backend: crate::sys::linux::ProcFs::open(proc_root.as_ref())?,
-            })
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            let _ = proc_root;
-            Err(Error::unsupported("opening a proc root"))
-        }
+        Ok(System {
+            backend: Live::open(proc_root.as_ref())?,
+        })
     }
 
-    /// The proc root this system reads, on Linux.
+    /// The proc root this system reads, where the platform has one (Linux).
     ///
     /// ```
     /// # fn main() -> Result<(), pidquery::Error> {
-    /// let root = pidquery::System::live()?.proc_root();
-    /// if cfg!(target_os = "linux") {
-    ///     assert_eq!(root, Some(std::path::Path::new("/proc")));
-    /// } else {
-    ///     assert_eq!(root, None);
+    /// // `/proc` on Linux; `None` on macOS, which has no proc root.
+    /// if let Some(root) = pidquery::System::live()?.proc_root() {
+    ///     assert_eq!(root, std::path::Path::new(pidquery::DEFAULT_PROC_ROOT));
     /// }
     /// # Ok(()) }
     /// ```
     pub fn proc_root(&self) -> Option<&Path> {
-        #[cfg(target_os = "linux")]
-        {
-            Some(self.backend.path())
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            None
-        }
+        self.backend.root()
     }
 
     /// Runs `query` into `buf`, growing it as needed, and returns the

@@ -1,6 +1,6 @@
 //! macOS: the xnu call pattern over libproc's `proc_listpids`.
 //!
-//! Everything but the choice of function lives in `sys/xnu.rs`, which every
+//! Everything but the choice of function lives in `sys/xnu/`, which every
 //! host compiles and tests against the in-memory model.
 //!
 //! # Safety
@@ -13,55 +13,110 @@
 //! - xnu `libsyscall/wrappers/libproc/libproc.c` (`proc_listpids`)
 //! - xnu `bsd/kern/proc_info.c` (`proc_listpids`)
 
-use core::ffi::{c_int, c_void};
+#![allow(unsafe_code)]
 
-use super::xnu::{self, Xnu};
-use crate::Errno;
+use std::path::Path;
 
-/// The live system's kernel on macOS.
-pub(crate) type LibProc = Xnu;
+use super::xnu::Xnu;
+use super::Platform;
+use crate::Error;
+
+/// The live system on macOS: the xnu call pattern over libproc.
+pub(crate) type Live = Xnu;
 
 /// The engine's kernel: libproc's `proc_listpids`.
 // SAFETY: libproc's function honours the contract (module docs).
-pub(crate) const LIBPROC: Xnu = unsafe { Xnu::new(libc::proc_listpids) };
+const LIBPROC: Xnu = unsafe { Xnu::new(libc::proc_listpids) };
 
-/// `proc_listpids(kind, typeinfo, buffer, buffersize)` with libproc's errno
-/// convention decoded: `Ok(bytes)` or the errno. Nothing else — no retry on
-/// `EINTR`, no check that a full buffer holds the whole answer; prefer
-/// [`PidQuery::fill`](crate::PidQuery::fill).
-///
-/// `kind` is a list type from [`xnu`](crate::xnu) (`PROC_ALL_PIDS` …) and
-/// `typeinfo` its argument; a NULL `buffer` asks for the size estimate,
-/// `(nprocs + 20) * 4` bytes. The answer is a packed array of `int` pids.
-///
-/// # Safety
-///
-/// `buffer` must be NULL, or valid for writes of `buffersize` bytes, and
-/// `buffersize` must not be negative (xnu reads it as unsigned and would
-/// write up to `(nprocs + 20) * 4` bytes).
-///
-/// # Examples
-///
-/// ```
-/// use pidquery::{macos, xnu};
-///
-/// let mut pids = vec![0i32; 4096];
-/// let bytes = (pids.len() * 4) as i32;
-/// // SAFETY: `pids` is valid for `bytes` bytes.
-/// let n = unsafe { macos::proc_listpids_raw(xnu::PROC_ALL_PIDS, 0, pids.as_mut_ptr().cast(), bytes) }
-///     .unwrap() / 4;
-/// assert!(pids[..n].contains(&(std::process::id() as i32)));
-/// ```
-///
-/// # References
-/// - xnu `libsyscall/wrappers/libproc/libproc.c` (`proc_listpids`)
-pub unsafe fn proc_listpids_raw(
-    kind: u32,
-    typeinfo: u32,
-    buffer: *mut c_void,
-    buffersize: c_int,
-) -> Result<usize, Errno> {
-    // SAFETY: forwarded from this function's contract; `libc::proc_listpids`
-    // honours `xnu::listpids`' requirement on the function.
-    unsafe { xnu::listpids(libc::proc_listpids, kind, typeinfo, buffer, buffersize) }
+impl Platform for Xnu {
+    fn live() -> Result<Xnu, Error> {
+        Ok(LIBPROC)
+    }
+
+    fn open(_root: &Path) -> Result<Xnu, Error> {
+        Err(Error::unsupported("opening a proc root"))
+    }
+
+    fn root(&self) -> Option<&Path> {
+        None
+    }
+}
+
+/// The device-number encoding of xnu's 32-bit `dev_t`: major in the top
+/// byte, minor in the low 24 bits (`bsd/sys/types.h`).
+pub(crate) mod dev {
+    /// `makedev(major, minor)`.
+    pub(crate) const fn makedev(major: u32, minor: u32) -> u64 {
+        (((major & 0xff) << 24) | (minor & 0x00ff_ffff)) as u64
+    }
+
+    /// `major(dev)`.
+    pub(crate) const fn major(dev: u64) -> u32 {
+        ((dev >> 24) & 0xff) as u32
+    }
+
+    /// `minor(dev)`.
+    pub(crate) const fn minor(dev: u64) -> u32 {
+        (dev & 0x00ff_ffff) as u32
+    }
+}
+
+/// `pidquery::macos`.
+pub(crate) mod public {
+    pub use super::api as macos;
+}
+
+/// macOS only: the bare `proc_listpids` call and xnu's list types.
+pub mod api {
+    use core::ffi::{c_int, c_void};
+
+    use crate::sys::xnu;
+    use crate::Errno;
+
+    pub use crate::sys::xnu::consts::*;
+
+    /// `proc_listpids(kind, typeinfo, buffer, buffersize)` with libproc's
+    /// errno convention decoded: `Ok(bytes)` or the errno. Nothing else — no
+    /// retry on `EINTR`, no check that a full buffer holds the whole answer;
+    /// prefer [`PidQuery::fill`](crate::PidQuery::fill).
+    ///
+    /// `kind` is a list type (`PROC_ALL_PIDS` …) and `typeinfo` its
+    /// argument; a NULL `buffer` asks for the size estimate,
+    /// `(nprocs + 20) * 4` bytes. The answer is a packed array of `int` pids.
+    ///
+    /// # Safety
+    ///
+    /// `buffer` must be NULL, or valid for writes of `buffersize` bytes, and
+    /// `buffersize` must not be negative (xnu reads it as unsigned and would
+    /// write up to `(nprocs + 20) * 4` bytes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use pidquery::macos;
+    ///
+    /// let mut pids = vec![0i32; 4096];
+    /// let bytes = (pids.len() * 4) as i32;
+    /// // SAFETY: `pids` is valid for `bytes` bytes.
+    /// let n = unsafe {
+    ///     macos::proc_listpids_raw(macos::PROC_ALL_PIDS, 0, pids.as_mut_ptr().cast(), bytes)
+    /// }
+    /// .unwrap()
+    ///     / 4;
+    /// assert!(pids[..n].contains(&(std::process::id() as i32)));
+    /// ```
+    ///
+    /// # References
+    /// - xnu `libsyscall/wrappers/libproc/libproc.c` (`proc_listpids`)
+    pub unsafe fn proc_listpids_raw(
+        kind: u32,
+        typeinfo: u32,
+        buffer: *mut c_void,
+        buffersize: c_int,
+    ) -> Result<usize, Errno> {
+        // SAFETY: forwarded from this function's contract;
+        // `libc::proc_listpids` honours `xnu::listpids`' requirement on the
+        // function.
+        unsafe { xnu::listpids(libc::proc_listpids, kind, typeinfo, buffer, buffersize) }
+    }
 }

@@ -1,34 +1,108 @@
-//! Backends. Every backend provides one type implementing [`Kernel`]:
+//! The backends: the only part of the crate that names an operating system.
 //!
-//! - `linux`: `/proc` through `getdents64`, `fstatat` and `openat`;
-//! - `xnu`: the macOS call pattern over any function with the signature of
-//!   `libc::proc_listpids`; `macos` plugs in the real one;
-//! - `model` (feature `model`, and tests): an in-memory model of xnu's
-//!   `proc_listpids`, with injectable races and errors;
-//! - `unsupported`: every call fails with `ErrorKind::Unsupported`.
+//! # The contract every backend provides
 //!
-//! All `unsafe` code of the crate lives under this module.
+//! A backend is a module that exports:
+//!
+//! - `Live`, the type a [`System`](crate::System) wraps, implementing
+//!   [`Platform`] (open the live system; open a proc root where the platform
+//!   has one; name the root it reads) and each capability it offers:
+//!   [`ListPids`] today, per-process information beside it later. A backend
+//!   may offer one capability without another;
+//! - `dev`, the platform's `dev_t` encoding: `makedev(major, minor) -> u64`,
+//!   `major(u64) -> u32`, `minor(u64) -> u32`, as `const fn`s, so that
+//!   [`Dev`](crate::Dev) and the kernel's terminal numbers agree;
+//! - `public`, a module of the items it adds to the public API (re-exported
+//!   at the crate root; empty for most).
+//!
+//! The call patterns of foreign kernels (`xnu/`) are compiled on every host
+//! that can run their tests, over stand-ins with `libc`'s exact signatures
+//! (`model/`); only a thin shim (`macos.rs`) plugs in the real functions.
+//!
+//! # Adding a backend
+//!
+//! 1. A folder `sys/<name>/` whose `mod.rs` exports `Live`, `dev` and
+//!    `public` as above; raw calls in their own file with
+//!    `#![allow(unsafe_code)]` and a `// SAFETY:` comment on every block.
+//! 2. One line in the table below (and its `mod` declaration).
+//! 3. One test file that runs the conformance suite (`tests/conformance/`)
+//!    against it, live or through a model of its kernel.
+//!
+//! # `unsafe`
+//!
+//! The crate denies `unsafe_code`; the files that make raw calls allow it
+//! for themselves: `errno.rs`, `linux/syscalls.rs`, `xnu/mod.rs`,
+//! `macos.rs` and `model/abi.rs`.
+
+use std::path::Path;
 
 use crate::{Error, Pid, PidQuery};
 
-#[cfg(target_os = "linux")]
-pub(crate) mod linux;
+// ---- the one selection point ---------------------------------------------
 
-/// The xnu call pattern, compiled on every host that can run its tests.
-#[cfg(any(target_os = "linux", target_vendor = "apple"))]
-pub(crate) mod xnu;
+#[cfg(target_os = "linux")]
+mod linux;
+#[cfg(target_os = "linux")]
+use linux as imp;
 
 #[cfg(target_os = "macos")]
-pub mod macos;
-
-#[cfg(all(
-    any(feature = "model", test),
-    any(target_os = "linux", target_vendor = "apple")
-))]
-pub(crate) mod model;
+mod macos;
+#[cfg(target_os = "macos")]
+use macos as imp;
 
 #[cfg(not(any(target_os = "linux", target_os = "macos")))]
-pub(crate) mod unsupported;
+mod unsupported;
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+use unsupported as imp;
+
+pub(crate) use imp::{dev, Live};
+
+// ---- code compiled on every host that can test it ------------------------
+
+/// The thread's `errno` slot, for libproc's 0-with-errno convention.
+#[cfg(any(target_os = "linux", target_vendor = "apple", target_os = "freebsd"))]
+pub(crate) mod errno;
+
+/// The xnu call pattern over `proc_listpids`-shaped functions.
+#[cfg(any(target_os = "linux", target_vendor = "apple", target_os = "freebsd"))]
+pub mod xnu;
+
+/// In-memory kernels behind the C-ABI stand-ins (feature `model`).
+#[cfg(all(
+    any(feature = "model", test),
+    any(target_os = "linux", target_vendor = "apple", target_os = "freebsd")
+))]
+pub mod model;
+
+/// What the backends add to the public API, re-exported at the crate root.
+pub mod public {
+    // Empty for most backends.
+    #[allow(unused_imports)]
+    pub use super::imp::public::*;
+
+    // Also for the crate's own tests, which include the test-support checker
+    // that names `pidquery::model`.
+    #[cfg(all(
+        any(feature = "model", test),
+        any(target_os = "linux", target_vendor = "apple", target_os = "freebsd")
+    ))]
+    pub use super::model;
+}
+
+// ---- the contract --------------------------------------------------------
+
+/// A platform's live system: what [`System`](crate::System) wraps.
+pub(crate) trait Platform: Sized {
+    /// The live system (`/proc` on Linux, libproc on macOS).
+    fn live() -> Result<Self, Error>;
+
+    /// The proc root mounted at `root`, where the platform has one;
+    /// `ErrorKind::Unsupported` elsewhere.
+    fn open(root: &Path) -> Result<Self, Error>;
+
+    /// The proc root this system reads, where the platform has one.
+    fn root(&self) -> Option<&Path>;
+}
 
 /// What one kernel call produced.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -43,12 +117,12 @@ pub(crate) enum Listed {
     },
 }
 
-/// A source of pid lists: "list the pids matching `query` into this slice".
+/// The listing capability: "list the pids matching `query` into this slice".
 ///
-/// The engine drives it; a backend is free to answer a query by whatever
-/// strategy is cheapest (a full scan, a children file, a kernel filter), as
-/// long as the result is the same.
-pub(crate) trait Kernel {
+/// The engine (`list/engine.rs`) drives it; a backend is free to answer a
+/// query by whatever strategy is cheapest (a full scan, a children file, a
+/// kernel filter), as long as the result is the same.
+pub(crate) trait ListPids {
     /// How many pids a fill of `query` should reserve.
     fn estimate(&self, query: &PidQuery) -> Result<usize, Error>;
 

@@ -5,8 +5,8 @@
 
 use core::fmt;
 
-use pidquery::model::{Call, Churn, Model, Observation, Proc};
-use pidquery::{xnu, Dev, Errno, ErrorKind, Filter, Pid, PidBuf, PidQuery, MAX_ATTEMPTS};
+use pidquery::model::{xnu, Call, Churn, Model, Observation, Proc};
+use pidquery::{Dev, Errno, ErrorKind, Filter, Pid, PidBuf, PidQuery, MAX_ATTEMPTS};
 
 /// The table stops growing past this many processes, to keep runs fast.
 const MAX_PROCS: usize = 3000;
@@ -485,12 +485,12 @@ impl Run {
                 } else {
                     PidQuery::ppid(self.pick(arg))
                 };
-                (Some(Some(q.filter())), q.xnu_typeinfo())
+                (Some(Some(q.filter())), pidquery::model::xnu_args(&q).1)
             }
             xnu::PROC_ALL_PIDS => (Some(Some(Filter::All)), 0),
             xnu::PROC_TTY_ONLY => {
                 let q = PidQuery::tty(TTYS.get(usize::from(arg) % 3).copied().unwrap_or_default());
-                (Some(Some(q.filter())), q.xnu_typeinfo())
+                (Some(Some(q.filter())), pidquery::model::xnu_args(&q).1)
             }
             xnu::PROC_UID_ONLY => (
                 Some(Some(Filter::Uid(u32::from(arg % 3)))),

@@ -2,7 +2,7 @@
 //! `libc::proc_listpids`.
 //!
 //! On macOS the function is libproc's own (`sys/macos.rs`); everywhere else
-//! the model's stand-in (`sys/model.rs`) plugs in, so the code below is
+//! the model's stand-in (`sys/model/abi.rs`) plugs in, so the code below is
 //! compiled and tested on every host, and only the line choosing the
 //! function differs on macOS.
 //!
@@ -28,6 +28,7 @@
 //! - xnu `bsd/kern/proc_info.c` (`proc_listpids`)
 //! - xnu `libsyscall/wrappers/libproc/libproc.c` (`proc_listpids`)
 
+#![allow(unsafe_code)]
 #![cfg_attr(
     not(any(target_os = "macos", feature = "model", test)),
     allow(dead_code)
@@ -36,8 +37,28 @@
 use core::ffi::{c_int, c_void};
 use core::ptr;
 
-use super::{Kernel, Listed};
-use crate::{Errno, Error, ErrorKind, Pid, PidQuery};
+pub mod consts;
+
+use super::errno;
+use super::{ListPids, Listed};
+use crate::{Errno, Error, ErrorKind, Filter, Pid, PidQuery};
+
+/// The `(type, typeinfo)` arguments of `proc_listpids` that ask `query`:
+/// the one place a query meets xnu's encoding.
+///
+/// `typeinfo` is the pid, uid or device as the kernel's `uint32_t`; `all`
+/// passes 0. xnu's `dev_t` is a 32-bit int, which an `st_rdev` from macOS
+/// always fits.
+pub(crate) const fn encode(query: &PidQuery) -> (u32, u32) {
+    match query.filter() {
+        Filter::All => (consts::PROC_ALL_PIDS, 0),
+        Filter::Pgrp(pid) => (consts::PROC_PGRP_ONLY, pid.as_raw() as u32),
+        Filter::Tty(dev) => (consts::PROC_TTY_ONLY, dev.raw() as u32),
+        Filter::Uid(uid) => (consts::PROC_UID_ONLY, uid),
+        Filter::Ruid(uid) => (consts::PROC_RUID_ONLY, uid),
+        Filter::Ppid(pid) => (consts::PROC_PPID_ONLY, pid.as_raw() as u32),
+    }
+}
 
 /// The signature of `libc::proc_listpids`.
 pub(crate) type ListPidsFn = unsafe extern "C" fn(u32, u32, *mut c_void, c_int) -> c_int;
@@ -68,20 +89,13 @@ impl Xnu {
 
     /// One call, EINTR retried. Returns the byte count (never negative).
     fn call(&self, query: &PidQuery, buffer: *mut c_void, bytes: c_int) -> Result<usize, Error> {
+        let (kind, typeinfo) = encode(query);
         loop {
             // SAFETY: `buffer` is NULL with `bytes == 0`, or (by the callers
             // below) valid for writes of `bytes >= 0` bytes for the duration
             // of the call; `Xnu::new`'s contract says the function writes no
             // more than that.
-            let ret = unsafe {
-                listpids(
-                    self.listpids,
-                    query.xnu_type(),
-                    query.xnu_typeinfo(),
-                    buffer,
-                    bytes,
-                )
-            };
+            let ret = unsafe { listpids(self.listpids, kind, typeinfo, buffer, bytes) };
             match ret {
                 Ok(bytes) => return Ok(bytes),
                 Err(Errno::EINTR) => continue,
@@ -123,7 +137,7 @@ pub(crate) unsafe fn listpids(
     }
 }
 
-impl Kernel for Xnu {
+impl ListPids for Xnu {
     /// The NULL-buffer probe: `(nprocs + 20)` pids for every type.
     fn estimate(&self, query: &PidQuery) -> Result<usize, Error> {
         Ok(self.call(query, ptr::null_mut(), 0)? / PID_BYTES)
@@ -157,40 +171,6 @@ impl Kernel for Xnu {
         } else {
             Ok(Listed::Complete(n))
         }
-    }
-}
-
-/// The calling thread's `errno`, read and written in place.
-pub(crate) mod errno {
-    use core::ffi::c_int;
-
-    #[cfg(target_os = "linux")]
-    fn location() -> *mut c_int {
-        // SAFETY: `__errno_location` has no preconditions; it returns the
-        // calling thread's errno slot, valid for the thread's lifetime.
-        unsafe { libc::__errno_location() }
-    }
-
-    #[cfg(target_vendor = "apple")]
-    fn location() -> *mut c_int {
-        // SAFETY: `__error` has no preconditions; it returns the calling
-        // thread's errno slot, valid for the thread's lifetime.
-        unsafe { libc::__error() }
-    }
-
-    /// The calling thread's errno.
-    #[inline]
-    pub(crate) fn get() -> c_int {
-        // SAFETY: `location()` is this thread's errno slot: aligned, valid,
-        // and not shared with other threads.
-        unsafe { location().read() }
-    }
-
-    /// Sets the calling thread's errno.
-    #[inline]
-    pub(crate) fn set(value: c_int) {
-        // SAFETY: as in `get`.
-        unsafe { location().write(value) }
     }
 }
 

@@ -1,112 +1,8 @@
-//! [`PidQuery`]: what to ask, and [`Dev`], a terminal's device number.
+//! [`PidQuery`]: what to ask, and its [`Filter`].
 
-use core::fmt;
 use std::path::Path;
 
-use crate::{xnu, Error, ErrorKind, Pid, PidBuf, Pids, System};
-
-/// A device number as `stat(2)` reports it in `st_rdev`.
-///
-/// On Linux this is glibc's encoding (`makedev`), which is also how the
-/// kernel prints `tty_nr` in `/proc/<pid>/stat`, so the two compare directly,
-/// including for `/dev/pts/256` and above.
-///
-/// # Examples
-///
-/// ```
-/// use pidquery::Dev;
-///
-/// // /dev/pts/300: major 136, minor 300.
-/// let dev = Dev::new(136, 300);
-/// assert_eq!(dev.major(), 136);
-/// assert_eq!(dev.minor(), 300);
-/// # #[cfg(target_os = "linux")]
-/// assert_eq!(dev.raw(), 0x10882C);
-/// ```
-#[derive(Copy, Clone, PartialEq, Eq, Hash, Default)]
-#[repr(transparent)]
-pub struct Dev(u64);
-
-impl Dev {
-    /// Wraps a raw `st_rdev` value.
-    ///
-    /// ```
-    /// assert_eq!(pidquery::Dev::from_raw(34816).raw(), 34816);
-    /// ```
-    #[inline]
-    pub const fn from_raw(raw: u64) -> Dev {
-        Dev(raw)
-    }
-
-    /// Builds a device number from its parts, as `makedev(3)` does.
-    ///
-    /// ```
-    /// let d = pidquery::Dev::new(4, 1); // /dev/tty1 on Linux
-    /// assert_eq!((d.major(), d.minor()), (4, 1));
-    /// ```
-    #[inline]
-    pub fn new(major: u32, minor: u32) -> Dev {
-        #[cfg(target_os = "linux")]
-        {
-            Dev(libc::makedev(major, minor))
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            // BSD/xnu encoding: major in the top byte, minor in the low 24 bits.
-            Dev(u64::from(((major & 0xff) << 24) | (minor & 0x00ff_ffff)))
-        }
-    }
-
-    /// The raw `st_rdev` value.
-    ///
-    /// ```
-    /// assert_eq!(pidquery::Dev::from_raw(7).raw(), 7);
-    /// ```
-    #[inline]
-    pub const fn raw(self) -> u64 {
-        self.0
-    }
-
-    /// The major number.
-    ///
-    /// ```
-    /// assert_eq!(pidquery::Dev::new(136, 3).major(), 136);
-    /// ```
-    #[inline]
-    pub fn major(self) -> u32 {
-        #[cfg(target_os = "linux")]
-        {
-            libc::major(self.0)
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            ((self.0 >> 24) & 0xff) as u32
-        }
-    }
-
-    /// The minor number.
-    ///
-    /// ```
-    /// assert_eq!(pidquery::Dev::new(136, 3).minor(), 3);
-    /// ```
-    #[inline]
-    pub fn minor(self) -> u32 {
-        #[cfg(target_os = "linux")]
-        {
-            libc::minor(self.0)
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            (self.0 & 0x00ff_ffff) as u32
-        }
-    }
-}
-
-impl fmt::Debug for Dev {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Dev({}:{})", self.major(), self.minor())
-    }
-}
+use crate::{Dev, Error, ErrorKind, Pid, PidBuf, Pids, System};
 
 /// The filter a [`PidQuery`] applies, with its argument.
 ///
@@ -316,40 +212,6 @@ impl PidQuery {
     #[inline]
     pub const fn filter(&self) -> Filter {
         self.filter
-    }
-
-    /// The xnu list type (`PROC_ALL_PIDS` … `PROC_PPID_ONLY`, see [`xnu`]).
-    ///
-    /// ```
-    /// assert_eq!(pidquery::PidQuery::ruid(501).xnu_type(), pidquery::xnu::PROC_RUID_ONLY);
-    /// ```
-    #[inline]
-    pub const fn xnu_type(&self) -> u32 {
-        match self.filter {
-            Filter::All => xnu::PROC_ALL_PIDS,
-            Filter::Pgrp(_) => xnu::PROC_PGRP_ONLY,
-            Filter::Tty(_) => xnu::PROC_TTY_ONLY,
-            Filter::Uid(_) => xnu::PROC_UID_ONLY,
-            Filter::Ruid(_) => xnu::PROC_RUID_ONLY,
-            Filter::Ppid(_) => xnu::PROC_PPID_ONLY,
-        }
-    }
-
-    /// The xnu `typeinfo` argument: the pid, uid or device, as the kernel's
-    /// `uint32_t`. `all` passes 0.
-    ///
-    /// ```
-    /// assert_eq!(pidquery::PidQuery::uid(501).xnu_typeinfo(), 501);
-    /// ```
-    #[inline]
-    pub const fn xnu_typeinfo(&self) -> u32 {
-        match self.filter {
-            Filter::All => 0,
-            Filter::Pgrp(pid) | Filter::Ppid(pid) => pid.as_raw() as u32,
-            // xnu's dev_t is a 32-bit int; `st_rdev` on macOS fits in it.
-            Filter::Tty(dev) => dev.raw() as u32,
-            Filter::Uid(uid) | Filter::Ruid(uid) => uid,
-        }
     }
 
     /// Runs the query on the live system into `buf`, growing it as needed,

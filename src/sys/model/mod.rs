@@ -60,13 +60,31 @@
 // Without the feature only the crate's own tests use this module.
 #![cfg_attr(not(feature = "model"), allow(unused_imports, dead_code))]
 
+//!
+//! # Layout
+//!
+//! - `table.rs`: [`Proc`], [`Model`] and the operations on who exists;
+//! - `schedule.rs`: [`Churn`] and [`Call`], what happens around each call;
+//! - `observe.rs`: [`Observation`]s of each call;
+//! - `kernel.rs`: xnu's `proc_listpids` over the table, and the engine's
+//!   entry points ([`Model::fill`] …);
+//! - `abi.rs`: the C-ABI stand-in [`proc_listpids`], the only `unsafe` code.
+
+mod abi;
+mod kernel;
+mod observe;
+mod schedule;
+mod table;
 #[cfg(test)]
 mod tests;
 
-pub use crate::sys::model::{proc_listpids, Call, Churn, Model, Observation, Proc};
+pub use abi::proc_listpids;
+pub use observe::Observation;
+pub use schedule::{Call, Churn};
+pub use table::{Model, Proc};
 
 /// The xnu list types and constants the model's kernel call takes.
-pub use crate::xnu;
+pub use crate::sys::xnu::consts as xnu;
 
 /// The `(type, typeinfo)` arguments of `proc_listpids` that ask `query`.
 ///
@@ -77,5 +95,5 @@ pub use crate::xnu;
 /// assert_eq!(xnu_args(&PidQuery::ruid(501)), (xnu::PROC_RUID_ONLY, 501));
 /// ```
 pub fn xnu_args(query: &crate::PidQuery) -> (u32, u32) {
-    (query.xnu_type(), query.xnu_typeinfo())
+    crate::sys::xnu::encode(query)
 }

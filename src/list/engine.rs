@@ -1,5 +1,5 @@
 //! The query engine: fill → verify → grow/retry, written once for every
-//! [`Kernel`].
+//! backend that lists pids.
 //!
 //! # Retry policy
 //!
@@ -15,7 +15,7 @@
 //! between consecutive calls, repeatedly. No list that cannot be proven
 //! complete is ever returned.
 
-use crate::sys::{Kernel, Listed};
+use crate::sys::{ListPids, Listed};
 use crate::{Error, Pid, PidBuf, PidQuery};
 
 /// Kernel calls a fill makes before giving up with `Raced`.
@@ -34,7 +34,7 @@ pub(crate) fn grow(capacity: usize, needed: usize) -> usize {
 }
 
 /// Fills `buf` with the complete answer to `query`.
-pub(crate) fn fill<'b, K: Kernel + ?Sized, const N: usize>(
+pub(crate) fn fill<'b, K: ListPids + ?Sized, const N: usize>(
     kernel: &K,
     query: &PidQuery,
     buf: &'b mut PidBuf<N>,
@@ -88,7 +88,7 @@ pub(crate) fn fill<'b, K: Kernel + ?Sized, const N: usize>(
 
 /// Fills caller-supplied storage; `Truncated` when the answer does not fit
 /// or a full slice cannot be proven complete.
-pub(crate) fn fill_slice<K: Kernel + ?Sized>(
+pub(crate) fn fill_slice<K: ListPids + ?Sized>(
     kernel: &K,
     query: &PidQuery,
     out: &mut [Pid],
@@ -109,7 +109,7 @@ pub(crate) fn fill_slice<K: Kernel + ?Sized>(
 
 /// The size estimate for `query`, in pids.
 #[inline]
-pub(crate) fn probe<K: Kernel + ?Sized>(kernel: &K, query: &PidQuery) -> Result<usize, Error> {
+pub(crate) fn probe<K: ListPids + ?Sized>(kernel: &K, query: &PidQuery) -> Result<usize, Error> {
     kernel.estimate(query)
 }
 

@@ -1,10 +1,10 @@
 //! xnu's `proc_listpids` constants, defined here because `libc` lacks them.
 //!
 //! These are the list *types* of `PROC_CALLNUM_LISTPIDS` (`__proc_info`
-//! callnum 1). [`PidQuery::xnu_type`](crate::PidQuery::xnu_type) and
-//! [`PidQuery::xnu_typeinfo`](crate::PidQuery::xnu_typeinfo) encode a query
-//! with them; the macOS backend and the in-crate model both use that one
-//! encoding.
+//! callnum 1). The xnu backend encodes a [`PidQuery`](crate::PidQuery) with
+//! them, once, for both libproc on macOS and the in-crate model. They are
+//! public as `pidquery::macos` (on macOS) and `pidquery::model::xnu`
+//! (feature `model`).
 //!
 //! # References
 //! - xnu `bsd/sys/proc_info.h` (`PROC_ALL_PIDS` … `PROC_KDBG_ONLY`)
@@ -14,11 +14,13 @@
 //! # Examples
 //!
 //! ```
-//! use pidquery::{xnu, Pid, PidQuery};
+//! # #[cfg(feature = "model")] {
+//! use pidquery::model::{xnu, xnu_args};
+//! use pidquery::{Pid, PidQuery};
 //!
 //! let q = PidQuery::ppid(Pid::from_raw(1).unwrap());
-//! assert_eq!(q.xnu_type(), xnu::PROC_PPID_ONLY);
-//! assert_eq!(q.xnu_typeinfo(), 1);
+//! assert_eq!(xnu_args(&q), (xnu::PROC_PPID_ONLY, 1));
+//! # }
 //! ```
 
 /// `__proc_info` call number for listing pids.
@@ -46,7 +48,7 @@ pub const PROC_UID_ONLY: u32 = 4;
 pub const PROC_RUID_ONLY: u32 = 5;
 /// Processes whose parent (or, when traced, original parent) is `typeinfo`.
 pub const PROC_PPID_ONLY: u32 = 6;
-/// Processes with kdebug tracing enabled (not exposed as a [`PidQuery`](crate::PidQuery)).
+/// Processes with kdebug tracing enabled (not exposed as a `PidQuery`).
 pub const PROC_KDBG_ONLY: u32 = 7;
 
 /// Extra pids the kernel adds to its NULL-buffer estimate: it answers

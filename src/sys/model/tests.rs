@@ -2,9 +2,10 @@
 //! adversarial races.
 
 use super::*;
-#[path = "../../tests/support/model_check.rs"]
+#[path = "../../../tests/support/model_check.rs"]
 mod check;
-use crate::{xnu, Dev, Errno, ErrorKind, Filter, Pid, PidBuf, PidQuery, MAX_ATTEMPTS};
+use super::xnu;
+use crate::{Dev, Errno, ErrorKind, Filter, Pid, PidBuf, PidQuery, MAX_ATTEMPTS};
 use check::{check_ops, oracle, Stats};
 
 /// splitmix64: a tiny deterministic generator for schedules.
@@ -642,7 +643,7 @@ fn minimal_adversary_needs_doubling_births_to_force_each_retry() {
                 ..Call::QUIET
             });
             model.script(Call::QUIET); // the probe after a full answer
-            cap = crate::engine::grow(cap, n + xnu::LISTPIDS_SLACK);
+            cap = crate::list::engine::grow(cap, n + xnu::LISTPIDS_SLACK);
         }
         let got = checked_fill(&mut model, &PidQuery::all(), &mut buf);
         if target > MAX_ATTEMPTS {
@@ -673,5 +674,5 @@ fn a_zero_capacity_buffer_starts_from_the_estimate_not_an_empty_call() {
     let obs = model.observations();
     assert_eq!(obs.len(), 2);
     assert_eq!(obs[0].buffer_pids, None, "the probe comes first");
-    assert_eq!(obs[1].buffer_pids, Some(crate::engine::grow(0, 122)));
+    assert_eq!(obs[1].buffer_pids, Some(crate::list::engine::grow(0, 122)));
 }

@@ -1,0 +1,7 @@
+//! The listing capability's public face: [`PidQuery`] says what to ask,
+//! [`PidBuf`] holds the answer, and the engine (grow and retry until the
+//! answer is provably complete) runs any backend that lists pids.
+
+pub(crate) mod buf;
+pub(crate) mod engine;
+pub(crate) mod query;

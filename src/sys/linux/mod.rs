@@ -1,0 +1,233 @@
+//! Linux backend: `/proc` (or another procfs mount) through `getdents64`,
+//! `fstatat` and `openat`.
+//!
+//! - `mod.rs`: opening and checking a proc root, the per-process file
+//!   readers, the [`ListPids`] entry point;
+//! - `lease.rs`: the reusable scan descriptor;
+//! - `scan.rs`: the full scan and each filter's test;
+//! - `children.rs`: `ppid` from the parent's `children` file;
+//! - `syscalls.rs`: the raw calls, the only `unsafe` code.
+//!
+//! # Cost per filter
+//! - `all`: `getdents64` only;
+//! - `uid`: one `fstatat` per process (the directory owner is the euid);
+//! - `ppid`, `pgrp`, `tty`: one `openat`+`read`+`close` of `<pid>/stat`;
+//! - `ruid`: one `openat`+`read`+`close` of `<pid>/status`.
+//!
+//! # `ppid` in O(children)
+//!
+//! When the parent is single-threaded, `ppid` first reads
+//! `<ppid>/task/<ppid>/children`, then checks that every child it lists
+//! still exists and that the parent is still single-threaded. The kernel
+//! builds that file by walking the thread's `children` list; a child reaped
+//! mid-walk can make it skip a sibling, and a thread that exits hands its
+//! children to another thread, which is why the answer is accepted only
+//! when neither can have happened: every listed child still exists (a reaped
+//! one could not) and the thread set is the parent alone, before and after.
+//! Otherwise — a multi-threaded parent, a kernel without
+//! `CONFIG_PROC_CHILDREN`, a hidden parent or child, more children than the
+//! buffer holds — the query falls back to the full scan, so the two paths
+//! give the same answer.
+
+mod children;
+mod lease;
+mod scan;
+mod syscalls;
+
+use core::ffi::CStr;
+use std::fs::OpenOptions;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Mutex;
+
+use super::{ListPids, Listed, Platform};
+use crate::parse;
+use crate::{Errno, Error, ErrorKind, Filter, Pid, PidQuery};
+use syscalls::{fstat, fstatfs, openat, read, stat_at};
+
+/// The inode number of the root directory of every procfs instance.
+const PROC_ROOT_INO: libc::ino_t = 1;
+
+/// The live system on Linux.
+pub(crate) type Live = ProcFs;
+
+/// No public extras on Linux.
+pub(crate) mod public {}
+
+/// The `dev_t` encoding: glibc's `makedev`, which is also how the kernel
+/// prints `tty_nr` in `/proc/<pid>/stat`.
+pub(crate) mod dev {
+    /// `makedev(major, minor)`.
+    pub(crate) const fn makedev(major: u32, minor: u32) -> u64 {
+        libc::makedev(major, minor)
+    }
+
+    /// `major(dev)`.
+    pub(crate) const fn major(dev: u64) -> u32 {
+        libc::major(dev)
+    }
+
+    /// `minor(dev)`.
+    pub(crate) const fn minor(dev: u64) -> u32 {
+        libc::minor(dev)
+    }
+}
+
+/// A procfs mount, opened once.
+#[derive(Debug)]
+pub(crate) struct ProcFs {
+    path: PathBuf,
+    /// The proc root, used for `*at` calls and to open scan descriptors.
+    root: OwnedFd,
+    /// A directory descriptor reused for `getdents64` by one query at a
+    /// time; a concurrent query opens its own.
+    spare: Mutex<Option<OwnedFd>>,
+    /// Set once `<pid>/task/<tid>/children` proved absent (a kernel without
+    /// `CONFIG_PROC_CHILDREN`): `ppid` then always scans.
+    no_children_file: AtomicBool,
+}
+
+impl ProcFs {
+    /// Opens the procfs mounted at `path` and checks that it is one.
+    fn open_root(path: &Path) -> Result<ProcFs, Error> {
+        let root = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
+            .open(path)
+            .map_err(|e| {
+                // A path std rejects before the kernel sees it (an interior
+                // NUL) has no OS code: report it as the kernel would.
+                let errno = e.raw_os_error().unwrap_or(libc::EINVAL);
+                Error::new(ErrorKind::ProcRoot, "open")
+                    .with_errno(Errno::from_raw(errno))
+                    .with_path(path)
+            })?;
+        let root = OwnedFd::from(root);
+        let root_err = |op, errno| {
+            Error::new(ErrorKind::ProcRoot, op)
+                .with_errno(errno)
+                .with_path(path)
+        };
+        let fs = fstatfs(root.as_fd()).map_err(|errno| root_err("fstatfs", errno))?;
+        if fs.f_type != libc::PROC_SUPER_MAGIC {
+            return Err(Error::new(ErrorKind::NotProcfs, "fstatfs").with_path(path));
+        }
+        // Every directory inside a procfs is procfs too: `/proc/self` would
+        // list nothing, `/proc/self/task` thread ids and `/proc/self/fd`
+        // descriptor numbers, as if each were the process table. The root
+        // of a procfs instance is the inode PROC_ROOT_INO (1) of
+        // `fs/proc/internal.h`; other proc inodes are numbered from a
+        // counter that would have to wrap around 2^32 to reach 1.
+        let st = fstat(root.as_fd()).map_err(|errno| root_err("fstat", errno))?;
+        if st.st_ino != PROC_ROOT_INO {
+            return Err(Error::new(ErrorKind::NotProcfs, "fstat").with_path(path));
+        }
+        Ok(ProcFs {
+            path: path.to_path_buf(),
+            root,
+            spare: Mutex::new(None),
+            no_children_file: AtomicBool::new(false),
+        })
+    }
+
+    fn err(&self, op: &'static str, errno: Errno) -> Error {
+        Error::os(op, errno).with_path(&self.path)
+    }
+
+    fn malformed(&self, pid: Pid, file: &'static str) -> Error {
+        Error::new(ErrorKind::Malformed, file)
+            .with_path(&self.path)
+            .with_pid(pid)
+    }
+}
+
+impl Platform for ProcFs {
+    fn live() -> Result<ProcFs, Error> {
+        ProcFs::open_root(Path::new(crate::DEFAULT_PROC_ROOT))
+    }
+
+    fn open(root: &Path) -> Result<ProcFs, Error> {
+        ProcFs::open_root(root)
+    }
+
+    fn root(&self) -> Option<&Path> {
+        Some(&self.path)
+    }
+}
+
+impl ListPids for ProcFs {
+    fn estimate(&self, _query: &PidQuery) -> Result<usize, Error> {
+        let st = fstat(self.root.as_fd()).map_err(|errno| self.err("fstat", errno))?;
+        // st_nlink is the fixed entries plus the system-wide process count.
+        Ok(usize::try_from(st.st_nlink).unwrap_or(usize::MAX))
+    }
+
+    fn list(&self, query: &PidQuery, out: &mut [Pid]) -> Result<Listed, Error> {
+        let filter = query.filter();
+        if let Filter::Ppid(ppid) = filter {
+            if let Some(listed) = self.list_children(ppid, out) {
+                return Ok(listed);
+            }
+        }
+        self.scan(filter, out)
+    }
+}
+
+/// True for the errors that mean "this one process is gone or hidden":
+/// `ENOENT`, `ESRCH`, `EPERM` and `EACCES` on a per-process file.
+#[inline]
+const fn vanished(errno: Errno) -> bool {
+    matches!(
+        errno.raw(),
+        libc::ENOENT | libc::ESRCH | libc::EPERM | libc::EACCES
+    )
+}
+
+/// `fstatat(dir, name)`'s `st_uid`; `Ok(None)` if the entry vanished or is
+/// hidden.
+fn stat_uid(dir: BorrowedFd<'_>, name: &CStr) -> Result<Option<u32>, Errno> {
+    match stat_at(dir, name, libc::AT_SYMLINK_NOFOLLOW) {
+        Ok(st) => Ok(Some(st.st_uid)),
+        Err(errno) if vanished(errno) => Ok(None),
+        Err(errno) => Err(errno),
+    }
+}
+
+/// Reads `<pid>/<file>` under `dir` into `buf` until end of file (a short
+/// read) or `buf` is full: one `read` when the text fits. `Ok(None)` if the
+/// process vanished or is hidden.
+fn read_pid_file<'b>(
+    dir: BorrowedFd<'_>,
+    pid: Pid,
+    file: &[u8],
+    buf: &'b mut [u8],
+) -> Result<Option<&'b [u8]>, Errno> {
+    let mut path = [0u8; parse::PID_PATH_MAX];
+    let Some(path) = parse::pid_path(pid, file, &mut path) else {
+        return Err(Errno::EINVAL);
+    };
+    let fd = match openat(dir, path, 0) {
+        Ok(fd) => fd,
+        Err(errno) if vanished(errno) => return Ok(None),
+        Err(errno) => return Err(errno),
+    };
+    let mut filled = 0;
+    while let Some(spare) = buf.get_mut(filled..).filter(|s| !s.is_empty()) {
+        let n = match read(fd.as_fd(), spare) {
+            Ok(n) => n,
+            Err(errno) if vanished(errno) => return Ok(None),
+            Err(errno) => return Err(errno),
+        };
+        filled += n;
+        // `stat` and `status` are single-record seq files: one read returns
+        // the whole text when it fits, so a short read is the end of file
+        // and asking again would only return 0 (as procps's `file2str` also
+        // assumes). A text cut short would fail to parse, never mislead.
+        if n < spare.len() {
+            break;
+        }
+    }
+    Ok(buf.get(..filled))
+}

@@ -1,0 +1,448 @@
+//! The model's process table: [`Proc`], [`Model`] and the operations that
+//! change who exists (fork, exit, reap, trace).
+
+use std::collections::VecDeque;
+
+use super::{Call, Churn, Observation};
+use crate::sys::xnu::consts as xnu;
+use crate::{Dev, Errno, Pid};
+
+/// `NODEV`: the `s_ttydev` of a session without a terminal.
+pub(super) const NODEV: u32 = u32::MAX;
+
+/// xnu's `PID_MAX`: pids count up to it, then wrap.
+pub(super) const PID_MAX: i32 = 99_999;
+
+/// Bytes per pid in the kernel's answer.
+pub(crate) const PID_BYTES: usize = 4;
+
+/// One process of a [`Model`]'s table.
+///
+/// Fields are public: build one with [`Proc::new`] and struct update syntax,
+/// or let [`Model::spawn`] inherit them from a parent.
+///
+/// # Examples
+///
+/// ```
+/// use pidquery::model::Proc;
+/// use pidquery::{Dev, Pid};
+///
+/// let pid = Pid::from_raw(300).unwrap();
+/// let shell = Proc { uid: 501, ruid: 501, ..Proc::new(pid) }.with_terminal(Dev::from_raw(0x1000003));
+/// assert!(shell.controlling_terminal);
+/// assert_eq!(shell.pgid, pid);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Proc {
+    /// The process id.
+    pub pid: Pid,
+    /// `p_ppid`: the parent, or the tracer while ptrace-attached.
+    pub ppid: Pid,
+    /// `p_pgrpid`: the process group id.
+    pub pgid: Pid,
+    /// The session's terminal device (`s_ttydev`); `None` is `NODEV`.
+    pub tty: Option<Dev>,
+    /// `P_CONTROLT`: the process has a controlling terminal. Without it a
+    /// process never matches a tty query.
+    pub controlling_terminal: bool,
+    /// The process has no process group (`p_pgrp == NULL`, transiently
+    /// during exit or `setpgid`). xnu's tty predicate then matches *any*
+    /// device when `P_CONTROLT` is set: a quirk the model keeps.
+    pub pgrp_detached: bool,
+    /// The credential's effective uid (`cr_uid`).
+    pub uid: u32,
+    /// The credential's real uid (`cr_ruid`).
+    pub ruid: u32,
+    /// `Some(original parent)` while ptrace-attached (`P_LTRACED` with
+    /// `p_oppid`): a ppid query matches this pid as well as `ppid`.
+    pub traced_from: Option<Pid>,
+    /// `p_kdebug != 0`: matched by `PROC_KDBG_ONLY`.
+    pub kdebug: bool,
+    /// An exec's transient shadow copy: counted in `nprocs`, never listed.
+    pub shadow: bool,
+}
+
+impl Proc {
+    /// A process with pid `pid`, its own process group, parent 0, uid and
+    /// ruid 0, no terminal, not traced.
+    ///
+    /// ```
+    /// let p = pidquery::model::Proc::new(pidquery::Pid::from_raw(7).unwrap());
+    /// assert_eq!((p.pgid.as_raw(), p.ppid.as_raw(), p.uid), (7, 0, 0));
+    /// ```
+    pub const fn new(pid: Pid) -> Proc {
+        Proc {
+            pid,
+            ppid: Pid::ZERO,
+            pgid: pid,
+            tty: None,
+            controlling_terminal: false,
+            pgrp_detached: false,
+            uid: 0,
+            ruid: 0,
+            traced_from: None,
+            kdebug: false,
+            shadow: false,
+        }
+    }
+
+    /// This process with `tty` as its session's terminal and `P_CONTROLT`
+    /// set.
+    ///
+    /// ```
+    /// use pidquery::{model::Proc, Dev, Pid};
+    /// let p = Proc::new(Pid::from_raw(9).unwrap()).with_terminal(Dev::from_raw(4));
+    /// assert_eq!(p.tty, Some(Dev::from_raw(4)));
+    /// ```
+    pub const fn with_terminal(mut self, tty: Dev) -> Proc {
+        self.tty = Some(tty);
+        self.controlling_terminal = true;
+        self
+    }
+
+    /// xnu's predicate for list type `kind` with argument `typeinfo`
+    /// (`bsd/kern/proc_info.c`).
+    pub(super) fn matches(&self, kind: u32, typeinfo: u32) -> bool {
+        let pid_is = |p: Pid| p.as_raw() as u32 == typeinfo;
+        match kind {
+            xnu::PROC_ALL_PIDS => true,
+            xnu::PROC_PGRP_ONLY => pid_is(self.pgid),
+            xnu::PROC_TTY_ONLY => {
+                // xnu's dev_t is a 32-bit int.
+                let tty = self.tty.map_or(NODEV, |d| d.raw() as u32);
+                self.controlling_terminal && (self.pgrp_detached || tty == typeinfo)
+            }
+            xnu::PROC_UID_ONLY => self.uid == typeinfo,
+            xnu::PROC_RUID_ONLY => self.ruid == typeinfo,
+            xnu::PROC_PPID_ONLY => pid_is(self.ppid) || self.traced_from.is_some_and(pid_is),
+            xnu::PROC_KDBG_ONLY => self.kdebug,
+            _ => false,
+        }
+    }
+}
+
+/// An in-memory process table behind an exact model of xnu's
+/// `proc_listpids`. See the [module docs](crate::model).
+#[derive(Debug)]
+pub struct Model {
+    /// `allproc`, oldest first: the kernel walks it from the back.
+    pub(super) allproc: Vec<Proc>,
+    /// `zombproc`, earliest exit first: walked from the back.
+    pub(super) zombproc: Vec<Proc>,
+    pub(super) next_pid: i32,
+    /// Pids wrapped around: new ones must be checked against the table.
+    pub(super) wrapped: bool,
+    pub(super) script: VecDeque<Call>,
+    pub(super) every_call: Call,
+    pub(super) sandbox: Option<Errno>,
+    pub(super) recording: bool,
+    pub(super) observations: Vec<Observation>,
+    pub(super) calls: u64,
+}
+
+impl Default for Model {
+    fn default() -> Model {
+        Model::new()
+    }
+}
+
+impl Model {
+    /// A freshly booted table: `kernel_task` (pid 0) and `launchd` (pid 1,
+    /// parent 0), both root. New pids count up from 100.
+    ///
+    /// ```
+    /// let model = pidquery::model::Model::new();
+    /// assert_eq!(model.nprocs(), 2);
+    /// ```
+    pub fn new() -> Model {
+        let mut model = Model::vacant();
+        let launchd = Pid::from_raw(1).unwrap_or(Pid::ZERO);
+        model.allproc.push(Proc::new(Pid::ZERO));
+        model.allproc.push(Proc::new(launchd));
+        model.next_pid = 100;
+        model
+    }
+
+    /// An empty table (no pid 0); allocates nothing.
+    ///
+    /// ```
+    /// assert_eq!(pidquery::model::Model::empty().nprocs(), 0);
+    /// ```
+    pub const fn empty() -> Model {
+        Model::vacant()
+    }
+
+    pub(super) const fn vacant() -> Model {
+        Model {
+            allproc: Vec::new(),
+            zombproc: Vec::new(),
+            next_pid: 1,
+            wrapped: false,
+            script: VecDeque::new(),
+            every_call: Call::QUIET,
+            sandbox: None,
+            recording: false,
+            observations: Vec::new(),
+            calls: 0,
+        }
+    }
+
+    // ---- the table ------------------------------------------------------
+
+    /// `nprocs`: live processes, zombies and shadows.
+    ///
+    /// ```
+    /// let mut model = pidquery::model::Model::new();
+    /// let child = model.spawn(pidquery::Pid::ZERO);
+    /// model.exit(child);
+    /// assert_eq!(model.nprocs(), 3); // the zombie still counts
+    /// ```
+    pub fn nprocs(&self) -> usize {
+        self.allproc.len() + self.zombproc.len()
+    }
+
+    /// Forks a child of `parent`: it inherits the parent's group, terminal,
+    /// uids and kdebug flag, gets the next free pid and goes to the head of
+    /// `allproc`. An unknown parent gives a root child with no terminal.
+    ///
+    /// ```
+    /// use pidquery::{model::Model, Pid};
+    /// let mut model = Model::new();
+    /// let child = model.spawn(Pid::from_raw(1).unwrap());
+    /// assert_eq!(model.get(child).unwrap().ppid.as_raw(), 1);
+    /// ```
+    pub fn spawn(&mut self, parent: Pid) -> Pid {
+        let template = self.child_of(parent);
+        self.fork(parent, template.as_ref())
+    }
+
+    /// What a child of `parent` inherits; `None` for an unknown parent.
+    pub(super) fn child_of(&self, parent: Pid) -> Option<Proc> {
+        self.allproc.iter().find(|p| p.pid == parent).map(|p| Proc {
+            ppid: parent,
+            traced_from: None,
+            shadow: false,
+            pgrp_detached: false,
+            ..p.clone()
+        })
+    }
+
+    pub(super) fn fork(&mut self, parent: Pid, template: Option<&Proc>) -> Pid {
+        let pid = self.free_pid();
+        let child = match template {
+            Some(t) => Proc { pid, ..t.clone() },
+            None => Proc {
+                ppid: parent,
+                ..Proc::new(pid)
+            },
+        };
+        self.allproc.push(child);
+        pid
+    }
+
+    /// Reserves room for `additional` more live processes and as many
+    /// zombies, so churn applied later does not allocate (for allocation
+    /// tests).
+    ///
+    /// ```
+    /// let mut model = pidquery::model::Model::new();
+    /// model.reserve(1000);
+    /// ```
+    pub fn reserve(&mut self, additional: usize) {
+        self.allproc.reserve(additional);
+        self.zombproc.reserve(additional);
+    }
+
+    /// Adds a fully described live process at the head of `allproc`.
+    /// Returns false (and adds nothing) if its pid is in use.
+    ///
+    /// ```
+    /// use pidquery::{model::{Model, Proc}, Pid};
+    /// let mut model = Model::new();
+    /// assert!(model.insert(Proc { uid: 501, ..Proc::new(Pid::from_raw(500).unwrap()) }));
+    /// assert!(!model.insert(Proc::new(Pid::ZERO)));
+    /// ```
+    pub fn insert(&mut self, proc: Proc) -> bool {
+        if self.get(proc.pid).is_some() {
+            return false;
+        }
+        if proc.pid.as_raw() >= self.next_pid {
+            self.next_pid = proc.pid.as_raw().saturating_add(1);
+        }
+        self.allproc.push(proc);
+        true
+    }
+
+    /// The process `pid`, live or zombie.
+    ///
+    /// ```
+    /// assert!(pidquery::model::Model::new().get(pidquery::Pid::ZERO).is_some());
+    /// ```
+    pub fn get(&self, pid: Pid) -> Option<&Proc> {
+        self.allproc
+            .iter()
+            .chain(&self.zombproc)
+            .find(|p| p.pid == pid)
+    }
+
+    /// The process `pid`, live or zombie, to change its attributes.
+    ///
+    /// ```
+    /// let mut model = pidquery::model::Model::new();
+    /// model.get_mut(pidquery::Pid::ZERO).unwrap().kdebug = true;
+    /// ```
+    pub fn get_mut(&mut self, pid: Pid) -> Option<&mut Proc> {
+        self.allproc
+            .iter_mut()
+            .chain(&mut self.zombproc)
+            .find(|p| p.pid == pid)
+    }
+
+    /// True if `pid` is a zombie.
+    ///
+    /// ```
+    /// let mut model = pidquery::model::Model::new();
+    /// let c = model.spawn(pidquery::Pid::ZERO);
+    /// model.exit(c);
+    /// assert!(model.is_zombie(c));
+    /// ```
+    pub fn is_zombie(&self, pid: Pid) -> bool {
+        self.zombproc.iter().any(|p| p.pid == pid)
+    }
+
+    /// Live processes in walk order: newest first, pid 0 last.
+    ///
+    /// ```
+    /// let model = pidquery::model::Model::new();
+    /// assert_eq!(model.live().last().unwrap().pid.as_raw(), 0);
+    /// ```
+    pub fn live(&self) -> impl Iterator<Item = &Proc> + '_ {
+        self.allproc.iter().rev()
+    }
+
+    /// Zombies in walk order: most recently exited first.
+    ///
+    /// ```
+    /// assert_eq!(pidquery::model::Model::new().zombies().count(), 0);
+    /// ```
+    pub fn zombies(&self) -> impl Iterator<Item = &Proc> + '_ {
+        self.zombproc.iter().rev()
+    }
+
+    /// `pid` exits: it moves to the head of `zombproc` and its live
+    /// children are reparented to pid 1. False if `pid` is not live.
+    ///
+    /// ```
+    /// let mut model = pidquery::model::Model::new();
+    /// let c = model.spawn(pidquery::Pid::ZERO);
+    /// assert!(model.exit(c));
+    /// assert!(!model.exit(c));
+    /// ```
+    pub fn exit(&mut self, pid: Pid) -> bool {
+        let Some(at) = self.allproc.iter().position(|p| p.pid == pid) else {
+            return false;
+        };
+        let proc = self.allproc.remove(at);
+        let init = Pid::from_raw(1).unwrap_or(Pid::ZERO);
+        for child in self.allproc.iter_mut().filter(|p| p.ppid == pid) {
+            child.ppid = init;
+        }
+        self.zombproc.push(proc);
+        true
+    }
+
+    /// Reaps the zombie `pid`; false if it is not a zombie.
+    ///
+    /// ```
+    /// let mut model = pidquery::model::Model::new();
+    /// let c = model.spawn(pidquery::Pid::ZERO);
+    /// model.exit(c);
+    /// assert!(model.reap(c));
+    /// assert_eq!(model.nprocs(), 2);
+    /// ```
+    pub fn reap(&mut self, pid: Pid) -> bool {
+        let Some(at) = self.zombproc.iter().position(|p| p.pid == pid) else {
+            return false;
+        };
+        self.zombproc.remove(at);
+        true
+    }
+
+    /// `tracer` attaches to `pid` with ptrace: `p_oppid` keeps the parent,
+    /// `p_ppid` becomes the tracer. False if `pid` is not live.
+    ///
+    /// ```
+    /// use pidquery::{model::Model, Pid};
+    /// let mut model = Model::new();
+    /// let (a, b) = (model.spawn(Pid::ZERO), model.spawn(Pid::ZERO));
+    /// model.trace(b, a);
+    /// assert_eq!(model.get(b).unwrap().traced_from, Some(Pid::ZERO));
+    /// ```
+    pub fn trace(&mut self, pid: Pid, tracer: Pid) -> bool {
+        match self.allproc.iter_mut().find(|p| p.pid == pid) {
+            Some(p) => {
+                if p.traced_from.is_none() {
+                    p.traced_from = Some(p.ppid);
+                }
+                p.ppid = tracer;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Applies a churn to the table now.
+    ///
+    /// ```
+    /// use pidquery::model::{Churn, Model};
+    /// let mut model = Model::new();
+    /// model.apply(Churn::spawn(5));
+    /// assert_eq!(model.nprocs(), 7);
+    /// ```
+    pub fn apply(&mut self, churn: Churn) {
+        for _ in 0..churn.exit {
+            let victim = self
+                .allproc
+                .iter()
+                .rev()
+                .find(|p| p.pid.as_raw() > 1 && !p.shadow)
+                .map(|p| p.pid);
+            match victim {
+                Some(pid) => {
+                    self.exit(pid);
+                }
+                None => break,
+            }
+        }
+        for _ in 0..churn.reap {
+            if self.zombproc.pop().is_none() {
+                break;
+            }
+        }
+        if churn.spawn > 0 {
+            let template = self.child_of(churn.parent);
+            for _ in 0..churn.spawn {
+                self.fork(churn.parent, template.as_ref());
+            }
+        }
+    }
+
+    /// The next pid, counting up to 99999 then wrapping to 100 as xnu does;
+    /// in-use pids are skipped (a search only after the first wrap).
+    pub(super) fn free_pid(&mut self) -> Pid {
+        loop {
+            let raw = self.next_pid;
+            if raw >= PID_MAX {
+                self.next_pid = 100;
+                self.wrapped = true;
+                continue;
+            }
+            self.next_pid = raw + 1;
+            if let Some(pid) = Pid::from_raw(raw) {
+                if !self.wrapped || self.get(pid).is_none() {
+                    return pid;
+                }
+            }
+        }
+    }
+}
