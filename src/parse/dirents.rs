@@ -6,6 +6,7 @@ use core::ffi::CStr;
 const DIRENT_NAME_OFFSET: usize = 19;
 
 /// One `linux_dirent64` record, borrowed from the buffer `getdents64` filled.
+#[non_exhaustive]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Dirent<'a> {
     /// `d_ino`.
