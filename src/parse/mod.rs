@@ -1,0 +1,35 @@
+//! Pure, safe parsers of the bytes the kernel hands back.
+//!
+//! Nothing here performs I/O or allocates; every function takes a byte slice
+//! and returns a value or `None`/an error, and is fuzzed (`fuzz/`). The
+//! Linux backend feeds them kernel output; tests feed them hostile input.
+//!
+//! # References
+//! - `fs/readdir.c` (`filldir64`, `struct linux_dirent64`)
+//! - `fs/proc/util.c` (`name_to_int`)
+//! - `fs/proc/array.c` (`do_task_stat`, `proc_pid_status`)
+//!
+//! # Examples
+//!
+//! ```
+//! use pidquery::parse;
+//!
+//! let stat = parse::stat(b"42 (a) b) S 1 42 42 34816 42 4194304").unwrap();
+//! assert_eq!((stat.ppid, stat.pgrp, stat.tty_nr), (1, 42, 34816));
+//! assert_eq!(parse::pid_name(b"42").map(|p| p.as_raw()), Some(42));
+//! assert_eq!(parse::pid_name(b"042"), None);
+//! ```
+
+mod children;
+mod digits;
+mod dirents;
+mod path;
+mod stat;
+mod status;
+
+pub use children::PidList;
+pub use digits::pid_name;
+pub use dirents::{Dirent, DirentError, Dirents};
+pub use path::{pid_path, PID_PATH_MAX};
+pub use stat::{stat, Stat};
+pub use status::{status_uids, Uids};
