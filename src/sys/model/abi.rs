@@ -75,7 +75,8 @@ impl Model {
     /// `errno` right after (cleared before the call). `None` passes NULL.
     ///
     /// ```
-    /// use pidquery::{model::Model, xnu, Errno};
+    /// use pidquery::model::{xnu, Model};
+    /// use pidquery::Errno;
     ///
     /// let mut model = Model::new();
     /// let mut three = [0u8; 3];
@@ -127,7 +128,7 @@ impl Model {
 ///
 /// ```
 /// use pidquery::model::{proc_listpids, Model};
-/// use pidquery::xnu::PROC_ALL_PIDS;
+/// use pidquery::model::xnu::PROC_ALL_PIDS;
 ///
 /// let mut model = Model::new();
 /// let mut pids = [0i32; 8];
