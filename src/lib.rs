@@ -58,15 +58,18 @@
 //!
 //! | | Linux (`/proc`) | macOS (`proc_listpids`) |
 //! | --- | --- | --- |
-//! | snapshot | none: each process alive for the whole query is listed; one born or reaped during it may or may not be | one atomic list per kernel call |
-//! | order | ascending, no duplicates | newest first, then zombies (not a contract) |
-//! | zombies | included | included, last |
-//! | kernel threads | included (pid 2 and its children) | `kernel_task` is pid 0 |
+//! | consistency | no snapshot: every process alive for the whole query is listed; one born or reaped during it may or may not be | one atomic list per kernel call |
+//! | order | ascending, no duplicates | newest first, zombies last (not a contract) |
+//! | zombies | listed | listed |
+//! | kernel threads | listed (kthreadd and its children) | `kernel_task` is pid 0 |
 //! | threads | never listed | never listed |
-//! | `uid` | effective uid of the thread-group leader | effective uid |
-//! | `ppid` | real parent; a tracer does not count | parent, **and** the original parent of a traced process |
-//! | `tty` | controlling terminal (`tty_nr`), compared with `st_rdev` | session tty of a process with a controlling terminal |
-//! | pids | in the pid namespace of the proc mount | global |
+//! | `uid` | effective uid (owner of `/proc/<pid>`, one `fstatat`) | effective uid |
+//! | `ruid` | real uid (`Uid:` of `status`) | real uid |
+//! | `ppid` | real parent (`stat`); a tracer does not count | parent, and also the original parent of a traced process |
+//! | `pgrp` | process group (`stat`) | process group |
+//! | `tty` | controlling terminal (`tty_nr` of `stat` against `st_rdev`, right for `/dev/pts/256` and up); no ctty never matches | session tty of a process with a controlling terminal |
+//! | numbering | the pid namespace of the proc mount | global |
+//! | hidden processes | `hidepid` mounts: what the mount shows; a pid that vanishes or is denied mid-query is skipped | sandbox denial is an error |
 //! | a full buffer | the backend counts every match, so it knows the size | proves nothing: grow and ask again |
 //!
 //! On macOS an answer is exact at the instant of the kernel call that
