@@ -1,8 +1,9 @@
 //! The public model API as a user or a fuzzer drives it.
 #![cfg(feature = "model")]
 
+use pidquery::model::xnu;
 use pidquery::model::{proc_listpids, Call, Churn, Model};
-use pidquery::{xnu, Errno, ErrorKind, Pid, PidBuf, PidQuery, MAX_ATTEMPTS};
+use pidquery::{Errno, ErrorKind, Pid, PidBuf, PidQuery, MAX_ATTEMPTS};
 
 #[test]
 fn the_stand_in_without_a_model_is_enosys() {
