@@ -7,102 +7,13 @@
 
 #![cfg(target_os = "linux")]
 
-mod common;
-
-use std::alloc::{GlobalAlloc, Layout, System as Heap};
-use std::cell::Cell;
-use std::thread::LocalKey;
+mod support;
 
 use pidquery::{Pid, PidBuf, PidQuery, System, INLINE_PIDS};
-
-struct Counting;
-
-thread_local! {
-    static ALLOCS: Cell<u64> = const { Cell::new(0) };
-    static REALLOCS: Cell<u64> = const { Cell::new(0) };
-    static DEALLOCS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn bump(counter: &'static LocalKey<Cell<u64>>) {
-    // `try_with`: never panic inside the allocator, even while a thread's
-    // locals are being torn down.
-    let _ = counter.try_with(|c| c.set(c.get() + 1));
-}
-
-// SAFETY: every method forwards its arguments unchanged to the system
-// allocator, so the contract the caller upholds is the one `Heap` needs;
-// counting only touches a thread-local `Cell` with a const initializer,
-// which neither allocates nor re-enters the allocator.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        bump(&ALLOCS);
-        // SAFETY: the caller's `layout` meets `GlobalAlloc::alloc`'s rules.
-        unsafe { Heap.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        bump(&ALLOCS);
-        // SAFETY: as for `alloc`.
-        unsafe { Heap.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        bump(&REALLOCS);
-        // SAFETY: `ptr` was allocated by `Heap` (through this type) with
-        // `layout`, and `new_size` meets the caller's obligations.
-        unsafe { Heap.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        bump(&DEALLOCS);
-        // SAFETY: `ptr` was allocated by `Heap` (through this type) with
-        // `layout`.
-        unsafe { Heap.dealloc(ptr, layout) }
-    }
-}
+use support::alloc::{measure, Counting, Counts};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-/// Heap calls made by the current thread.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
-struct Counts {
-    allocs: u64,
-    reallocs: u64,
-    deallocs: u64,
-}
-
-impl Counts {
-    const ZERO: Counts = Counts {
-        allocs: 0,
-        reallocs: 0,
-        deallocs: 0,
-    };
-
-    fn now() -> Counts {
-        Counts {
-            allocs: ALLOCS.with(Cell::get),
-            reallocs: REALLOCS.with(Cell::get),
-            deallocs: DEALLOCS.with(Cell::get),
-        }
-    }
-
-    fn since(self, start: Counts) -> Counts {
-        Counts {
-            allocs: self.allocs - start.allocs,
-            reallocs: self.reallocs - start.reallocs,
-            deallocs: self.deallocs - start.deallocs,
-        }
-    }
-}
-
-/// Runs `f` and returns its result with the heap calls it made on this
-/// thread.
-fn measure<R>(f: impl FnOnce() -> R) -> (R, Counts) {
-    let start = Counts::now();
-    let r = f();
-    (r, Counts::now().since(start))
-}
 
 /// Queries per flavor with `fill`, the main way; the other ways run
 /// [`OTHER_ROUNDS`] each. The machine may hold thousands of processes,
@@ -171,9 +82,9 @@ fn the_counters_see_this_threads_heap_calls() {
 fn every_flavor_allocates_nothing_per_query_after_warm_up() {
     // Give every filter a non-empty answer: a process group of three, our
     // own children, a pty session.
-    let family = common::family(2, true);
-    let pty = common::pty_session();
-    let me = common::ps()[&Pid::this()].clone();
+    let family = support::family(2, true);
+    let pty = support::pty_session();
+    let me = support::ps()[&Pid::this()].clone();
     let leader = family.leader.pid();
 
     let mut flavors = vec![
@@ -186,7 +97,7 @@ fn every_flavor_allocates_nothing_per_query_after_warm_up() {
     ];
     match &pty {
         Some(pty) => flavors.push(("tty", PidQuery::tty_path(&pty.tty).unwrap(), 2)),
-        None => common::skip("tty flavor", "`script` is not installed"),
+        None => support::skip("tty flavor", "`script` is not installed"),
     }
 
     let explicit = System::open("/proc").unwrap();
@@ -195,7 +106,7 @@ fn every_flavor_allocates_nothing_per_query_after_warm_up() {
         // the process table may grow while the test runs (a fork storm
         // nearby). No answer can hold more pids than `pid_max`, so a buffer
         // that large never has to grow.
-        let room = common::pid_max().max(query.probe().unwrap());
+        let room = support::pid_max().max(query.probe().unwrap());
         let mut buf = PidBuf::with_capacity(room);
         let mut slots = vec![Pid::ZERO; room];
         let (_, warm_up) = measure(|| {
@@ -234,7 +145,7 @@ fn every_flavor_allocates_nothing_per_query_after_warm_up() {
         });
 
         for p in family.members() {
-            let state = common::state(p);
+            let state = support::state(p);
             assert!(
                 state.is_some_and(|s| s != b'Z'),
                 "fixture {p} died: {state:?}"
@@ -281,7 +192,7 @@ fn a_default_buffer_only_allocates_when_the_answer_outgrows_it() {
     // A `PidBuf::new()` grown by the queries themselves: any heap call
     // must come with a larger capacity (the answer outgrew the buffer);
     // once it has its working size, queries cost nothing.
-    let family = common::family(2, true);
+    let family = support::family(2, true);
     for query in [
         PidQuery::all(),
         PidQuery::uid(0),
@@ -308,7 +219,7 @@ fn a_default_buffer_only_allocates_when_the_answer_outgrows_it() {
         // Each growth at least doubles the capacity, and no answer exceeds
         // pid_max: even with processes being born throughout, growths are
         // bounded.
-        let bound = (common::pid_max() / INLINE_PIDS).ilog2() as usize + 2;
+        let bound = (support::pid_max() / INLINE_PIDS).ilog2() as usize + 2;
         assert!(growths <= bound, "{query:?}: grew {growths} times");
         assert_eq!(growths + quiet, ROUNDS);
         eprintln!("{query:?}: {growths} growths, {quiet} queries without heap calls");

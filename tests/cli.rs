@@ -3,7 +3,11 @@
 
 #![cfg(target_os = "linux")]
 
-use std::process::{Child, Command, Output, Stdio};
+mod support;
+
+use std::process::{Command, Output, Stdio};
+
+use support::Proc;
 
 fn listpids(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_listpids"))
@@ -30,30 +34,21 @@ fn assert_clean_failure(out: &Output, needle: &str) {
     assert!(out.stdout.is_empty());
 }
 
-struct Sleepers(Vec<Child>);
-
-impl Drop for Sleepers {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
 /// Spawns `n` sleepers under a fresh parent `sh`, which waits for them;
-/// returns the parent (whose children are exactly the sleepers).
-fn parent_of(n: usize) -> (Sleepers, i32, Vec<i32>) {
+/// returns the parent (whose children are exactly the sleepers), whose
+/// drop kills the sleepers and lets the parent reap them.
+fn parent_of(n: usize) -> (Proc, i32, Vec<i32>) {
     let script = format!("p=; for i in $(seq {n}); do sleep 30 & p=\"$p $!\"; done; echo $p; wait");
-    let mut sh = Command::new("sh")
-        .args(["-c", &script])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn sh");
-    let parent = sh.id() as i32;
+    let mut sh = Proc::spawn(
+        Command::new("sh")
+            .args(["-c", &script])
+            .stdout(Stdio::piped()),
+    )
+    .reaps_its_children();
+    let parent = sh.pid().as_raw();
     let mut line = String::new();
     use std::io::BufRead;
-    std::io::BufReader::new(sh.stdout.take().expect("piped"))
+    std::io::BufReader::new(sh.take_stdout().expect("piped"))
         .read_line(&mut line)
         .expect("read child pids");
     let mut kids: Vec<i32> = line
@@ -62,7 +57,7 @@ fn parent_of(n: usize) -> (Sleepers, i32, Vec<i32>) {
         .collect();
     kids.sort_unstable();
     assert_eq!(kids.len(), n);
-    (Sleepers(vec![sh]), parent, kids)
+    (sh, parent, kids)
 }
 
 #[test]

@@ -7,24 +7,26 @@
 
 #![cfg(target_os = "linux")]
 
-mod common;
-mod hostile_support;
+mod support;
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use common::{ps, root_or_skip, sleep_command, tools_or_skip, which, PsRow, Reaper};
-use hostile_support::*;
 use pidquery::{Errno, ErrorKind, Pid, PidBuf, PidQuery, System, INLINE_PIDS};
+use support::hostile::*;
+use support::{
+    children, ps, quiet, root_or_skip, sleep_command, tools_or_skip, wait_exec, wait_until, which,
+    Proc, Procs, PsRow,
+};
 
 fn euid() -> u32 {
-    common::euid().expect("stat /proc/self")
+    support::euid().expect("stat /proc/self")
 }
 
 /// Threads that fork and reap short-lived processes until dropped. Every
@@ -54,7 +56,7 @@ impl Storm {
                     } else {
                         Command::new("/bin/true")
                     };
-                    let status = common::quiet(&mut cmd).status();
+                    let status = support::quiet(&mut cmd).status();
                     if status.is_ok() {
                         spawned.fetch_add(if fan_out { 9 } else { 1 }, Ordering::Relaxed);
                     }
@@ -88,7 +90,7 @@ impl Drop for Storm {
 /// every long-lived process, and the private group is exact.
 #[test]
 fn fork_storm_beside_queries() {
-    let mut reaper = Reaper::new();
+    let mut reaper = Procs::new();
     let leader = reaper.spawn(sleep_command().process_group(0));
     for _ in 1..20 {
         reaper.spawn(sleep_command().process_group(leader.as_raw()));
@@ -151,7 +153,7 @@ fn fork_storm_beside_queries() {
 /// ascending and complete for the long-lived processes.
 #[test]
 fn shared_system_from_threads_during_storm() {
-    let mut reaper = Reaper::new();
+    let mut reaper = Procs::new();
     let leader = reaper.spawn(sleep_command().process_group(0));
     for _ in 1..10 {
         reaper.spawn(sleep_command().process_group(leader.as_raw()));
@@ -196,7 +198,7 @@ fn threads_are_never_listed() {
     if !tools_or_skip("threads_are_never_listed", &["python3"]) {
         return;
     }
-    let mut reaper = Reaper::new();
+    let mut reaper = Procs::new();
     let script = "import threading,time\n\
         [threading.Thread(target=time.sleep,args=(600,),daemon=True).start() for _ in range(50)]\n\
         time.sleep(600)\n";
@@ -256,7 +258,7 @@ fn zombie_leader_with_live_threads() {
     if !tools_or_skip("zombie_leader_with_live_threads", &["python3"]) {
         return;
     }
-    let mut reaper = Reaper::new();
+    let mut reaper = Procs::new();
     let script = "import ctypes,threading,time\n\
         [threading.Thread(target=time.sleep,args=(600,)).start() for _ in range(4)]\n\
         ctypes.CDLL(None).pthread_exit(None)\n";
@@ -276,7 +278,7 @@ fn zombie_leader_with_live_threads() {
             .unwrap_or_default()
     };
     wait_until("a zombie leader with four live threads", || {
-        let zombie = common::state(py) == Some(b'Z');
+        let zombie = support::state(py) == Some(b'Z');
         zombie && threads().len() == 4
     });
     let tids = threads();
@@ -315,7 +317,7 @@ fn traced_process_keeps_its_real_parent() {
     {
         return;
     }
-    let mut reaper = Reaper::new();
+    let mut reaper = Procs::new();
     let tracee = reaper.spawn(&mut sleep_command());
     let tracer = reaper.spawn(Command::new("strace").args([
         "-qq",
@@ -346,55 +348,16 @@ fn traced_process_keeps_its_real_parent() {
 
 /// A `python3` holding 300 pseudo-terminals open and running a child
 /// whose controlling terminal is the next one (`/dev/pts/300` or above).
-/// On drop the child is killed first, so python reaps it, then python is
-/// reaped: no orphan.
-struct HighPty {
-    python: Child,
-}
-
-impl HighPty {
-    fn spawn() -> HighPty {
-        let script = "import os,pty,time\n\
-            held=[os.openpty() for _ in range(300)]\n\
-            pid,fd=pty.fork()\n\
-            if pid==0:\n    time.sleep(600)\n    os._exit(0)\n\
-            os.waitpid(pid,0)\n";
-        let python = common::quiet(Command::new("python3").args(["-c", script]))
-            .process_group(0)
-            .spawn()
-            .expect("spawn python3");
-        HighPty { python }
-    }
-
-    fn child(&self) -> Option<Pid> {
-        let py = self.python.id();
-        fs::read_to_string(format!("/proc/{py}/task/{py}/children"))
-            .ok()?
-            .split_whitespace()
-            .next()?
-            .parse()
-            .ok()
-            .and_then(Pid::from_raw)
-    }
-}
-
-impl Drop for HighPty {
-    fn drop(&mut self) {
-        if let Some(child) = self.child() {
-            let _ = Command::new("kill")
-                .args(["-KILL", &child.to_string()])
-                .status();
-        }
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !matches!(self.python.try_wait(), Ok(Some(_))) {
-            if Instant::now() > deadline {
-                let _ = self.python.kill();
-                let _ = self.python.wait();
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
+/// On drop the child is killed first, so python reaps it and exits: no
+/// orphan.
+fn high_pty_holder() -> Proc {
+    let script = "import os,pty,time\n\
+        held=[os.openpty() for _ in range(300)]\n\
+        pid,fd=pty.fork()\n\
+        if pid==0:\n    time.sleep(600)\n    os._exit(0)\n\
+        os.waitpid(pid,0)\n";
+    Proc::spawn(quiet(Command::new("python3").args(["-c", script])).process_group(0))
+        .reaps_its_children()
 }
 
 /// A controlling terminal numbered 300 or above, whose minor does not fit
@@ -405,14 +368,15 @@ fn tty_above_pts_255() {
     if !tools_or_skip("tty_above_pts_255", &["python3"]) {
         return;
     }
-    let held = HighPty::spawn();
+    let held = high_pty_holder();
+    let pty_child = || children(held.pid()).first().copied();
     wait_until("the pty child", || {
-        held.child().is_some_and(|c| {
+        pty_child().is_some_and(|c| {
             fs::read_link(format!("/proc/{c}/fd/0"))
                 .is_ok_and(|p| p.to_string_lossy().starts_with("/dev/pts/"))
         })
     });
-    let child = held.child().expect("pty child");
+    let child = pty_child().expect("pty child");
     let tty = fs::read_link(format!("/proc/{child}/fd/0")).expect("its terminal");
     let n: u32 = tty.to_string_lossy()["/dev/pts/".len()..]
         .parse()
@@ -443,7 +407,7 @@ fn forged_names_and_zombies_stay_exact() {
     // so symbolic links to `sleep` with hostile names forge it.
     let dir = TempDir::new("comm");
     let sleep_path = which("sleep");
-    let mut reaper = Reaper::new();
+    let mut reaper = Procs::new();
     let leader = reaper.spawn(sleep_command().process_group(0));
     let names = [
         ") R 1 1 1 1 0",
@@ -468,7 +432,7 @@ fn forged_names_and_zombies_stay_exact() {
     // A zombie in the same group: exits at once and is reaped only when
     // the reaper drops.
     let zombie = reaper.spawn(Command::new("true").process_group(leader.as_raw()));
-    wait_until("the zombie", || common::state(zombie) == Some(b'Z'));
+    wait_until("the zombie", || support::state(zombie) == Some(b'Z'));
     let ours: BTreeSet<i32> = raw(&reaper.pids()).into_iter().collect();
 
     let system = System::live().expect("open /proc");
@@ -518,61 +482,12 @@ fn forged_names_and_zombies_stay_exact() {
 }
 
 /// `sh` forking `count` `sleep 600` and waiting for them; on drop the
-/// sleeps are killed (so `sh` reaps them) and `sh` is reaped, leaving no
+/// sleeps are killed (so `sh` reaps them) and `sh` exits, leaving no
 /// orphans.
-struct Family {
-    sh: Child,
-}
-
-impl Family {
-    fn spawn(count: usize) -> Family {
-        let script =
-            format!("i=0; while [ $i -lt {count} ]; do sleep 600 & i=$((i+1)); done; wait");
-        let sh = common::quiet(Command::new("sh").args(["-c", &script]))
-            .process_group(0)
-            .spawn()
-            .expect("spawn sh");
-        Family { sh }
-    }
-
-    fn pid(&self) -> Pid {
-        Pid::from(&self.sh)
-    }
-
-    fn children(&self) -> Vec<i32> {
-        let pid = self.pid();
-        fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-            .unwrap_or_default()
-            .split_whitespace()
-            .filter_map(|w| w.parse().ok())
-            .collect()
-    }
-}
-
-impl Drop for Family {
-    fn drop(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(Some(_)) = self.sh.try_wait() {
-                return;
-            }
-            let kids = self.children();
-            if !kids.is_empty() {
-                let _ = Command::new("kill")
-                    .arg("-KILL")
-                    .args(kids.iter().map(|k| k.to_string()))
-                    .stderr(Stdio::null())
-                    .status();
-            }
-            if Instant::now() > deadline {
-                // Last resort: orphans are better than a hung test.
-                let _ = self.sh.kill();
-                let _ = self.sh.wait();
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
+fn sh_with_sleeps(count: usize) -> Proc {
+    let script = format!("i=0; while [ $i -lt {count} ]; do sleep 600 & i=$((i+1)); done; wait");
+    Proc::spawn(quiet(Command::new("sh").args(["-c", &script])).process_group(0))
+        .reaps_its_children()
 }
 
 /// About 5,000 extra processes: nine process groups of 500 `sleep`s
@@ -592,8 +507,8 @@ fn five_thousand_processes() {
     let u1 = private_uid(1);
     let u2 = private_uid(2);
     let u3 = private_uid(3);
-    let mut reaper = Reaper::new();
-    let family = Family::spawn(GROUP);
+    let mut reaper = Procs::new();
+    let family = sh_with_sleeps(GROUP);
     let mut leaders = Vec::new();
     for g in 0..9 {
         let mut leader = None;
@@ -624,7 +539,7 @@ fn five_thousand_processes() {
         leaders.push(leader.expect("a leader"));
     }
     wait_until("sh to fork its 500 sleeps", || {
-        family.children().len() == GROUP
+        children(family.pid()).len() == GROUP
     });
     // setpriv must have exec'd sleep with its final credentials.
     let group8: Vec<Pid> = reaper.pids()[8 * GROUP..].to_vec();
@@ -633,7 +548,7 @@ fn five_thousand_processes() {
     }
     let ours: BTreeSet<i32> = raw(&reaper.pids())
         .into_iter()
-        .chain(family.children())
+        .chain(raw(&children(family.pid())))
         .chain([family.pid().as_raw()])
         .collect();
     assert_eq!(ours.len(), 9 * GROUP + GROUP + 1);
@@ -878,7 +793,7 @@ fn children_file_path_under_reaping_churn() {
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .process_group(0);
-    let mut parent = common::Proc::spawn(&mut cmd);
+    let mut parent = support::Proc::spawn(&mut cmd);
     let parent_pid = parent.pid();
     let parent = {
         let out = parent.take_stdout().expect("piped stdout");
@@ -904,7 +819,7 @@ fn children_file_path_under_reaping_churn() {
                 match line.trim() {
                     "done" => finished = true,
                     pid => {
-                        long_lived.insert(common::pid(pid.parse().expect("a pid")));
+                        long_lived.insert(support::pid(pid.parse().expect("a pid")));
                     }
                 }
             }

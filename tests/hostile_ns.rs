@@ -12,21 +12,23 @@
 
 #![cfg(target_os = "linux")]
 
-mod common;
-mod hostile_support;
+mod support;
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{root_or_skip, sleep_command, status_uids, tools_or_skip, Reaper};
-use hostile_support::*;
 use pidquery::{ErrorKind, Pid, PidBuf, PidQuery, System};
+use support::hostile::*;
+use support::{
+    children, quiet, root_or_skip, sleep_command, status_nspid, status_uids, tools_or_skip,
+    wait_exec, wait_until, Proc, Procs,
+};
 
 const CHILD_LIMIT: Duration = Duration::from_secs(120);
 
@@ -99,7 +101,7 @@ fn child_list(args: &str) {
 /// `DIR`: a procfs freshly mounted at DIR in a private mount namespace is
 /// opened, queried, lazily unmounted, and queried again.
 fn child_umount(dir: &str) {
-    let mut reaper = Reaper::new();
+    let mut reaper = Procs::new();
     for _ in 0..3 {
         reaper.spawn(&mut sleep_command());
     }
@@ -130,7 +132,7 @@ fn child_umount(dir: &str) {
 /// `uid` and `ruid` use this process's effective uid, which its children
 /// share.
 fn every_filter(leader: Pid, tty: pidquery::Dev) -> [(&'static str, PidQuery); 6] {
-    let uid = common::euid().expect("stat /proc/self");
+    let uid = support::euid().expect("stat /proc/self");
     [
         ("all", PidQuery::all()),
         ("uid", PidQuery::uid(uid)),
@@ -153,7 +155,7 @@ fn child_lowfd() {
         "PQ limit {}",
         line.split_whitespace().nth(3).expect("soft limit")
     );
-    let mut reaper = Reaper::new();
+    let mut reaper = Procs::new();
     let leader = reaper.spawn(sleep_command().process_group(0));
     for _ in 0..4 {
         reaper.spawn(sleep_command().process_group(leader.as_raw()));
@@ -234,7 +236,7 @@ fn interval_timer(usec: libc::suseconds_t) {
 /// SIGUSR1 (from a thread aimed at the querying thread) keep firing,
 /// comparing with answers taken before the signals started.
 fn child_eintr() {
-    let mut reaper = Reaper::new();
+    let mut reaper = Procs::new();
     let leader = reaper.spawn(sleep_command().process_group(0));
     for _ in 1..30 {
         reaper.spawn(sleep_command().process_group(leader.as_raw()));
@@ -321,11 +323,11 @@ fn set(v: &[i32]) -> BTreeSet<i32> {
 /// the dumpable flag hidepid looks at, is complete).
 fn wait_sleeping(pid: Pid, comm: &str) {
     wait_exec(pid, comm);
-    wait_until("the process to sleep", || common::state(pid) == Some(b'S'));
+    wait_until("the process to sleep", || support::state(pid) == Some(b'S'));
 }
 
 /// Three `sleep`s as `uid` in a process group of their own.
-fn sleeps_as(reaper: &mut Reaper, uid: u32) -> (Pid, Vec<i32>) {
+fn sleeps_as(reaper: &mut Procs, uid: u32) -> (Pid, Vec<i32>) {
     let leader = reaper.spawn(sleep_command().uid(uid).gid(uid).process_group(0));
     for _ in 0..2 {
         reaper.spawn(
@@ -364,7 +366,7 @@ fn hidepid_report(test: &str, options: &str, salt: u32) -> Option<(Report, u32, 
         return None;
     }
     let uid = private_uid(salt);
-    let mut reaper = Reaper::new();
+    let mut reaper = Procs::new();
     let (leader, sleeps) = sleeps_as(&mut reaper, uid);
     let me = Pid::this();
     let queries = format!(
@@ -394,7 +396,7 @@ fn hidepid_invisible_lists_only_own_processes() {
     assert!(!all.contains(&me), "root's test process {me} is visible");
     assert!(!all.contains(&1), "pid 1 is visible");
     for &p in &all {
-        if let Some(uids) = status_uids(common::pid(p)) {
+        if let Some(uids) = status_uids(support::pid(p)) {
             assert_eq!(
                 uids, [uid; 4],
                 "pid {p} listed under hidepid=2 as uid {uid}"
@@ -455,7 +457,7 @@ fn hidepid_noaccess_skips_unreadable_processes() {
     let uid_u = r.ok_pids("uidU");
     assert_contains_all("uid U under hidepid=1", &uid_u, &mine);
     for &p in &uid_u {
-        if let Some(uids) = status_uids(common::pid(p)) {
+        if let Some(uids) = status_uids(support::pid(p)) {
             assert_eq!(uids[1], uid, "pid {p} listed as euid {uid}");
         }
     }
@@ -539,16 +541,12 @@ fn pid_namespace_from_inside() {
 }
 
 /// An `unshare --pid --fork --mount-proc sh -c '...'` whose namespace is
-/// torn down on drop: its init (found as the child of `unshare`) is
-/// killed first, so the kernel kills and reaps the whole namespace and
-/// `unshare` reaps the init.
-struct Namespace {
-    unshare: Child,
-}
-
-impl Namespace {
-    fn spawn(script: &str) -> Namespace {
-        let unshare = common::quiet(Command::new("unshare").args([
+/// torn down on drop: its init (the child of `unshare`) is killed first,
+/// so the kernel kills and reaps the whole namespace and `unshare` reaps
+/// the init and exits.
+fn namespace(script: &str) -> Proc {
+    Proc::spawn(
+        quiet(Command::new("unshare").args([
             "--pid",
             "--fork",
             "--mount-proc",
@@ -556,53 +554,14 @@ impl Namespace {
             "-c",
             script,
         ]))
-        .process_group(0)
-        .spawn()
-        .expect("spawn unshare");
-        Namespace { unshare }
-    }
-
-    fn children_of(pid: i32) -> Vec<i32> {
-        fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-            .unwrap_or_default()
-            .split_whitespace()
-            .filter_map(|w| w.parse().ok())
-            .collect()
-    }
-
-    fn init(&self) -> Option<i32> {
-        Namespace::children_of(self.unshare.id() as i32)
-            .first()
-            .copied()
-    }
-
-    fn kill(&mut self) {
-        if let Some(init) = self.init() {
-            let _ = Command::new("kill")
-                .args(["-KILL", &init.to_string()])
-                .status();
-        } else {
-            let _ = self.unshare.kill();
-        }
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(Some(_)) = self.unshare.try_wait() {
-                return;
-            }
-            if Instant::now() > deadline {
-                let _ = self.unshare.kill();
-                let _ = self.unshare.wait();
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
+        .process_group(0),
+    )
+    .reaps_its_children()
 }
 
-impl Drop for Namespace {
-    fn drop(&mut self) {
-        self.kill();
-    }
+/// Raw pids of the children of raw pid `pid`.
+fn children_of(pid: i32) -> Vec<i32> {
+    Pid::from_raw(pid).map_or_else(Vec::new, |p| raw(&children(p)))
 }
 
 /// The proc of another pid namespace opened from outside through
@@ -616,17 +575,18 @@ fn pid_namespace_from_outside_and_after_it_dies() {
     {
         return;
     }
-    let mut ns = Namespace::spawn("sleep 600 & sleep 600 & wait");
-    wait_until("the namespace's init", || ns.init().is_some());
-    let init = ns.init().expect("init");
+    let ns = namespace("sleep 600 & sleep 600 & wait");
+    let init = wait_until("the namespace's init", || {
+        children_of(ns.pid().as_raw()).first().copied()
+    });
     wait_until("two sleeps in the namespace", || {
-        let kids = Namespace::children_of(init);
+        let kids = children_of(init);
         kids.len() == 2
             && kids.iter().all(|&k| {
                 fs::read_to_string(format!("/proc/{k}/comm")).is_ok_and(|c| c == "sleep\n")
             })
     });
-    let sleeps_host = Namespace::children_of(init);
+    let sleeps_host = children_of(init);
     let sleeps_ns: BTreeSet<i32> = sleeps_host
         .iter()
         .map(|&p| *status_nspid(p).expect("NSpid").last().expect("inner pid"))
@@ -667,7 +627,7 @@ fn pid_namespace_from_outside_and_after_it_dies() {
     }
 
     // Tear the namespace down; the root stays open.
-    ns.kill();
+    ns.kill_and_reap();
     wait_until("the namespace to be gone", || {
         fs::metadata(format!("/proc/{init}")).is_err()
     });
@@ -848,12 +808,11 @@ fn one_buffer_across_proc_roots() {
     {
         return;
     }
-    let mut ns = Namespace::spawn("sleep 600 & wait");
-    wait_until("the namespace's init", || ns.init().is_some());
-    let init = ns.init().expect("init");
-    wait_until("a sleep in the namespace", || {
-        Namespace::children_of(init).len() == 1
+    let ns = namespace("sleep 600 & wait");
+    let init = wait_until("the namespace's init", || {
+        children_of(ns.pid().as_raw()).first().copied()
     });
+    wait_until("a sleep in the namespace", || children_of(init).len() == 1);
     let inner = System::open(format!("/proc/{init}/root/proc")).expect("open inner proc");
     let host = System::live().expect("open /proc");
     let mut buf = PidBuf::new();
@@ -863,5 +822,5 @@ fn one_buffer_across_proc_roots() {
         let b = run(host, "host all", &PidQuery::all(), &mut buf);
         assert!(b.contains(&Pid::this().as_raw()) && b.contains(&init));
     }
-    ns.kill();
+    ns.kill_and_reap();
 }

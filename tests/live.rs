@@ -7,13 +7,13 @@
 
 #![cfg(target_os = "linux")]
 
-mod common;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use common::{pid, set, FORGED_NAME};
 use pidquery::{Errno, ErrorKind, Pid, PidBuf, PidQuery, System};
+use support::{pid, set, FORGED_NAME};
 
 /// Runs `query` on the live system.
 fn run(query: PidQuery) -> BTreeSet<Pid> {
@@ -39,7 +39,7 @@ fn assert_sorted_unique(query: PidQuery, pids: &[Pid]) {
 
 #[test]
 fn ppid_finds_every_child_and_forgets_reaped_ones() {
-    let children: Vec<_> = (0..5).map(|_| common::sleeper()).collect();
+    let children: Vec<_> = (0..5).map(|_| support::sleeper()).collect();
     let ours = set(children.iter().map(|c| c.pid()));
 
     let found = run(PidQuery::ppid(Pid::this()));
@@ -47,7 +47,7 @@ fn ppid_finds_every_child_and_forgets_reaped_ones() {
     assert!(missing.is_empty(), "children not found: {missing:?}");
     // Other tests of this binary spawn children too, so `found` may hold
     // more; but every one of them must really be our child.
-    let table = common::ps();
+    let table = support::ps();
     for p in &found {
         if let Some(row) = table.get(p) {
             assert_eq!(row.ppid, Pid::this(), "{p} is not our child: {row:?}");
@@ -56,9 +56,9 @@ fn ppid_finds_every_child_and_forgets_reaped_ones() {
 
     // The exact set, with a parent no other test uses: a shell whose
     // background sleeps are its only children.
-    let family = common::family(3, false);
+    let family = support::family(3, false);
     let parent = family.leader.pid();
-    let expected = set(common::ps()
+    let expected = set(support::ps()
         .values()
         .filter(|r| r.ppid == parent)
         .map(|r| r.pid));
@@ -80,24 +80,24 @@ fn ppid_finds_every_child_and_forgets_reaped_ones() {
 
 #[test]
 fn pgrp_matches_the_group_exactly() {
-    let family = common::family(1, true);
+    let family = support::family(1, true);
     let pgid = family.leader.pid();
     let expected = family.members();
     assert_eq!(expected.len(), 2);
-    let oracle = set(common::ps()
+    let oracle = set(support::ps()
         .values()
         .filter(|r| r.pgid == pgid)
         .map(|r| r.pid));
     assert_eq!(oracle, expected, "ps disagrees with the fixture");
     assert_eq!(run(PidQuery::pgrp(pgid)), expected);
     // Our own group does not contain them.
-    let mine = run(PidQuery::pgrp(common::ps()[&Pid::this()].pgid));
+    let mine = run(PidQuery::pgrp(support::ps()[&Pid::this()].pgid));
     assert!(mine.is_disjoint(&expected));
 }
 
 #[test]
 fn forged_command_name_does_not_fool_the_stat_parser() {
-    let proc = common::forged_name();
+    let proc = support::forged_name();
     let p = proc.pid();
     let comm = std::fs::read(format!("/proc/{p}/comm")).unwrap();
     assert_eq!(comm, [FORGED_NAME, b"\n"].concat());
@@ -107,7 +107,7 @@ fn forged_command_name_does_not_fool_the_stat_parser() {
         "the name is in stat unescaped"
     );
 
-    let row = common::ps()[&p].clone();
+    let row = support::ps()[&p].clone();
     assert_eq!(row.ppid, Pid::this());
     assert!(run(PidQuery::ppid(Pid::this())).contains(&p));
     assert!(!run(PidQuery::ppid(pid(1))).contains(&p));
@@ -122,11 +122,11 @@ fn forged_command_name_does_not_fool_the_stat_parser() {
 
 #[test]
 fn tty_finds_the_processes_on_a_pty() {
-    let Some(session) = common::pty_session() else {
-        common::skip("tty", "`script` is not installed");
+    let Some(session) = support::pty_session() else {
+        support::skip("tty", "`script` is not installed");
         return;
     };
-    let oracle = set(common::ps()
+    let oracle = set(support::ps()
         .values()
         .filter(|r| r.tty == session.ps_name)
         .map(|r| r.pid));
@@ -148,14 +148,14 @@ fn tty_finds_the_processes_on_a_pty() {
 fn tty_finds_a_pty_numbered_256_or_more() {
     // tty_nr and st_rdev put minor bits above 255 in bits 20 and up; a
     // naive `major << 8 | minor` would miss this terminal.
-    let Some(session) = common::high_pty_session() else {
-        common::skip("high tty", "`python3` is not installed");
+    let Some(session) = support::high_pty_session() else {
+        support::skip("high tty", "`python3` is not installed");
         return;
     };
     let rdev = std::os::unix::fs::MetadataExt::rdev(&std::fs::metadata(&session.tty).unwrap());
     let dev = pidquery::Dev::from_raw(rdev);
     assert!(dev.minor() >= 256, "{dev:?}");
-    let oracle = set(common::ps()
+    let oracle = set(support::ps()
         .values()
         .filter(|r| r.tty == session.ps_name)
         .map(|r| r.pid));
@@ -169,17 +169,17 @@ fn tty_finds_a_pty_numbered_256_or_more() {
 
 #[test]
 fn uid_is_effective_and_ruid_is_real() {
-    if !common::is_root() {
-        common::skip("uid/ruid", "needs root to change uids");
+    if !support::is_root() {
+        support::skip("uid/ruid", "needs root to change uids");
         return;
     }
-    if !common::have("setpriv") {
-        common::skip("uid/ruid", "`setpriv` is not installed");
+    if !support::have("setpriv") {
+        support::skip("uid/ruid", "`setpriv` is not installed");
         return;
     }
     // Real 1234 / effective 4321, and the mirror image.
-    let a = common::with_uids(1234, 4321);
-    let b = common::with_uids(4321, 1234);
+    let a = support::with_uids(1234, 4321);
+    let b = support::with_uids(4321, 1234);
     let ours = set([a.pid(), b.pid()]);
 
     // Changing the effective uid made them non-dumpable: the files inside
@@ -193,7 +193,7 @@ fn uid_is_effective_and_ruid_is_real() {
         );
     }
 
-    let table = common::ps();
+    let table = support::ps();
     assert_eq!((table[&a.pid()].uid, table[&a.pid()].ruid), (4321, 1234));
     assert_eq!((table[&b.pid()].uid, table[&b.pid()].ruid), (1234, 4321));
 
@@ -207,9 +207,9 @@ fn uid_is_effective_and_ruid_is_real() {
 
 #[test]
 fn zombies_are_listed() {
-    let z = common::zombie(false);
-    let g = common::zombie(true);
-    let table = common::ps();
+    let z = support::zombie(false);
+    let g = support::zombie(true);
+    let table = support::ps();
     for p in [z.pid(), g.pid()] {
         assert!(table[&p].stat.starts_with('Z'), "ps: {:?}", table[&p]);
     }
@@ -229,25 +229,28 @@ fn zombies_are_listed() {
 
 /// Every process kind the fixtures make, alive together.
 struct Zoo {
-    sleepers: Vec<common::Proc>,
-    group: common::Family,
-    pty: Option<common::PtySession>,
-    zombie: common::Proc,
-    forged: common::Proc,
-    uids: Vec<common::Proc>,
+    sleepers: Vec<support::Proc>,
+    group: support::Family,
+    pty: Option<support::PtySession>,
+    zombie: support::Proc,
+    forged: support::Proc,
+    uids: Vec<support::Proc>,
 }
 
 impl Zoo {
     fn new() -> Zoo {
-        let root = common::is_root() && common::have("setpriv");
+        let root = support::is_root() && support::have("setpriv");
         Zoo {
-            sleepers: (0..2).map(|_| common::sleeper()).collect(),
-            group: common::family(2, true),
-            pty: common::pty_session(),
-            zombie: common::zombie(false),
-            forged: common::forged_name(),
+            sleepers: (0..2).map(|_| support::sleeper()).collect(),
+            group: support::family(2, true),
+            pty: support::pty_session(),
+            zombie: support::zombie(false),
+            forged: support::forged_name(),
             uids: if root {
-                vec![common::with_uids(1234, 4321), common::with_uids(4321, 1234)]
+                vec![
+                    support::with_uids(1234, 4321),
+                    support::with_uids(4321, 1234),
+                ]
             } else {
                 Vec::new()
             },
@@ -271,9 +274,9 @@ impl Zoo {
 /// The distinct values of one `ps` column among `ours`, each with the pids
 /// that have it.
 fn by_column<K: Ord>(
-    table: &BTreeMap<Pid, common::PsRow>,
+    table: &BTreeMap<Pid, support::PsRow>,
     ours: &BTreeSet<Pid>,
-    key: impl Fn(&common::PsRow) -> K,
+    key: impl Fn(&support::PsRow) -> K,
 ) -> BTreeMap<K, BTreeSet<Pid>> {
     let mut map: BTreeMap<K, BTreeSet<Pid>> = BTreeMap::new();
     for p in ours {
@@ -286,7 +289,7 @@ fn by_column<K: Ord>(
 fn every_filter_agrees_with_ps_on_spawned_processes() {
     let zoo = Zoo::new();
     let ours = zoo.pids();
-    let table = common::ps();
+    let table = support::ps();
     for p in &ours {
         assert!(table.contains_key(p), "ps does not list our {p}");
     }
@@ -334,7 +337,7 @@ fn every_filter_agrees_with_ps_on_spawned_processes() {
 
     // Values only our processes have: the whole system must agree with ps.
     let everywhere =
-        |f: &dyn Fn(&common::PsRow) -> bool| set(table.values().filter(|r| f(r)).map(|r| r.pid));
+        |f: &dyn Fn(&support::PsRow) -> bool| set(table.values().filter(|r| f(r)).map(|r| r.pid));
     let leader = zoo.group.leader.pid();
     assert_eq!(
         run(PidQuery::pgrp(leader)),
@@ -364,17 +367,17 @@ fn all_lists_every_stable_process_and_no_thread() {
             let tid_tx = tid_tx.clone();
             let stop_rx = stop_rx.clone();
             std::thread::spawn(move || {
-                tid_tx.send(common::this_thread_id()).unwrap();
+                tid_tx.send(support::this_thread_id()).unwrap();
                 let _ = stop_rx.lock().unwrap().recv();
             })
         })
         .collect();
     let our_threads = set(tid_rx.iter().take(3));
 
-    let before = common::ps_start_keys();
+    let before = support::ps_start_keys();
     let all = run(PidQuery::all());
-    let after = common::ps_start_keys();
-    let thread_ids = common::ps_thread_ids();
+    let after = support::ps_start_keys();
+    let thread_ids = support::ps_thread_ids();
 
     let stable: BTreeSet<Pid> = before.intersection(&after).map(|(p, _)| *p).collect();
     assert!(stable.contains(&Pid::this()));
@@ -396,7 +399,7 @@ fn all_lists_every_stable_process_and_no_thread() {
     // process since (its id reused), or be gone.
     for p in all.iter().filter(|p| thread_ids.contains(p)) {
         assert_ne!(
-            common::is_process_now(*p),
+            support::is_process_now(*p),
             Some(false),
             "thread {p} listed as a process"
         );
@@ -414,7 +417,7 @@ fn every_filter_agrees_with_ps_on_stable_processes_system_wide() {
     // and after the queries were alive and unchanged throughout: each
     // must be in exactly the answers its row says.
     let zoo = Zoo::new();
-    let before = common::ps_with_start();
+    let before = support::ps_with_start();
     let me = &before[&Pid::this()].0;
     let mut queries = vec![
         PidQuery::all(),
@@ -443,16 +446,16 @@ fn every_filter_agrees_with_ps_on_stable_processes_system_wide() {
         }
     }
     let answers: Vec<(PidQuery, BTreeSet<Pid>)> = queries.iter().map(|&q| (q, run(q))).collect();
-    let after = common::ps_with_start();
+    let after = support::ps_with_start();
 
-    let unchanged = |(row, start): &(common::PsRow, String)| -> bool {
+    let unchanged = |(row, start): &(support::PsRow, String)| -> bool {
         after.get(&row.pid).is_some_and(|(r, s)| {
             s == start
                 && (r.ppid, r.pgid, &r.tty, r.uid, r.ruid)
                     == (row.ppid, row.pgid, &row.tty, row.uid, row.ruid)
         })
     };
-    let stable: Vec<&common::PsRow> = before
+    let stable: Vec<&support::PsRow> = before
         .values()
         .filter(|entry| unchanged(entry))
         .map(|(row, _)| row)
@@ -499,7 +502,7 @@ fn every_filter_agrees_with_ps_on_stable_processes_system_wide() {
 
 #[test]
 fn fill_slice_reports_truncation_and_never_a_short_list() {
-    let family = common::family(2, true);
+    let family = support::family(2, true);
     let group = PidQuery::pgrp(family.leader.pid());
     let members = family.members();
     assert_eq!(members.len(), 3);
@@ -533,9 +536,9 @@ fn fill_slice_reports_truncation_and_never_a_short_list() {
     assert_eq!(leader_children.fill_slice(&mut [Pid::ZERO; 8]).unwrap(), 2);
 
     // The whole system: the need covers every process alive throughout.
-    let before = common::ps_start_keys();
+    let before = support::ps_start_keys();
     let err = PidQuery::all().fill_slice(&mut []).unwrap_err();
-    let after = common::ps_start_keys();
+    let after = support::ps_start_keys();
     let ErrorKind::Truncated { needed } = err.kind() else {
         panic!("{err:?}");
     };
@@ -549,7 +552,7 @@ fn fill_slice_reports_truncation_and_never_a_short_list() {
 
     // Enough room succeeds (processes may be born meanwhile: grow as told).
     let mut room = vec![Pid::ZERO; needed];
-    let n = common::wait_until("fill_slice of all to fit", || {
+    let n = support::wait_until("fill_slice of all to fit", || {
         match PidQuery::all().fill_slice(&mut room) {
             Ok(n) => Some(n),
             Err(e) => match e.kind() {
@@ -570,7 +573,7 @@ fn fill_slice_reports_truncation_and_never_a_short_list() {
 #[test]
 fn every_filter_answers_ascending_without_duplicates() {
     let zoo = Zoo::new();
-    let me = &common::ps()[&Pid::this()];
+    let me = &support::ps()[&Pid::this()];
     let mut queries = vec![
         PidQuery::all(),
         PidQuery::ppid(Pid::this()),
@@ -591,7 +594,7 @@ fn every_filter_answers_ascending_without_duplicates() {
         assert_sorted_unique(q, pids);
         // fill_slice and iter give the same kind of answer. No answer
         // holds more than pid_max pids, however busy the machine.
-        let mut slots = vec![Pid::ZERO; common::pid_max()];
+        let mut slots = vec![Pid::ZERO; support::pid_max()];
         let n = q.fill_slice(&mut slots).unwrap();
         assert_sorted_unique(q, &slots[..n]);
         let iterated: Vec<Pid> = q.iter().unwrap().collect();
@@ -666,7 +669,7 @@ fn explicit_proc_root_gives_the_same_answers_as_the_default() {
 
     let zoo = Zoo::new();
     let ours = zoo.pids();
-    let table = common::ps();
+    let table = support::ps();
     let mut queries = vec![
         PidQuery::ppid(Pid::this()),
         PidQuery::ppid(zoo.group.leader.pid()),

@@ -10,13 +10,13 @@
 
 #![cfg(target_os = "linux")]
 
-mod common;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::set;
 use pidquery::{Pid, PidBuf, PidQuery, System};
+use support::set;
 
 /// Set for the unprivileged run: `<hidepid=1 mount>:<hidepid=2 mount>:<pid>`,
 /// where pid is a root-owned process the unprivileged side must not read.
@@ -73,12 +73,12 @@ fn hidepid_mounts_skip_hidden_processes_without_errors() {
         return;
     }
     const TEST: &str = "hidepid";
-    if !common::is_root() {
-        common::skip(TEST, "needs root to mount procfs and change uids");
+    if !support::is_root() {
+        support::skip(TEST, "needs root to mount procfs and change uids");
         return;
     }
-    if !common::have("mount") || !common::have("setpriv") {
-        common::skip(TEST, "`mount` or `setpriv` is not installed");
+    if !support::have("mount") || !support::have("setpriv") {
+        support::skip(TEST, "`mount` or `setpriv` is not installed");
         return;
     }
     let exe = std::env::current_exe().expect("the test binary's path");
@@ -96,20 +96,20 @@ fn hidepid_mounts_skip_hidden_processes_without_errors() {
         .status()
         .is_ok_and(|s| s.success());
     if !readable {
-        common::skip(TEST, "the test binary is not executable by nobody");
+        support::skip(TEST, "the test binary is not executable by nobody");
         return;
     }
     let noaccess = match ProcMount::new("hidepid=1", "noaccess") {
         Ok(m) => m,
-        Err(reason) => return common::skip(TEST, &reason),
+        Err(reason) => return support::skip(TEST, &reason),
     };
     let invisible = match ProcMount::new("hidepid=2", "invisible") {
         Ok(m) => m,
-        Err(reason) => return common::skip(TEST, &reason),
+        Err(reason) => return support::skip(TEST, &reason),
     };
 
     // A root-owned child that nobody may not look into.
-    let hidden = common::sleeper();
+    let hidden = support::sleeper();
 
     // As root, both mounts show everything, like /proc.
     for mount in [&noaccess.dir, &invisible.dir] {
@@ -155,13 +155,13 @@ fn unprivileged_side(spec: &str) {
     else {
         panic!("bad {UNPRIVILEGED}={spec:?}");
     };
-    let hidden = common::pid(hidden.parse().expect("a pid"));
-    assert!(!common::is_root(), "the unprivileged side runs as root");
+    let hidden = support::pid(hidden.parse().expect("a pid"));
+    assert!(!support::is_root(), "the unprivileged side runs as root");
     let me = Pid::this();
     // The root test process that spawned us (setpriv exec'd into us).
     let parent = Pid::parent();
-    let kid = common::sleeper();
-    let my_pgid = common::ps()[&me].pgid;
+    let kid = support::sleeper();
+    let my_pgid = support::ps()[&me].pgid;
 
     // hidepid=1: every pid is listed and the directory owners can be
     // read, but other users' `stat` and `status` cannot: those processes

@@ -1,56 +1,22 @@
 //! Zero allocations per query once warm, on the engine's xnu path (the
-//! model stands in for libproc). A counting global allocator with
-//! per-thread counters, so libtest's other threads cannot add phantom
-//! allocations.
+//! model stands in for libproc), counted by the per-thread counting
+//! allocator of `tests/support/alloc.rs`.
 #![cfg(feature = "model")]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+mod support;
 
 use pidquery::model::{Call, Churn, Model};
 use pidquery::{Pid, PidBuf, PidQuery};
-
-struct Counting;
-
-thread_local! {
-    static ALLOCS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn count() {
-    // `try_with`: the slot may be gone while the thread is torn down.
-    let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-}
-
-// SAFETY: forwards to the system allocator, only counting calls.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: the caller's contract, forwarded.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: the caller's contract, forwarded.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: the caller's contract, forwarded.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: the caller's contract, forwarded.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use support::alloc::{measure, Counting};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// Runs `f` and returns its result with the allocations and reallocations
+/// it made on this thread.
 fn allocations<R>(f: impl FnOnce() -> R) -> (R, u64) {
-    let before = ALLOCS.with(Cell::get);
-    let r = f();
-    (r, ALLOCS.with(Cell::get) - before)
+    let (r, counts) = measure(f);
+    (r, counts.takes())
 }
 
 fn every_query(model: &Model) -> Vec<PidQuery> {

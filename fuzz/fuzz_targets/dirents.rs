@@ -1,7 +1,8 @@
 //! `parse::Dirents` and `parse::pid_name` against a naive record walker.
 //!
 //! The checks live in `tests/support/parse_checks/dirents.rs`, shared with
-//! `tests/fuzz_regressions.rs`, which replays the seeds and every crash.
+//! `tests/fuzz_replay.rs`, which replays `fuzz/seeds/<target>/` and
+//! `fuzz/regressions/<target>/`.
 
 #![no_main]
 

@@ -1,7 +1,8 @@
 //! `parse::PidList` (the `children` file) against a naive reference.
 //!
 //! The checks live in `tests/support/parse_checks/pid_list.rs`, shared with
-//! `tests/fuzz_regressions.rs`, which replays the seeds and every crash.
+//! `tests/fuzz_replay.rs`, which replays `fuzz/seeds/<target>/` and
+//! `fuzz/regressions/<target>/`.
 
 #![no_main]
 

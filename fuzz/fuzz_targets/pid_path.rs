@@ -1,7 +1,8 @@
 //! `parse::pid_path` against `format!`.
 //!
 //! The checks live in `tests/support/parse_checks/pid_path.rs`, shared with
-//! `tests/fuzz_regressions.rs`, which replays the seeds and every crash.
+//! `tests/fuzz_replay.rs`, which replays `fuzz/seeds/<target>/` and
+//! `fuzz/regressions/<target>/`.
 
 #![no_main]
 

@@ -2,7 +2,8 @@
 //! from fuzz-chosen command names and fields.
 //!
 //! The checks live in `tests/support/parse_checks/stat.rs`, shared with
-//! `tests/fuzz_regressions.rs`, which replays the seeds and every crash.
+//! `tests/fuzz_replay.rs`, which replays `fuzz/seeds/<target>/` and
+//! `fuzz/regressions/<target>/`.
 
 #![no_main]
 

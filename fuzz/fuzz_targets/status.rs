@@ -2,7 +2,8 @@
 //! files built with a fuzz-chosen (possibly forging) task name.
 //!
 //! The checks live in `tests/support/parse_checks/status.rs`, shared with
-//! `tests/fuzz_regressions.rs`, which replays the seeds and every crash.
+//! `tests/fuzz_replay.rs`, which replays `fuzz/seeds/<target>/` and
+//! `fuzz/regressions/<target>/`.
 
 #![no_main]
 

@@ -5,7 +5,7 @@
 
 use core::fmt;
 
-use pidquery::model::{xnu, Call, Churn, Model, Observation, Proc};
+use pidquery::model::{xnu, xnu_args, Call, Churn, Model, Observation, Proc};
 use pidquery::{Dev, Errno, ErrorKind, Filter, Pid, PidBuf, PidQuery, MAX_ATTEMPTS};
 
 /// The table stops growing past this many processes, to keep runs fast.
@@ -172,59 +172,19 @@ impl Run {
         }
     }
 
+    /// Reads one operation from `input` and runs it.
     fn step(&mut self, input: &mut Bytes<'_>) -> Result<(), String> {
         match input.byte() % 12 {
-            0 => {
-                let n = input.byte() % 64 + 1;
-                let parent = self.pick(input.byte());
-                self.model.apply(Churn::spawn(u32::from(n)).of(parent));
-            }
-            1 => {
-                let b = input.byte();
-                self.model.apply(Churn {
-                    exit: u32::from(b % 8),
-                    reap: u32::from(b / 32),
-                    ..Churn::NONE
-                });
-            }
-            2 => {
-                let pid = self.pick(input.byte());
-                if !self.model.exit(pid) {
-                    self.model.reap(pid);
-                }
-            }
+            0 => self.spawn_children(input),
+            1 => self.exit_and_reap_newest(input),
+            2 => self.end_one(input),
             3 => {
                 let (pid, tracer) = (self.pick(input.byte()), self.pick(input.byte()));
                 self.model.trace(pid, tracer);
             }
             4 => self.mutate(input),
-            5 => {
-                let before = self.churn(input);
-                let during = self.churn(input);
-                let fail = match input.byte() % 8 {
-                    0 => Some(Errno::EINTR),
-                    1 => Some(Errno::EPERM),
-                    2 => Some(Errno::ENOMEM),
-                    _ => None,
-                };
-                self.model.script(Call {
-                    before,
-                    during,
-                    fail,
-                });
-            }
-            6 => {
-                let before = self.churn(input);
-                let mut during = self.churn(input);
-                during.spawn %= 8;
-                let mut before = before;
-                before.spawn %= 64;
-                self.model.on_every_call(Call {
-                    before,
-                    during,
-                    fail: None,
-                });
-            }
+            5 => self.script_one_call(input),
+            6 => self.schedule_every_call(input),
             7 => self.model.clear_schedule(),
             8 => {
                 let deny = input.byte() % 4 == 0;
@@ -232,26 +192,86 @@ impl Run {
             }
             9 => {
                 self.stats.queries += 1;
-                self.query(input)?;
+                return self.query(input);
             }
             10 => {
                 self.stats.queries += 1;
-                self.raw_call(input)?;
+                return self.raw_call(input);
             }
-            _ => {
-                let b = input.byte();
-                let pid = Pid::from_raw(i32::from(input.byte()) + 20_000).unwrap_or(Pid::ZERO);
-                self.model.insert(Proc {
-                    ppid: self.pick(input.byte()),
-                    uid: u32::from(b % 3),
-                    ruid: u32::from((b >> 2) % 3),
-                    kdebug: b & 0x40 != 0,
-                    shadow: b & 0x80 != 0,
-                    ..Proc::new(pid)
-                });
-            }
+            _ => self.insert(input),
         }
         Ok(())
+    }
+
+    /// One to 64 children of a chosen parent.
+    fn spawn_children(&mut self, input: &mut Bytes<'_>) {
+        let n = input.byte() % 64 + 1;
+        let parent = self.pick(input.byte());
+        self.model.apply(Churn::spawn(u32::from(n)).of(parent));
+    }
+
+    /// Up to seven exits of the newest processes, then up to seven reaps.
+    fn exit_and_reap_newest(&mut self, input: &mut Bytes<'_>) {
+        let b = input.byte();
+        self.model.apply(Churn {
+            exit: u32::from(b % 8),
+            reap: u32::from(b / 32),
+            ..Churn::NONE
+        });
+    }
+
+    /// A chosen process exits, or is reaped if it already had.
+    fn end_one(&mut self, input: &mut Bytes<'_>) {
+        let pid = self.pick(input.byte());
+        if !self.model.exit(pid) {
+            self.model.reap(pid);
+        }
+    }
+
+    /// Churn before and during the next call, and maybe an injected error.
+    fn script_one_call(&mut self, input: &mut Bytes<'_>) {
+        let before = self.churn(input);
+        let during = self.churn(input);
+        let fail = match input.byte() % 8 {
+            0 => Some(Errno::EINTR),
+            1 => Some(Errno::EPERM),
+            2 => Some(Errno::ENOMEM),
+            _ => None,
+        };
+        self.model.script(Call {
+            before,
+            during,
+            fail,
+        });
+    }
+
+    /// Churn around every call from now on: up to 63 births before each and
+    /// up to 7 during it, so that the engine can still win the race.
+    fn schedule_every_call(&mut self, input: &mut Bytes<'_>) {
+        let mut before = self.churn(input);
+        let mut during = self.churn(input);
+        during.spawn %= 8;
+        before.spawn %= 64;
+        self.model.on_every_call(Call {
+            before,
+            during,
+            fail: None,
+        });
+    }
+
+    /// A process with a made-up pid (20000 and up) and chosen parent,
+    /// uids, kdebug flag and shadow flag.
+    fn insert(&mut self, input: &mut Bytes<'_>) {
+        let b = input.byte();
+        let pid = Pid::from_raw(i32::from(input.byte()) + 20_000).unwrap_or(Pid::ZERO);
+        self.model.insert(Proc {
+            ppid: self.pick(input.byte()),
+            uid: u32::from(b % 3),
+            ruid: u32::from((b >> 2) % 3),
+            kdebug: b & 0x40 != 0,
+            shadow: b & 0x80 != 0,
+            ..Proc::new(pid)
+        });
     }
 
     fn mutate(&mut self, input: &mut Bytes<'_>) {
@@ -476,40 +496,8 @@ impl Run {
     /// ones, with any small size.
     fn raw_call(&mut self, input: &mut Bytes<'_>) -> Result<(), String> {
         let kind = u32::from(input.byte() % 10);
-        let arg = input.byte();
-        let size = input.byte();
-        let (filter, typeinfo) = match kind {
-            xnu::PROC_PGRP_ONLY | xnu::PROC_PPID_ONLY => {
-                let q = if kind == xnu::PROC_PGRP_ONLY {
-                    PidQuery::pgrp(self.pick(arg))
-                } else {
-                    PidQuery::ppid(self.pick(arg))
-                };
-                (Some(Some(q.filter())), pidquery::model::xnu_args(&q).1)
-            }
-            xnu::PROC_ALL_PIDS => (Some(Some(Filter::All)), 0),
-            xnu::PROC_TTY_ONLY => {
-                let q = PidQuery::tty(TTYS.get(usize::from(arg) % 3).copied().unwrap_or_default());
-                (Some(Some(q.filter())), pidquery::model::xnu_args(&q).1)
-            }
-            xnu::PROC_UID_ONLY => (
-                Some(Some(Filter::Uid(u32::from(arg % 3)))),
-                u32::from(arg % 3),
-            ),
-            xnu::PROC_RUID_ONLY => (
-                Some(Some(Filter::Ruid(u32::from(arg % 3)))),
-                u32::from(arg % 3),
-            ),
-            xnu::PROC_KDBG_ONLY => (Some(None), 0),
-            _ => (None, u32::from(arg)),
-        };
-        // NULL, a few bytes under one pid, or room for `size / 2` pids
-        // plus a ragged tail.
-        let bytes: Option<usize> = match size % 4 {
-            0 => None,
-            1 => Some(usize::from(size >> 2) % 4),
-            _ => Some(usize::from(size / 2) * 4 + usize::from(size % 4)),
-        };
+        let (filter, typeinfo) = self.raw_arguments(kind, input.byte());
+        let bytes = raw_size(input.byte());
         let mut buf = vec![0xffu8; bytes.unwrap_or(0)];
         self.model.clear_observations();
         let (ret, errno) = self
@@ -523,6 +511,12 @@ impl Run {
             .ok_or("no call recorded")?;
         let Ok(ret) = usize::try_from(ret) else {
             return Err(format!("negative return {ret}"));
+        };
+        let call = RawCall {
+            kind,
+            filter,
+            ret,
+            errno,
         };
         match (obs.result, bytes) {
             (Err(e), _) => {
@@ -542,36 +536,90 @@ impl Run {
                 }
             }
             (Ok(_), Some(b)) if b < 4 => Err(format!("{b} bytes accepted")),
-            (Ok(_), Some(b)) => {
-                if ret % 4 != 0 || ret > b {
-                    return Err(format!("returned {ret} bytes into {b}"));
-                }
-                let (head, tail) = buf.split_at(ret);
-                if tail.iter().any(|&x| x != 0xff) {
-                    return Err("wrote past the returned count".into());
-                }
-                let got: Vec<i32> = head
-                    .chunks_exact(4)
-                    .filter_map(|c| <[u8; 4]>::try_from(c).ok().map(i32::from_ne_bytes))
-                    .collect();
-                let want: Vec<i32> = match filter {
-                    None => Vec::new(),
-                    Some(filter) => {
-                        let all = oracle(filter, &obs);
-                        let cap = obs.capacity().unwrap_or(0).min(all.len());
-                        all.iter().take(cap).map(|p| p.as_raw()).collect()
-                    }
-                };
-                if got == want && (errno == Errno::from_raw(0) || ret > 0) {
-                    self.stats.complete += 1;
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "raw type {kind}: {got:?}, oracle {want:?}, {errno:?}"
-                    ))
-                }
-            }
+            (Ok(_), Some(_)) => self.check_raw_list(&call, &obs, &buf),
         }
+    }
+
+    /// The filter a raw call of type `kind` asks for (`Some(None)` for
+    /// `PROC_KDBG_ONLY`, `None` for an unknown type, which lists nothing),
+    /// and its `typeinfo`, with `arg` picking the argument.
+    fn raw_arguments(&self, kind: u32, arg: u8) -> (Option<Option<Filter>>, u32) {
+        let query = match kind {
+            xnu::PROC_ALL_PIDS => PidQuery::all(),
+            xnu::PROC_PGRP_ONLY => PidQuery::pgrp(self.pick(arg)),
+            xnu::PROC_PPID_ONLY => PidQuery::ppid(self.pick(arg)),
+            xnu::PROC_TTY_ONLY => {
+                PidQuery::tty(TTYS.get(usize::from(arg) % 3).copied().unwrap_or_default())
+            }
+            xnu::PROC_UID_ONLY => PidQuery::uid(u32::from(arg % 3)),
+            xnu::PROC_RUID_ONLY => PidQuery::ruid(u32::from(arg % 3)),
+            xnu::PROC_KDBG_ONLY => return (Some(None), 0),
+            _ => return (None, u32::from(arg)),
+        };
+        let (_, typeinfo) = xnu_args(&query);
+        (Some(Some(query.filter())), typeinfo)
+    }
+
+    /// A raw call that succeeded into a buffer of `buf.len()` bytes (4 or
+    /// more): whole pids only, nothing written past them, the oracle's
+    /// prefix up to the kernel's capacity.
+    fn check_raw_list(
+        &mut self,
+        call: &RawCall,
+        obs: &Observation,
+        buf: &[u8],
+    ) -> Result<(), String> {
+        let (ret, b) = (call.ret, buf.len());
+        if ret % 4 != 0 || ret > b {
+            return Err(format!("returned {ret} bytes into {b}"));
+        }
+        let (head, tail) = buf.split_at(ret);
+        if tail.iter().any(|&x| x != 0xff) {
+            return Err("wrote past the returned count".into());
+        }
+        let got: Vec<i32> = head
+            .chunks_exact(4)
+            .filter_map(|c| <[u8; 4]>::try_from(c).ok().map(i32::from_ne_bytes))
+            .collect();
+        let want: Vec<i32> = match call.filter {
+            None => Vec::new(),
+            Some(filter) => {
+                let all = oracle(filter, obs);
+                let cap = obs.capacity().unwrap_or(0).min(all.len());
+                all.iter().take(cap).map(|p| p.as_raw()).collect()
+            }
+        };
+        if got == want && (call.errno == Errno::from_raw(0) || ret > 0) {
+            self.stats.complete += 1;
+            Ok(())
+        } else {
+            Err(format!(
+                "raw type {}: {got:?}, oracle {want:?}, {:?}",
+                call.kind, call.errno
+            ))
+        }
+    }
+}
+
+/// What a raw `proc_listpids` call asked and returned.
+struct RawCall {
+    /// The list type.
+    kind: u32,
+    /// What it lists: see [`Run::raw_arguments`].
+    filter: Option<Option<Filter>>,
+    /// The return value, in bytes.
+    ret: usize,
+    /// `errno` after the call.
+    errno: Errno,
+}
+
+/// The buffer of a raw call, in bytes, chosen by `size`: NULL, a few bytes
+/// under one pid, or room for `size / 2` pids plus a ragged tail.
+fn raw_size(size: u8) -> Option<usize> {
+    match size % 4 {
+        0 => None,
+        1 => Some(usize::from(size >> 2) % 4),
+        _ => Some(usize::from(size / 2) * 4 + usize::from(size % 4)),
     }
 }
 

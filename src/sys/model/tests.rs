@@ -597,32 +597,6 @@ fn random_operation_sequences_pass_the_checker() {
 /// The checked-in seed corpus of the `engine_ops` fuzz target, replayed on
 /// stable through the same checker.
 #[test]
-fn engine_ops_corpus_replays_clean() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/engine_ops");
-    let mut files = 0;
-    let mut total = Stats::default();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        let bytes = std::fs::read(&path).unwrap();
-        let s = check_ops(&bytes).unwrap_or_else(|v| panic!("{}: {v}", path.display()));
-        files += 1;
-        total.complete += s.complete;
-        total.raced += s.raced;
-        total.truncated += s.truncated;
-        total.cut_by_estimate += s.cut_by_estimate;
-    }
-    assert!(files >= 3, "the corpus is missing");
-    assert!(
-        total.complete > 0 && total.raced > 0 && total.truncated > 0 && total.cut_by_estimate > 0,
-        "{total:?}"
-    );
-}
-
-/// The cheapest adversary: before each list call, exactly enough births to
-/// fill the buffer the engine's policy (`engine::grow`) will pass, so every
-/// answer is full. Forcing `k` full answers needs births that double each
-/// call; one birth fewer at any step and the fill completes right there.
-#[test]
 fn minimal_adversary_needs_doubling_births_to_force_each_retry() {
     let warm = 64usize;
     println!("list call  births before it  table (= buffer)");

@@ -2,7 +2,7 @@
 //! the checks that hold the parsers to them.
 //!
 //! Shared by the fuzz targets (`fuzz/fuzz_targets/*.rs`, which include one
-//! file each with `#[path]`) and by `tests/fuzz_regressions.rs`, which replays
+//! file each with `#[path]`) and by `tests/fuzz_replay.rs`, which replays
 //! the checked-in seeds and every minimized crash through the same checks
 //! under plain `cargo test`.
 //!

@@ -1,17 +1,10 @@
-//! Helpers specific to the hostile live tests: re-execution of the test
-//! binary in a "child mode" (under `unshare`, `setpriv`, `prlimit`, ...),
-//! checks on the crate's answers, a temporary directory, and waits bounded
-//! by the hostile tests' own [`LIMIT`].
-//!
-//! What they share with the other live tests (process guards, the `ps`
-//! oracle, `/proc` reads, root and tool checks) lives in `tests/common`:
-//! a test file using this module also declares `mod common;`.
+//! The hostile live tests' own machinery: re-execution of the test binary
+//! in a "child mode" (under `unshare`, `setpriv`, `prlimit`, ...), checks on
+//! the crate's answers, and a temporary directory.
 //!
 //! A re-executed child runs the `#[ignore]`d test `child_entry` of its own
 //! binary with `PIDQUERY_HOSTILE_MODE` set, and reports on stdout in lines
 //! `PQ <key> <words...>` that [`Report`] parses.
-
-#![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -31,20 +24,8 @@ pub const MODE_VAR: &str = "PIDQUERY_HOSTILE_MODE";
 /// Arguments of the child mode.
 pub const ARGS_VAR: &str = "PIDQUERY_HOSTILE_ARGS";
 
-/// How long [`wait_until`] and [`wait_exec`] wait before failing a
-/// hostile test.
+/// How long a re-executed child is usually given to finish.
 pub const LIMIT: Duration = Duration::from_secs(20);
-
-/// Polls `cond` until it holds ([`LIMIT`] at most).
-pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    crate::common::wait_until_within(what, LIMIT, || cond().then_some(()));
-}
-
-/// Waits until `/proc/<pid>/comm` reads `comm` ([`LIMIT`] at most): the
-/// exec that sets it runs on after the spawning call returns.
-pub fn wait_exec(pid: Pid, comm: &str) {
-    crate::common::wait_exec_within(pid, comm, LIMIT);
-}
 
 /// Raw pid numbers of a slice.
 pub fn raw(pids: &[Pid]) -> Vec<i32> {
@@ -324,18 +305,6 @@ pub fn parse_query(spec: &str) -> PidQuery {
         "tty" => PidQuery::tty(pidquery::Dev::from_raw(num() as u64)),
         _ => panic!("unknown query {spec}"),
     }
-}
-
-/// `NSpid:` of a live process (its pid in each nested namespace).
-pub fn status_nspid(pid: i32) -> Option<Vec<i32>> {
-    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("NSpid:"))?;
-    Some(
-        line[6..]
-            .split_whitespace()
-            .map(|w| w.parse().expect("pid"))
-            .collect(),
-    )
 }
 
 /// A uid very unlikely to be used by anything else on the machine while
