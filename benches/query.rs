@@ -15,33 +15,48 @@
 //! used. The `ratios` bench measures the same contestants interleaved. See
 //! `BENCHMARKS.md` for results.
 
+#[cfg(target_os = "linux")]
 mod support;
 
-use std::env;
-use std::hint::black_box;
-
-use criterion::{Criterion, SamplingMode, Throughput};
-
-use support::contest;
-use support::fixture::process_count;
-
+#[cfg(target_os = "linux")]
 fn main() {
-    let test_mode = env::args().any(|a| a == "--test");
-    let mut c = Criterion::default().configure_from_args();
-    contest::run(test_mode, |group| {
-        let procs = process_count();
-        eprintln!("{}: {procs} processes in /proc", group.name);
-        let mut contestants = contest::contestants(group);
-        let mut g = c.benchmark_group(&group.name);
-        g.throughput(Throughput::Elements(procs as u64));
-        if group.crowd {
-            g.sample_size(20).sampling_mode(SamplingMode::Flat);
-        }
-        for contestant in &mut contestants {
-            let run = &mut contestant.run;
-            g.bench_function(contestant.name, |b| b.iter(|| black_box(run())));
-        }
-        g.finish();
-    });
-    c.final_summary();
+    linux::main();
+}
+
+/// The benchmarks read `/proc`: elsewhere there is nothing to run.
+#[cfg(not(target_os = "linux"))]
+fn main() {
+    eprintln!("the pidquery benchmarks run on Linux only");
+}
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use std::env;
+    use std::hint::black_box;
+
+    use criterion::{Criterion, SamplingMode, Throughput};
+
+    use super::support::contest;
+    use super::support::fixture::process_count;
+
+    pub fn main() {
+        let test_mode = env::args().any(|a| a == "--test");
+        let mut c = Criterion::default().configure_from_args();
+        contest::run(test_mode, |group| {
+            let procs = process_count();
+            eprintln!("{}: {procs} processes in /proc", group.name);
+            let mut contestants = contest::contestants(group);
+            let mut g = c.benchmark_group(&group.name);
+            g.throughput(Throughput::Elements(procs as u64));
+            if group.crowd {
+                g.sample_size(20).sampling_mode(SamplingMode::Flat);
+            }
+            for contestant in &mut contestants {
+                let run = &mut contestant.run;
+                g.bench_function(contestant.name, |b| b.iter(|| black_box(run())));
+            }
+            g.finish();
+        });
+        c.final_summary();
+    }
 }
