@@ -25,6 +25,7 @@ fn nested_runs_serve_the_innermost_model_and_restore_the_outer() {
     let (a, b) = outer.run(|| {
         // SAFETY: NULL buffers are never written.
         let a = unsafe { proc_listpids(1, 0, std::ptr::null_mut(), 0) };
+        // SAFETY: as above.
         let b = inner.run(|| unsafe { proc_listpids(1, 0, std::ptr::null_mut(), 0) });
         (a, b)
     });
