@@ -59,15 +59,15 @@ pub(crate) use imp::{dev, Live};
 
 // ---- code compiled on every host that can test it ------------------------
 
-/// The thread's `errno` slot, for libproc's 0-with-errno convention.
+// The thread's `errno` slot, for libproc's 0-with-errno convention.
 #[cfg(any(target_os = "linux", target_vendor = "apple", target_os = "freebsd"))]
 pub(crate) mod errno;
 
-/// The xnu call pattern over `proc_listpids`-shaped functions.
+// The xnu call pattern over `proc_listpids`-shaped functions.
 #[cfg(any(target_os = "linux", target_vendor = "apple", target_os = "freebsd"))]
 pub mod xnu;
 
-/// In-memory kernels behind the C-ABI stand-ins (feature `model`).
+// In-memory kernels behind the C-ABI stand-ins (feature `model`).
 #[cfg(all(
     any(feature = "model", test),
     any(target_os = "linux", target_vendor = "apple", target_os = "freebsd")

@@ -8,7 +8,7 @@ use crate::Errno;
 /// [`Model::record`] is on.
 ///
 /// `live` and `zombies` are the table at the instant of the walk (after
-/// [`Call::during`]), each in the kernel's walk order; both are empty for a
+/// [`Call::during`](super::Call::during)), each in the kernel's walk order; both are empty for a
 /// NULL-buffer probe, which walks nothing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Observation {
