@@ -54,6 +54,14 @@ pub enum ErrorKind {
     NegativePid,
     /// A system call failed; see [`Error::errno`].
     Os,
+    /// The kernel could not wire (lock into memory) a buffer of `bytes`
+    /// bytes to copy its answer into: FreeBSD's `vm.max_user_wired` limit
+    /// (the errno is `ENOMEM`). Not a race: asking again with the same
+    /// buffer fails the same way.
+    WiringLimit {
+        /// The size of the buffer the kernel could not wire.
+        bytes: usize,
+    },
 }
 
 /// The error type of every fallible operation in this crate.
@@ -123,6 +131,12 @@ impl Error {
 
     pub(crate) fn raced(attempts: u32) -> Error {
         Error::new(ErrorKind::Raced { attempts }, "fill")
+    }
+
+    // Only the FreeBSD backend wires its buffer.
+    #[allow(dead_code)]
+    pub(crate) fn wiring_limit(op: &'static str, bytes: usize) -> Error {
+        Error::new(ErrorKind::WiringLimit { bytes }, op).with_errno(Errno::ENOMEM)
     }
 
     // Not every platform has an unsupported operation.
@@ -259,6 +273,11 @@ impl fmt::Display for Error {
                 self.fmt_where(f)?;
                 self.fmt_errno(f)
             }
+            ErrorKind::WiringLimit { bytes } => write!(
+                f,
+                "{} failed: the kernel could not wire a {bytes}-byte buffer (vm.max_user_wired)",
+                self.op
+            ),
         }
     }
 }

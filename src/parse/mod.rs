@@ -2,12 +2,15 @@
 //!
 //! Nothing here performs I/O or allocates; every function takes a byte slice
 //! and returns a value or `None`/an error, and is fuzzed (`fuzz/`). The
-//! Linux backend feeds them kernel output; tests feed them hostile input.
+//! Linux and FreeBSD backends feed them kernel output; tests feed them
+//! hostile input.
 //!
 //! # References
 //! - `fs/readdir.c` (`filldir64`, `struct linux_dirent64`)
 //! - `fs/proc/util.c` (`name_to_int`)
 //! - `fs/proc/array.c` (`do_task_stat`, `proc_pid_status`)
+//! - FreeBSD `sys/sys/user.h` (`struct kinfo_proc`), `sys/kern/kern_proc.c`
+//!   (`fill_kinfo_proc`)
 //!
 //! # Examples
 //!
@@ -23,6 +26,7 @@
 mod children;
 mod digits;
 mod dirents;
+mod kinfo;
 mod path;
 mod stat;
 mod status;
@@ -30,6 +34,7 @@ mod status;
 pub use children::PidList;
 pub use digits::pid_name;
 pub use dirents::{Dirent, DirentError, Dirents};
+pub use kinfo::{kinfo_proc, kinfo_procs, KinfoError, KinfoLayout, KinfoProc, KinfoProcs, NODEV};
 pub use path::{pid_path, PID_PATH_MAX};
 pub use stat::{stat, Stat};
 pub use status::{status_uids, Uids};

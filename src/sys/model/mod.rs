@@ -68,9 +68,13 @@
 //! - `observe.rs`: [`Observation`]s of each call;
 //! - `kernel.rs`: xnu's `proc_listpids` over the table, and the engine's
 //!   entry points ([`Model::fill`] …);
-//! - `abi.rs`: the C-ABI stand-in [`proc_listpids`], the only `unsafe` code.
+//! - `abi.rs`: the C-ABI stand-in [`proc_listpids`], the only `unsafe` code;
+//! - `freebsd/`: the FreeBSD model, [`model::freebsd`](freebsd): `sysctl
+//!   kern.proc.*` over a pid hash walked stripe by stripe, with its own
+//!   stand-in [`freebsd::sysctl`].
 
 mod abi;
+pub mod freebsd;
 mod kernel;
 mod observe;
 mod schedule;
