@@ -20,6 +20,9 @@
 //! # }
 //! ```
 
+// The model uses the ones the backend does not.
+#![cfg_attr(not(any(feature = "model", test)), allow(dead_code))]
+
 use core::ffi::c_int;
 
 /// The `kern` top-level node.

@@ -185,10 +185,9 @@ pub unsafe extern "C" fn sysctl(
         unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), out.add(at), bytes.len()) }
     };
     let served = INSTALLED.with(|slot| match slot.try_borrow_mut() {
-        Ok(mut model) => match model.as_mut() {
-            Some(model) => Some(model.kernel_sysctl(mib, old, !newp.is_null(), &mut put)),
-            None => None,
-        },
+        Ok(mut model) => model
+            .as_mut()
+            .map(|model| model.kernel_sysctl(mib, old, !newp.is_null(), &mut put)),
         Err(_) => None,
     });
     let Some(served) = served else {

@@ -263,13 +263,18 @@ impl Model {
             return Err(Errno::ESRCH);
         }
         let since = self.epoch;
-        let records = self.emit(slot, threads, caller, out);
+        let emitted = self.emit(slot, threads, caller, out);
         if let Some(obs) = obs {
             obs.before = self.views(caller, since);
             obs.after = obs.before.clone();
-            obs.records = records.unwrap_or(0);
+            obs.records = if threads {
+                slot.proc.threads.max(1) as usize
+            } else {
+                1
+            };
+            obs.stripes = 1;
         }
-        records.map(|_| ())
+        emitted.map(|_| ())
     }
 
     /// `proc_iterate(sysctl_kern_proc_iterate)` for a list op.
@@ -313,7 +318,7 @@ impl Model {
                 let (mask, n) = (self.hash.mask, self.hash.stripes.max(1));
                 let mut result = Ok(());
                 'stripes: for stripe in 0..n {
-                    if stripe > 0 {
+                    if stripe > 0 && !between.is_none() {
                         // The stripe's locks are dropped: the world moves.
                         self.apply(between);
                     }
@@ -354,7 +359,7 @@ impl Model {
             self.tracking_births = false;
             obs.born = core::mem::take(&mut self.born);
         }
-        if self.walk == Walk::Atomic {
+        if self.walk == Walk::Atomic && !between.is_none() {
             // Nothing could move while the lists were locked.
             self.apply(between);
         }

@@ -97,6 +97,8 @@ pub struct Call {
     pub before: Churn,
     /// Inside the walk, at every boundary between two lock stripes (in
     /// [`Walk::Atomic`](super::Walk::Atomic) mode, once after the walk).
+    /// Each is a point of the schedule (processes forked at the previous
+    /// point finish forking there) unless it is [`Churn::NONE`].
     pub between: Churn,
     /// The call fails with this errno (after `before`), e.g. `EINTR` or
     /// `EFAULT`.

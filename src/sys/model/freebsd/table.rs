@@ -373,7 +373,7 @@ impl Model {
     ///
     /// ```
     /// let mut model = pidquery::model::freebsd::Model::new();
-    /// let child = model.spawn(pidquery::Pid::from_raw(1).unwrap());
+    /// let child = model.spawn(pidquery::Pid::from_raw(1).unwrap()).unwrap();
     /// model.exit(child);
     /// assert_eq!(model.nprocs(), 3); // the zombie still counts
     /// ```
