@@ -511,6 +511,13 @@ fn check_every_filter(b: &mut impl Backend, s: &Staged) {
             s.roles(&want),
             "{name}: {q:?}: the oracle disagrees with the scenario"
         );
+        if s.owns(&q) {
+            assert_eq!(
+                s.roles(&oracle),
+                s.roles(&want),
+                "{name}: {q:?}: the oracle sees more than the scenario"
+            );
+        }
         for (how, answer) in [("fill", &got), ("fill_slice", &sliced)] {
             assert_eq!(
                 s.roles(&s.mine(answer)),
