@@ -3,6 +3,7 @@
 use super::digits::parse_i32;
 
 /// The fields of `/proc/<pid>/stat` this crate uses.
+#[non_exhaustive]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Stat {
     /// Field 3: the state letter (`R`, `S`, `Z`, …).

@@ -3,6 +3,7 @@
 use super::digits::parse_u32;
 
 /// The four uids of the `Uid:` line of `/proc/<pid>/status`.
+#[non_exhaustive]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Uids {
     /// Real uid.

@@ -3,7 +3,29 @@
 
 use std::io::Write;
 
-use pidquery::parse::{stat, Stat};
+use pidquery::parse::stat as parse_stat;
+
+/// Fields 3–7 as the reference reads them; `parse::Stat` is non-exhaustive
+/// (it grows), so the check compares these.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Stat {
+    pub state: u8,
+    pub ppid: i32,
+    pub pgrp: i32,
+    pub session: i32,
+    pub tty_nr: i32,
+}
+
+/// `parse::stat` seen through [`Stat`].
+fn stat(bytes: &[u8]) -> Option<Stat> {
+    parse_stat(bytes).map(|s| Stat {
+        state: s.state,
+        ppid: s.ppid,
+        pgrp: s.pgrp,
+        session: s.session,
+        tty_nr: s.tty_nr,
+    })
+}
 
 use super::cursor::Cursor;
 

@@ -3,7 +3,27 @@
 
 use std::io::Write;
 
-use pidquery::parse::{status_uids, Uids};
+use pidquery::parse::status_uids as parse_status_uids;
+
+/// The four uids as the reference reads them; `parse::Uids` is
+/// non-exhaustive (it grows), so the check compares these.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Uids {
+    pub real: u32,
+    pub effective: u32,
+    pub saved: u32,
+    pub fs: u32,
+}
+
+/// `parse::status_uids` seen through [`Uids`].
+fn status_uids(bytes: &[u8]) -> Option<Uids> {
+    parse_status_uids(bytes).map(|u| Uids {
+        real: u.real,
+        effective: u.effective,
+        saved: u.saved,
+        fs: u.fs,
+    })
+}
 
 use super::cursor::Cursor;
 
