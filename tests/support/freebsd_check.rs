@@ -256,11 +256,13 @@ impl Run {
         }
     }
 
-    /// Two bytes: a churn of up to 3 of each kind, forks up to 7.
+    /// Two bytes: a churn of up to 3 of each kind, and forks: up to 7,
+    /// times 1, 4, 16 or 64 (so that a schedule can outgrow the backend's
+    /// doubling).
     fn churn(input: &mut Bytes<'_>) -> Churn {
         let (a, b) = (input.byte(), input.byte());
         Churn {
-            fork: u32::from(a % 8),
+            fork: u32::from(a % 8) << (u32::from(b >> 5) % 4 * 2),
             exit: u32::from((a >> 3) % 4),
             reap: u32::from((a >> 5) % 4),
             regroup: u32::from(b % 4),
@@ -311,7 +313,9 @@ impl Run {
                 });
             }
             7 => {
-                let between = Self::churn(input);
+                // Steady churn on every call: at most 7 forks per point.
+                let mut between = Self::churn(input);
+                between.fork %= 8;
                 if input.byte() & 1 == 0 {
                     self.model.on_every_call(Call {
                         between,
@@ -704,12 +708,12 @@ impl Run {
             }),
             _ => name.extend([arg, arg]),
         }
-        if shape & 0x40 != 0 && size % 8 == 0 {
+        if shape & 0x40 != 0 && size.is_multiple_of(8) {
             name.truncate(2);
         }
         // NULL, or room for a few records with a ragged tail.
-        let buffer =
-            (size % 4 != 0).then(|| usize::from(size / 4) * SIZE / 4 + usize::from(size % 3) * 100);
+        let buffer = (!size.is_multiple_of(4))
+            .then(|| usize::from(size / 4) * SIZE / 4 + usize::from(size % 3) * 100);
         self.model.clear_observations();
         let mut buf = vec![0xeeu8; buffer.unwrap_or(0) + 64];
         let (rc, errno, len) = match buffer {
