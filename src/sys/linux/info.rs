@@ -342,8 +342,11 @@ impl ProcFs {
         for _ in 0..crate::MAX_ATTEMPTS {
             let pidfd = match pidfd_open(pid.as_raw()) {
                 Ok(fd) => fd,
-                // Not a leader: the stat read below says so.
-                Err(e) if e == Errno::EINVAL => return self.stat_identity(pid),
+                // Not a leader (ENOENT since Linux 6.9, EINVAL before), or
+                // gone: the stat read says which.
+                Err(e) if e == Errno::EINVAL || e == Errno::ENOENT => {
+                    return self.stat_identity(pid)
+                }
                 Err(e) => return Err(Fail::of("pidfd_open", e)),
             };
             let ino = fstat(pidfd.as_fd())
@@ -385,8 +388,10 @@ impl ProcFs {
         if let (Some(ino), true) = (id.unique(), self.pidfs()) {
             return match pidfd_open(id.pid().as_raw()) {
                 Ok(fd) => Ok(fstat(fd.as_fd()).map_err(|e| Fail::Os("fstat", e))?.st_ino == ino),
-                // Gone, or now a thread's number.
-                Err(e) if e == Errno::ESRCH || e == Errno::EINVAL => Ok(false),
+                // Gone, or now a thread's number (ENOENT since 6.9).
+                Err(e) if e == Errno::ESRCH || e == Errno::EINVAL || e == Errno::ENOENT => {
+                    Ok(false)
+                }
                 Err(e) => Err(Fail::Os("pidfd_open", e)),
             };
         }
