@@ -37,6 +37,26 @@
 //! # Ok::<(), pidquery::Error>(())
 //! ```
 //!
+//! Who a process is, with the same guarantees — one `Copy` value, buffers
+//! reused, a typed "no such process", an identity that survives pid reuse:
+//!
+//! ```
+//! use pidquery::{Pid, ThreadBuf};
+//!
+//! # fn main() -> Result<(), pidquery::Error> {
+//! # if pidquery::System::live().is_err() { return Ok(()) }
+//! let me = Pid::this().info()?; // a ProcInfo: ids, owner, state, start, comm
+//! assert_eq!(me.ppid, Pid::parent());
+//! let mut threads = ThreadBuf::new();
+//! assert!(!Pid::this().threads(&mut threads)?.is_empty());
+//! let id = Pid::this().identity()?; // pid + start time (+ the kernel's unique key)
+//! assert!(id.is_current()?);
+//! # Ok(()) }
+//! ```
+//!
+//! See [`ProcInfo`], [`System::info`], [`System::infos`], [`System::exe`],
+//! [`System::threads`], [`System::fds`] and [`ProcId`].
+//!
 //! # What you get
 //!
 //! - **Exact.** Each filter uses the kernel's own notion: effective uid from

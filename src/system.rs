@@ -221,7 +221,7 @@ impl System {
 /// The per-process calls: who a process is, its executable, threads, open
 /// fds, and an identity that survives pid reuse.
 impl System {
-    /// The [`ProcInfo`] of `pid`.
+    /// The [`ProcInfo`](crate::ProcInfo) of `pid`.
     ///
     /// On Linux it reads `<pid>/stat` and `<pid>/status` through one
     /// descriptor of the process's directory (so both describe the same

@@ -7,8 +7,9 @@
 //! - `Live`, the type a [`System`](crate::System) wraps, implementing
 //!   [`Platform`] (open the live system; open a proc root where the platform
 //!   has one; name the root it reads) and each capability it offers:
-//!   [`ListPids`] today, per-process information beside it later. A backend
-//!   may offer one capability without another;
+//!   [`ListPids`] and, beside it, [`Inspect`] (per-process information,
+//!   whose every method defaults to `Unsupported`). A backend may offer one
+//!   capability without another;
 //! - `dev`, the platform's `dev_t` encoding: `makedev(major, minor) -> u64`,
 //!   `major(u64) -> u32`, `minor(u64) -> u32`, as `const fn`s, so that
 //!   [`Dev`](crate::Dev) and the kernel's terminal numbers agree;
