@@ -1,14 +1,17 @@
-//! The C-ABI stand-in for `libc::proc_listpids`, and the per-thread slot
-//! that says which [`Model`] it serves.
+//! The C-ABI stand-ins for `libc::proc_listpids`, `libc::proc_pidinfo`,
+//! `libc::proc_pidpath` and `libc::proc_name`, and the per-thread slot
+//! that says which [`Model`] they serve.
 //!
 //! # Safety
 //!
-//! The only `unsafe` code of the model: the stand-in [`proc_listpids`]
-//! writes pids through the caller's raw buffer. It writes at most
-//! `min(buffersize / 4, nprocs + 20)` `int`s, unaligned, exactly as the
-//! kernel's `copyout` would; the caller guarantees the buffer is valid for
+//! The only `unsafe` code of the model: the stand-ins write through the
+//! caller's raw buffer, unaligned, exactly as the kernel's `copyout` (and
+//! libproc's `bcopy`) would; the caller guarantees the buffer is valid for
 //! `buffersize` bytes. What is checked: nothing is written through a NULL
-//! buffer, nor when `buffersize < 4`.
+//! buffer; [`proc_listpids`] writes at most `min(buffersize / 4, nprocs +
+//! 20)` `int`s; the others write only ranges inside `buffersize`, checked
+//! at each copy; [`proc_pidpath`] reads the buffer back (its `strlen`) only
+//! inside `buffersize`.
 
 #![allow(unsafe_code)]
 
@@ -18,14 +21,24 @@ use core::mem;
 
 use super::Model;
 use crate::sys::errno;
+use crate::sys::xnu::consts as xnu;
+use crate::sys::xnu::info::Procinfo;
+use crate::sys::xnu::records::{cstr, BsdInfo};
 use crate::sys::xnu::Xnu;
 use crate::Errno;
 
-/// The engine's kernel in model mode: the same [`Xnu`] call pattern macOS
-/// uses, over the stand-in instead of libproc.
-// SAFETY: the stand-in writes nothing through a NULL buffer and at most
-// `buffersize / 4` whole `int`s otherwise (see `Model::kernel_listpids`).
-pub(super) const MODEL_XNU: Xnu = unsafe { Xnu::new(proc_listpids) };
+/// The engine's kernel in model mode: the same [`Xnu`] call patterns macOS
+/// uses, over the stand-ins instead of libproc.
+// SAFETY: the stand-ins write nothing through a NULL buffer and otherwise
+// only inside `buffersize` bytes (`proc_listpids`: `buffersize / 4` whole
+// `int`s, `Model::kernel_listpids`; the others: every copy is bounds-checked
+// by `copyout` below).
+pub(super) const MODEL_XNU: Xnu = unsafe {
+    Xnu::new(
+        proc_listpids,
+        Procinfo::new(proc_pidinfo, proc_pidpath, proc_name),
+    )
+};
 
 thread_local! {
     /// The model `proc_listpids` serves on this thread, installed by
@@ -171,4 +184,197 @@ pub unsafe extern "C" fn proc_listpids(
             0
         }
     }
+}
+
+/// The copyout of the per-process stand-ins: `bytes` at offset `at` of the
+/// caller's `size`-byte buffer, or nothing if that range is not inside it
+/// (the model never asks for one that is not).
+///
+/// # Safety
+///
+/// `buffer` is NULL, or valid for writes of `size` bytes.
+unsafe fn copyout(buffer: *mut c_void, size: usize, at: usize, bytes: &[u8]) {
+    let fits = at.checked_add(bytes.len()).is_some_and(|end| end <= size);
+    if buffer.is_null() || !fits {
+        return;
+    }
+    // SAFETY: `at + bytes.len() <= size` and the buffer is valid for `size`
+    // bytes (this function's contract); `bytes` is a separate borrow, so
+    // the ranges do not overlap.
+    unsafe {
+        core::ptr::copy_nonoverlapping(bytes.as_ptr(), buffer.cast::<u8>().add(at), bytes.len());
+    }
+}
+
+/// Runs `f` on the model installed on this thread: `ENOSYS` when there is
+/// none, `EDEADLK` when a stand-in is re-entered.
+fn with_model(f: impl FnOnce(&mut Model) -> Result<usize, Errno>) -> Result<usize, Errno> {
+    INSTALLED.with(|slot| match slot.try_borrow_mut() {
+        Ok(mut model) => match model.as_mut() {
+            Some(model) => f(model),
+            None => Err(Errno::from_raw(libc::ENOSYS)),
+        },
+        Err(_) => Err(Errno::from_raw(libc::EDEADLK)),
+    })
+}
+
+/// libproc's return: the count, or 0 with `errno` set.
+fn libproc_return(result: Result<usize, Errno>) -> c_int {
+    match result {
+        Ok(n) => c_int::try_from(n).unwrap_or(c_int::MAX),
+        Err(e) => {
+            errno::set(e.raw());
+            0
+        }
+    }
+}
+
+/// A stand-in for `libc::proc_pidinfo` with its exact signature and libproc
+/// convention, served by the [`Model`] installed on this thread.
+///
+/// Returns the bytes copied (`PROC_PIDPATHINFO` copies the whole buffer and
+/// returns 0, as the kernel does); on error **0 with `errno` set**: `EINVAL`
+/// for a flavor the model does not know, `ENOMEM` for a buffer under the
+/// flavor's record (checked before the pid), `EOVERFLOW` for a path buffer
+/// over 4096 bytes, `ESRCH` for a pid that names no process (and for a
+/// zombie unless the flavor is a BSD or identifier one and `arg != 0`), a
+/// MAC denial, `EPERM` from the same-user check, `ENOSYS` without a model.
+///
+/// # Safety
+///
+/// `buffer` is NULL, or valid for writes of `buffersize` bytes. As on xnu,
+/// a negative `buffersize` reads as a huge unsigned size: do not pass one.
+///
+/// # Examples
+///
+/// ```
+/// use pidquery::model::{proc_pidinfo, records::BsdInfo, xnu, Model};
+///
+/// let mut model = Model::new();
+/// let mut bytes = [0u8; BsdInfo::SIZE];
+/// // SAFETY: `bytes` is valid for its length.
+/// let ret = model.run(|| unsafe {
+///     proc_pidinfo(1, xnu::PROC_PIDTBSDINFO, 0, bytes.as_mut_ptr().cast(), bytes.len() as i32)
+/// });
+/// assert_eq!(ret as usize, BsdInfo::SIZE);
+/// assert_eq!(BsdInfo::decode(&bytes).pbi_pid, 1);
+/// ```
+pub unsafe extern "C" fn proc_pidinfo(
+    pid: c_int,
+    flavor: c_int,
+    arg: u64,
+    buffer: *mut c_void,
+    buffersize: c_int,
+) -> c_int {
+    let size = buffersize as u32;
+    let mut put = |at: usize, bytes: &[u8]| {
+        // SAFETY: the caller vouches for `buffersize` bytes; `copyout`
+        // writes only inside them.
+        unsafe { copyout(buffer, size as usize, at, bytes) }
+    };
+    libproc_return(with_model(|model| {
+        model.kernel_pidinfo(pid, flavor, arg, buffer.is_null(), size, &mut put)
+    }))
+}
+
+/// A stand-in for `libc::proc_pidpath` with its exact signature: libproc's
+/// wrapper over the model's `PROC_PIDPATHINFO`.
+///
+/// A `buffersize` under 1024 is `ENOMEM`, over 4096 `EOVERFLOW` (0 with
+/// `errno`); otherwise the kernel call, then **`strlen(buffer)`** on
+/// success, 0 with `errno` on failure (`ENOENT` for a deleted executable,
+/// `ESRCH` for a zombie or a process without one, `ENOSPC` for a path that
+/// does not fit).
+///
+/// # Safety
+///
+/// `buffer` is NULL, or valid for writes of `buffersize` bytes.
+///
+/// # Examples
+///
+/// ```
+/// use pidquery::model::{proc_pidpath, Model};
+///
+/// let mut model = Model::new();
+/// let mut path = [0u8; 1024];
+/// // SAFETY: `path` is valid for 1024 bytes.
+/// let n = model.run(|| unsafe { proc_pidpath(1, path.as_mut_ptr().cast(), 1024) });
+/// assert_eq!(&path[..n as usize], b"/sbin/launchd");
+/// ```
+pub unsafe extern "C" fn proc_pidpath(pid: c_int, buffer: *mut c_void, buffersize: u32) -> c_int {
+    let size = buffersize as usize;
+    if size < xnu::PROC_PIDPATHINFO_SIZE {
+        return libproc_return(Err(Errno::ENOMEM));
+    }
+    if size > xnu::PROC_PIDPATHINFO_MAXSIZE {
+        return libproc_return(Err(Errno::from_raw(libc::EOVERFLOW)));
+    }
+    let mut put = |at: usize, bytes: &[u8]| {
+        // SAFETY: the caller vouches for `buffersize` bytes; `copyout`
+        // writes only inside them.
+        unsafe { copyout(buffer, size, at, bytes) }
+    };
+    let result = with_model(|model| {
+        let null = buffer.is_null();
+        model.kernel_pidinfo(pid, xnu::PROC_PIDPATHINFO, 0, null, buffersize, &mut put)
+    });
+    libproc_return(result.map(|_| {
+        // strlen(buffer), bounded by the buffer (the kernel NUL-pads it).
+        let bytes = buffer.cast::<u8>();
+        (0..size)
+            // SAFETY: `i < size`, inside the buffer the kernel call just
+            // filled (it succeeded, so the buffer is not NULL).
+            .position(|i| unsafe { bytes.add(i).read() } == 0)
+            .unwrap_or(size)
+    }))
+}
+
+/// A stand-in for `libc::proc_name` with its exact signature: libproc's
+/// wrapper over the model's `PROC_PIDTBSDINFO` with `arg` **0**.
+///
+/// A `buffersize` under 32 is `ENOMEM` (0 with `errno`). Otherwise it asks
+/// the BSD record (so another user's process is `EPERM` and a zombie
+/// `ESRCH`), copies 32 bytes of `pbi_name` if that is set, else 16 bytes of
+/// `pbi_comm`, and returns `strlen`.
+///
+/// # Safety
+///
+/// `buffer` is valid for writes of `buffersize` bytes.
+///
+/// # Examples
+///
+/// ```
+/// use pidquery::model::{proc_name, Model};
+///
+/// let mut model = Model::new();
+/// let mut name = [0u8; 32];
+/// // SAFETY: `name` is valid for 32 bytes.
+/// let n = model.run(|| unsafe { proc_name(1, name.as_mut_ptr().cast(), 32) });
+/// assert_eq!(&name[..n as usize], b"launchd");
+/// ```
+pub unsafe extern "C" fn proc_name(pid: c_int, buffer: *mut c_void, buffersize: u32) -> c_int {
+    if (buffersize as usize) < xnu::PROC_NAME_MINSIZE {
+        return libproc_return(Err(Errno::ENOMEM));
+    }
+    let mut record = [0u8; BsdInfo::SIZE];
+    let result = with_model(|model| {
+        let mut put = |at: usize, bytes: &[u8]| {
+            if let Some(to) = record.get_mut(at..at.saturating_add(bytes.len())) {
+                to.copy_from_slice(bytes);
+            }
+        };
+        let size = BsdInfo::SIZE as u32;
+        model.kernel_pidinfo(pid, xnu::PROC_PIDTBSDINFO, 0, false, size, &mut put)
+    });
+    libproc_return(result.map(|_| {
+        let bsd = BsdInfo::decode(&record);
+        let name: &[u8] = if bsd.pbi_name.first().is_some_and(|&b| b != 0) {
+            &bsd.pbi_name
+        } else {
+            &bsd.pbi_comm
+        };
+        // SAFETY: 32 or 16 bytes, and the caller vouches for at least 32.
+        unsafe { copyout(buffer, buffersize as usize, 0, name) };
+        cstr(name).len()
+    }))
 }

@@ -68,20 +68,51 @@
 //! - `observe.rs`: [`Observation`]s of each call;
 //! - `kernel.rs`: xnu's `proc_listpids` over the table, and the engine's
 //!   entry points ([`Model::fill`] …);
-//! - `abi.rs`: the C-ABI stand-in [`proc_listpids`], the only `unsafe` code.
+//! - `process.rs`: what a process holds beyond listing (names, executable,
+//!   descriptors, threads, identifiers) and the operations on it
+//!   ([`Model::open_fd`], [`Model::spawn_thread`], [`Model::exec`] …);
+//! - `pidinfo.rs`: xnu's `proc_pidinfo` over the table, the per-process
+//!   schedule ([`InfoCall`], [`Burst`]) and the engine's per-process entry
+//!   points ([`Model::info`], [`Model::fds`], [`Model::threads`],
+//!   [`Model::path`] …);
+//! - `abi.rs`: the C-ABI stand-ins [`proc_listpids`], [`proc_pidinfo`],
+//!   [`proc_pidpath`], [`proc_name`], the only `unsafe` code.
 
 mod abi;
 mod kernel;
 mod observe;
+mod pidinfo;
+mod process;
 mod schedule;
 mod table;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_info;
 
-pub use abi::proc_listpids;
+pub use abi::{proc_listpids, proc_name, proc_pidinfo, proc_pidpath};
 pub use observe::Observation;
+pub use pidinfo::{Burst, InfoCall};
+pub use process::{Exe, Thread};
 pub use schedule::{Call, Churn};
 pub use table::{Model, Proc};
+
+/// The records `proc_pidinfo` copies out, as `#[repr(C)]` mirrors of
+/// xnu's structs with their bytes decoded and encoded in safe code, and
+/// what the xnu backend makes of them.
+///
+/// ```
+/// use pidquery::model::records::{BsdInfo, FdInfo, TaskAllInfo};
+///
+/// assert_eq!((BsdInfo::SIZE, FdInfo::SIZE, TaskAllInfo::SIZE), (136, 8, 232));
+/// let mut b = BsdInfo::ZEROED;
+/// b.pbi_pid = 42;
+/// assert_eq!(BsdInfo::decode(&b.encode()), b);
+/// ```
+pub mod records {
+    pub use crate::sys::xnu::info::{Bsd, RawInfo, ThreadList};
+    pub use crate::sys::xnu::records::*;
+}
 
 /// The xnu list types and constants the model's kernel call takes.
 pub use crate::sys::xnu::consts as xnu;

@@ -172,7 +172,8 @@ impl Model {
         self.every_call = call;
     }
 
-    /// Drops the remaining script and the every-call churn.
+    /// Drops the remaining scripts (of `proc_listpids` and of the
+    /// per-process calls) and the every-call churn of both.
     ///
     /// ```
     /// let mut model = pidquery::model::Model::new();
@@ -182,6 +183,8 @@ impl Model {
     pub fn clear_schedule(&mut self) {
         self.script.clear();
         self.every_call = Call::QUIET;
+        self.info_script.clear();
+        self.every_info_call = super::InfoCall::QUIET;
     }
 
     /// A sandbox (MAC policy) that denies every call with `errno`, or
