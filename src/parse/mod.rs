@@ -23,6 +23,7 @@
 mod children;
 mod digits;
 mod dirents;
+mod fd_link;
 mod path;
 mod stat;
 mod status;
@@ -30,6 +31,7 @@ mod status;
 pub use children::PidList;
 pub use digits::pid_name;
 pub use dirents::{Dirent, DirentError, Dirents};
+pub use fd_link::fd_kind;
 pub use path::{pid_path, PID_PATH_MAX};
 pub use stat::{stat, Stat};
 pub use status::{status_uids, Uids};

@@ -30,6 +30,7 @@
 //! give the same answer.
 
 mod children;
+mod info;
 mod lease;
 mod scan;
 mod syscalls;
