@@ -234,8 +234,3 @@ pub(crate) fn skipped_in_listing(e: &Error) -> bool {
             | crate::ErrorKind::PermissionDenied
     )
 }
-
-// The xnu backend's `Inspect` is written in `sys/xnu/`; until it is, the
-// defaults stand in on macOS. That implementation replaces this one.
-#[cfg(target_os = "macos")]
-impl Inspect for xnu::Xnu {}

@@ -378,3 +378,86 @@ pub unsafe extern "C" fn proc_name(pid: c_int, buffer: *mut c_void, buffersize: 
         cstr(name).len()
     }))
 }
+
+impl Model {
+    // ---- the stand-ins, safely --------------------------------------------
+
+    /// `proc_pidinfo(pid, flavor, arg, buffer, buffer.len())` through the
+    /// [stand-in](proc_pidinfo), safely: what it returned and the
+    /// `errno` right after (cleared before). `None` passes NULL with size 0.
+    ///
+    /// ```
+    /// use pidquery::model::{xnu, Model};
+    /// use pidquery::Errno;
+    ///
+    /// let mut model = Model::new();
+    /// let mut small = [0u8; 135];
+    /// let r = model.proc_pidinfo(1, xnu::PROC_PIDTBSDINFO, 0, Some(&mut small));
+    /// assert_eq!(r, (0, Errno::ENOMEM));
+    /// ```
+    pub fn proc_pidinfo(
+        &mut self,
+        pid: c_int,
+        flavor: c_int,
+        arg: u64,
+        buffer: Option<&mut [u8]>,
+    ) -> (c_int, Errno) {
+        let (ptr, len) = raw_parts(buffer);
+        let size = c_int::try_from(len).unwrap_or(c_int::MAX);
+        self.run(|| {
+            errno::set(0);
+            // SAFETY: `ptr` is NULL, or the start of a live `&mut [u8]` of
+            // at least `size` bytes, borrowed for the call.
+            let ret = unsafe { proc_pidinfo(pid, flavor, arg, ptr, size) };
+            (ret, Errno::from_raw(errno::get()))
+        })
+    }
+
+    /// `proc_pidpath(pid, buffer, buffer.len())` through the
+    /// [stand-in](proc_pidpath), safely.
+    ///
+    /// ```
+    /// use pidquery::{model::Model, Errno};
+    /// let mut model = Model::new();
+    /// assert_eq!(model.proc_pidpath(1, Some(&mut [0u8; 1023])), (0, Errno::ENOMEM));
+    /// assert_eq!(model.proc_pidpath(1, Some(&mut [0u8; 4097])), (0, Errno::from_raw(libc::EOVERFLOW)));
+    /// assert_eq!(model.proc_pidpath(1, Some(&mut [0u8; 4096])).0, 13);
+    /// ```
+    pub fn proc_pidpath(&mut self, pid: c_int, buffer: Option<&mut [u8]>) -> (c_int, Errno) {
+        let (ptr, len) = raw_parts(buffer);
+        let size = u32::try_from(len).unwrap_or(u32::MAX);
+        self.run(|| {
+            errno::set(0);
+            // SAFETY: as in `proc_pidinfo`.
+            let ret = unsafe { proc_pidpath(pid, ptr, size) };
+            (ret, Errno::from_raw(errno::get()))
+        })
+    }
+
+    /// `proc_name(pid, buffer, buffer.len())` through the
+    /// [stand-in](proc_name), safely.
+    ///
+    /// ```
+    /// use pidquery::{model::Model, Errno};
+    /// let mut model = Model::new();
+    /// assert_eq!(model.proc_name(1, &mut [0u8; 31]), (0, Errno::ENOMEM));
+    /// assert_eq!(model.proc_name(1, &mut [0u8; 32]), (7, Errno::from_raw(0)));
+    /// ```
+    pub fn proc_name(&mut self, pid: c_int, buffer: &mut [u8]) -> (c_int, Errno) {
+        let size = u32::try_from(buffer.len()).unwrap_or(u32::MAX);
+        let ptr = buffer.as_mut_ptr().cast::<c_void>();
+        self.run(|| {
+            errno::set(0);
+            // SAFETY: `ptr` starts a live `&mut [u8]` of `size` bytes.
+            let ret = unsafe { proc_name(pid, ptr, size) };
+            (ret, Errno::from_raw(errno::get()))
+        })
+    }
+}
+
+fn raw_parts(buffer: Option<&mut [u8]>) -> (*mut c_void, usize) {
+    match buffer {
+        Some(b) => (b.as_mut_ptr().cast::<c_void>(), b.len()),
+        None => (core::ptr::null_mut(), 0),
+    }
+}

@@ -81,9 +81,9 @@ use core::ptr;
 
 use super::consts as xnu;
 use super::records::{
-    cstr, BsdInfo, BsdShortInfo, FdInfo, Field, Record, TaskAllInfo, TaskInfo, UniqIdentifierInfo,
+    cstr, BsdInfo, BsdInfoWithUniqId, BsdShortInfo, FdInfo, Record, TaskAllInfo, TaskInfo,
+    UniqIdentifierInfo,
 };
-use crate::list::engine::{self, MAX_ATTEMPTS};
 use crate::sys::errno;
 use crate::sys::Listed;
 use crate::{Errno, Error, ErrorKind, Pid};
@@ -143,7 +143,8 @@ pub enum ThreadList {
     /// `PROC_PIDLISTTHREADIDS` (private, macOS 10.14 and later): each
     /// thread's 64-bit system-wide thread id, as `pthread_threadid_np`
     /// gives and `PROC_PIDTHREADID64INFO` takes. Older kernels answer
-    /// `EINVAL`.
+    /// `EINVAL`. (Asked by the model's `thread_ids`; no public call yet.)
+    #[cfg_attr(not(any(feature = "model", test)), allow(dead_code))]
     Ids,
 }
 
@@ -169,37 +170,6 @@ pub enum Bsd {
     Short(BsdShortInfo),
 }
 
-impl Bsd {
-    /// `p_stat`.
-    pub const fn status(&self) -> u32 {
-        match self {
-            Bsd::Full(b) => b.pbi_status,
-            Bsd::Short(s) => s.pbsi_status,
-        }
-    }
-
-    /// The `PROC_FLAG_*` bits.
-    pub const fn flags(&self) -> u32 {
-        match self {
-            Bsd::Full(b) => b.pbi_flags,
-            Bsd::Short(s) => s.pbsi_flags,
-        }
-    }
-
-    /// `p_comm` up to its NUL (at most 15 bytes).
-    pub fn comm(&self) -> &[u8] {
-        match self {
-            Bsd::Full(b) => cstr(&b.pbi_comm),
-            Bsd::Short(s) => cstr(&s.pbsi_comm),
-        }
-    }
-
-    /// True for a zombie (`p_stat == SZOMB`).
-    pub const fn is_zombie(&self) -> bool {
-        self.status() == xnu::SZOMB
-    }
-}
-
 /// What [`Procinfo::info`] learned of one process.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct RawInfo {
@@ -210,34 +180,10 @@ pub struct RawInfo {
     pub task: Option<TaskInfo>,
 }
 
-/// Growable storage a list call fills: the engine's view of a reusable
-/// buffer of fd records or thread numbers.
-pub(crate) trait Slots<T> {
-    /// The entries it holds without allocating.
-    fn capacity(&self) -> usize;
-    /// At least `want` writable entries (at least the capacity), zeroed
-    /// where new.
-    fn spare(&mut self, want: usize) -> &mut [T];
-    /// Keeps the first `n` entries written through `spare`.
-    fn keep(&mut self, n: usize);
-}
-
-impl<T: Field> Slots<T> for Vec<T> {
-    #[inline]
-    fn capacity(&self) -> usize {
-        Vec::capacity(self)
-    }
-
-    fn spare(&mut self, want: usize) -> &mut [T] {
-        let len = want.max(Vec::capacity(self));
-        self.resize(len, T::ZERO);
-        self
-    }
-
-    #[inline]
-    fn keep(&mut self, n: usize) {
-        self.truncate(n);
-    }
+/// The `proc_fdinfo` a list entry's bytes hold.
+#[inline]
+pub(crate) fn fd_entry(entry: u64) -> FdInfo {
+    FdInfo::decode(&entry.to_ne_bytes())
 }
 
 /// libproc's per-process calls and their calling conventions.
@@ -245,6 +191,8 @@ impl<T: Field> Slots<T> for Vec<T> {
 pub(crate) struct Procinfo {
     pidinfo: PidInfoFn,
     pidpath: PidPathFn,
+    // `proc_name` has no public call yet (the model's `name` asks it).
+    #[cfg_attr(not(any(feature = "model", test)), allow(dead_code))]
     name: ProcNameFn,
 }
 
@@ -330,6 +278,12 @@ impl Procinfo {
         self.record(pid, xnu::PROC_PIDTASKINFO, 0)
     }
 
+    /// `PROC_PIDT_BSDINFOWITHUNIQID` with `arg` 1: the BSD record and the
+    /// identifiers in one call (same user only).
+    pub(crate) fn bsd_uniq(&self, pid: Pid) -> Result<BsdInfoWithUniqId, Error> {
+        self.record(pid, xnu::PROC_PIDT_BSDINFOWITHUNIQID, 1)
+    }
+
     /// `PROC_PIDUNIQIDENTIFIERINFO` with `arg` 1: the never-reused
     /// `p_uniqueid` of any user's process, zombies included.
     pub(crate) fn uniq(&self, pid: Pid) -> Result<UniqIdentifierInfo, Error> {
@@ -393,11 +347,12 @@ impl Procinfo {
         Ok(bytes / FdInfo::SIZE)
     }
 
-    /// One `PROC_PIDLISTFDS` call into `out`.
-    pub(crate) fn list_fds(&self, pid: Pid, out: &mut [FdInfo]) -> Result<Listed, Error> {
+    /// One `PROC_PIDLISTFDS` call into `out`, each entry a `proc_fdinfo`
+    /// in the bytes of a `u64` (decode with [`fd_entry`]).
+    pub(crate) fn list_fds(&self, pid: Pid, out: &mut [u64]) -> Result<Listed, Error> {
         let (n, listed) = self.list(pid, xnu::PROC_PIDLISTFDS, out)?;
         let answer = out.get(..n).unwrap_or_default();
-        if answer.iter().any(|fd| fd.proc_fd < 0) {
+        if answer.iter().any(|&e| fd_entry(e).proc_fd < 0) {
             return Err(malformed("proc_pidinfo", pid));
         }
         Ok(listed)
@@ -422,12 +377,7 @@ impl Procinfo {
 
     /// One call of a list flavor (8-byte entries, silent truncation):
     /// the entries written and what they prove.
-    fn list<T: Field>(
-        &self,
-        pid: Pid,
-        flavor: c_int,
-        out: &mut [T],
-    ) -> Result<(usize, Listed), Error> {
+    fn list(&self, pid: Pid, flavor: c_int, out: &mut [u64]) -> Result<(usize, Listed), Error> {
         const ENTRY: usize = 8;
         const MAX_ENTRIES: usize = c_int::MAX as usize / ENTRY;
         const _: () = assert!(FdInfo::SIZE == ENTRY && core::mem::size_of::<u64>() == ENTRY);
@@ -436,18 +386,16 @@ impl Procinfo {
             // No room, and under 8 bytes is ENOMEM: ask with one slot of
             // our own, which tells an empty answer from one that does not
             // fit.
-            let mut scratch = [T::ZERO; 1];
+            let mut scratch = [0u64; 1];
             return Ok(match self.list(pid, flavor, &mut scratch)? {
                 (0, _) => (0, Listed::Complete(0)),
                 _ => (0, Listed::Full { needed: None }),
             });
         };
-        debug_assert_eq!(core::mem::size_of::<T>(), ENTRY);
         // `len <= MAX_ENTRIES`: cannot overflow nor go negative.
         let bytes = c_int::try_from(len * ENTRY).unwrap_or(c_int::MAX);
-        // SAFETY: `out` is a live slice of `len` 8-byte entries, exactly
-        // `bytes` bytes; its element types (`FdInfo`, `u64`) are plain
-        // integers, valid for any bytes.
+        // SAFETY: `out` is a live slice of `len` `u64`s, exactly `bytes`
+        // bytes; any bytes are valid `u64`s.
         let written = unsafe { self.pidinfo(pid, flavor, 0, out.as_mut_ptr().cast(), bytes)? };
         if written % ENTRY != 0 {
             return Err(malformed("proc_pidinfo", pid));
@@ -461,58 +409,6 @@ impl Procinfo {
         } else {
             (n, Listed::Complete(n))
         })
-    }
-
-    /// The complete descriptor list of `pid` in `buf`: grown and retried
-    /// while an answer fills the buffer, at most [`MAX_ATTEMPTS`] calls,
-    /// then `Raced`. A zombie has no descriptors: empty.
-    pub(crate) fn fill_fds<'b, B: Slots<FdInfo> + AsRef<[FdInfo]>>(
-        &self,
-        pid: Pid,
-        buf: &'b mut B,
-    ) -> Result<&'b [FdInfo], Error> {
-        let filled = fill(
-            buf,
-            || self.fds_estimate(pid),
-            |out| self.list_fds(pid, out),
-        );
-        self.unless_zombie(pid, buf, filled)
-    }
-
-    /// The complete thread list of `pid` in `buf`, as
-    /// [`fill_fds`](Self::fill_fds); sized from `PROC_PIDTASKINFO`.
-    pub(crate) fn fill_threads<'b, B: Slots<u64> + AsRef<[u64]>>(
-        &self,
-        pid: Pid,
-        which: ThreadList,
-        buf: &'b mut B,
-    ) -> Result<&'b [u64], Error> {
-        let filled = fill(
-            buf,
-            || self.threads_estimate(pid),
-            |out| self.list_threads(pid, which, out),
-        );
-        self.unless_zombie(pid, buf, filled)
-    }
-
-    /// `ESRCH` from a list flavor is a zombie or a vanished pid: a zombie
-    /// (seen by `PROC_PIDT_SHORTBSDINFO` with `arg` 1) has nothing to list.
-    fn unless_zombie<'b, T, B: Slots<T> + AsRef<[T]>>(
-        &self,
-        pid: Pid,
-        buf: &'b mut B,
-        filled: Result<usize, Error>,
-    ) -> Result<&'b [T], Error> {
-        match filled {
-            Ok(n) => buf.keep(n),
-            Err(e) if e.errno() == Some(Errno::ESRCH) => match self.short(pid) {
-                Ok(s) if s.pbsi_status == xnu::SZOMB => buf.keep(0),
-                _ => return Err(e),
-            },
-            Err(e) => return Err(e),
-        }
-        let buf: &'b B = buf;
-        Ok(buf.as_ref())
     }
 
     // ---- proc_pidpath and proc_name ---------------------------------------
@@ -553,6 +449,7 @@ impl Procinfo {
     /// else `p_comm` (at most 15). `buf` needs 32 bytes
     /// (`Truncated { needed: 32 }` otherwise). Same user only (`EPERM`);
     /// a zombie is `ESRCH`.
+    #[cfg_attr(not(any(feature = "model", test)), allow(dead_code))]
     pub(crate) fn name(&self, pid: Pid, buf: &mut [u8]) -> Result<usize, Error> {
         if buf.len() < xnu::PROC_NAME_MINSIZE {
             return Err(too_small("proc_name", xnu::PROC_NAME_MINSIZE));
@@ -567,6 +464,7 @@ impl Procinfo {
     /// it is refused (another user's process, `EPERM`) or fails for a
     /// zombie (`ESRCH`), `p_comm` from `PROC_PIDT_SHORTBSDINFO`. Returns the
     /// length and whether it is the short `p_comm`.
+    #[cfg_attr(not(any(feature = "model", test)), allow(dead_code))]
     pub(crate) fn name_or_comm(&self, pid: Pid, buf: &mut [u8]) -> Result<(usize, bool), Error> {
         match self.name(pid, buf) {
             Ok(n) => Ok((n, false)),
@@ -614,49 +512,5 @@ impl Procinfo {
             return Err(malformed(op, pid));
         }
         Ok(n)
-    }
-}
-
-/// The grow-and-retry loop of the list flavors: the buffer's capacity
-/// first (so a warm buffer costs one call), a size probe when it has none,
-/// then [`engine::grow`] after each full answer, at most [`MAX_ATTEMPTS`]
-/// calls, then `Raced`. Returns the entry count; on error the buffer is
-/// emptied.
-pub(crate) fn fill<T, B: Slots<T>>(
-    buf: &mut B,
-    estimate: impl Fn() -> Result<usize, Error>,
-    mut list: impl FnMut(&mut [T]) -> Result<Listed, Error>,
-) -> Result<usize, Error> {
-    let result = (|| {
-        let mut want = buf.capacity();
-        if want == 0 {
-            want = engine::grow(0, estimate()?);
-        }
-        for attempt in 1..=MAX_ATTEMPTS {
-            let slots = buf.spare(want);
-            let capacity = slots.len();
-            match list(slots)? {
-                Listed::Complete(n) => return Ok(n.min(capacity)),
-                Listed::Full { .. } if attempt == MAX_ATTEMPTS => break,
-                Listed::Full { needed } => {
-                    let needed = match needed {
-                        Some(n) => n,
-                        None => estimate()?,
-                    };
-                    want = engine::grow(capacity, needed);
-                }
-            }
-        }
-        Err(Error::raced(MAX_ATTEMPTS))
-    })();
-    match result {
-        Ok(n) => {
-            buf.keep(n);
-            Ok(n)
-        }
-        Err(e) => {
-            buf.keep(0);
-            Err(e)
-        }
     }
 }

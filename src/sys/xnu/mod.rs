@@ -39,6 +39,7 @@ use core::ptr;
 
 pub mod consts;
 pub mod info;
+mod inspect;
 pub mod records;
 
 use super::errno;

@@ -21,6 +21,10 @@
 //! - xnu `bsd/sys/proc_info_private.h` (`proc_uniqidentifierinfo`,
 //!   `proc_bsdinfowithuniqid`)
 
+// The live backend only decodes; encoding, and the inherent helpers, serve
+// the model (and the tests).
+#![cfg_attr(not(any(feature = "model", test)), allow(dead_code))]
+
 use core::mem::{offset_of, size_of};
 
 /// A field of a record: read from and written to native-endian bytes at an
