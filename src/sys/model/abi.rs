@@ -461,3 +461,45 @@ fn raw_parts(buffer: Option<&mut [u8]>) -> (*mut c_void, usize) {
         None => (core::ptr::null_mut(), 0),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_null_buffer_for_a_record_is_enomem_with_size_0_and_a_fault_otherwise() {
+        let mut model = Model::new();
+        let (ret, errno) = model.proc_pidinfo(1, xnu::PROC_PIDTBSDINFO, 0, None);
+        assert_eq!((ret, errno), (0, Errno::ENOMEM));
+        let (ret, errno) = model.run(|| {
+            errno::set(0);
+            // SAFETY: NULL is never written (the model faults instead).
+            let ret =
+                unsafe { proc_pidinfo(1, xnu::PROC_PIDTBSDINFO, 0, core::ptr::null_mut(), 136) };
+            (ret, Errno::from_raw(errno::get()))
+        });
+        assert_eq!((ret, errno), (0, Errno::from_raw(libc::EFAULT)));
+        // The fd probe is the one flavor a NULL buffer asks.
+        let (ret, errno) = model.proc_pidinfo(1, xnu::PROC_PIDLISTFDS, 0, None);
+        assert_eq!((ret, errno), (20 * 8, Errno::from_raw(0)));
+    }
+
+    #[test]
+    fn without_a_model_every_stand_in_is_enosys() {
+        let mut buf = [0u8; 1024];
+        let p = buf.as_mut_ptr().cast::<c_void>();
+        errno::set(0);
+        // SAFETY: `buf` is valid for 1024 bytes.
+        let ret = unsafe { proc_pidinfo(1, xnu::PROC_PIDTBSDINFO, 0, p, 1024) };
+        assert_eq!(ret, 0);
+        assert_eq!(errno::get(), libc::ENOSYS);
+        errno::set(0);
+        // SAFETY: as above.
+        assert_eq!(unsafe { proc_pidpath(1, p, 1024) }, 0);
+        assert_eq!(errno::get(), libc::ENOSYS);
+        errno::set(0);
+        // SAFETY: as above.
+        assert_eq!(unsafe { proc_name(1, p, 1024) }, 0);
+        assert_eq!(errno::get(), libc::ENOSYS);
+    }
+}

@@ -74,7 +74,7 @@
 //! - `pidinfo.rs`: xnu's `proc_pidinfo` over the table, the per-process
 //!   schedule ([`InfoCall`], [`Burst`]) and the engine's per-process entry
 //!   points ([`Model::info`], [`Model::fds`], [`Model::threads`],
-//!   [`Model::path`] …);
+//!   [`Model::exe`] …);
 //! - `abi.rs`: the C-ABI stand-ins [`proc_listpids`], [`proc_pidinfo`],
 //!   [`proc_pidpath`], [`proc_name`], the only `unsafe` code.
 

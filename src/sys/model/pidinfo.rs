@@ -5,8 +5,9 @@
 //! The flavors modelled are `PROC_PIDLISTFDS`, `PROC_PIDTASKALLINFO`,
 //! `PROC_PIDTBSDINFO`, `PROC_PIDTASKINFO`, `PROC_PIDLISTTHREADS`,
 //! `PROC_PIDPATHINFO`, `PROC_PIDT_SHORTBSDINFO`,
-//! `PROC_PIDUNIQIDENTIFIERINFO`, `PROC_PIDT_BSDINFOWITHUNIQID` and
-//! `PROC_PIDLISTTHREADIDS`; any other flavor is `EINVAL`, as xnu answers a
+//! `PROC_PIDUNIQIDENTIFIERINFO`, `PROC_PIDT_BSDINFOWITHUNIQID`,
+//! `PROC_PIDCOALITIONINFO`, `PROC_PIDLISTTHREADIDS` and
+//! `PROC_PIDPLATFORMINFO`; any other flavor is `EINVAL`, as xnu answers a
 //! flavor it does not know (the real kernel knows more).
 
 use core::ffi::c_int;
@@ -17,7 +18,8 @@ use super::{Model, Proc};
 use crate::sys::xnu::consts as xnu;
 use crate::sys::xnu::info::{RawInfo, ThreadList};
 use crate::sys::xnu::records::{
-    BsdInfo, BsdInfoWithUniqId, BsdShortInfo, FdInfo, TaskAllInfo, TaskInfo, UniqIdentifierInfo,
+    BsdInfo, BsdInfoWithUniqId, BsdShortInfo, CoalitionInfo, FdInfo, TaskAllInfo, TaskInfo,
+    UniqIdentifierInfo,
 };
 use crate::sys::{Inspect, Listed};
 use crate::{
@@ -186,19 +188,24 @@ const fn min_size(flavor: c_int, null: bool) -> Option<u32> {
         xnu::PROC_PIDT_SHORTBSDINFO => BsdShortInfo::SIZE as u32,
         xnu::PROC_PIDUNIQIDENTIFIERINFO => UniqIdentifierInfo::SIZE as u32,
         xnu::PROC_PIDT_BSDINFOWITHUNIQID => BsdInfoWithUniqId::SIZE as u32,
+        xnu::PROC_PIDCOALITIONINFO => CoalitionInfo::SIZE as u32,
+        // `sizeof(uint32_t)`
+        xnu::PROC_PIDPLATFORMINFO => 4,
         _ => return None,
     })
 }
 
-/// The flavors that find zombies, when `arg != 0`.
-const fn finds_zombies(flavor: c_int) -> bool {
-    matches!(
-        flavor,
+/// Whether a flavor finds zombies (`findzomb`): the BSD and identifier
+/// flavors when `arg != 0`, `PROC_PIDPLATFORMINFO` always, no other.
+const fn finds_zombies(flavor: c_int, arg: u64) -> bool {
+    match flavor {
         xnu::PROC_PIDTBSDINFO
-            | xnu::PROC_PIDT_SHORTBSDINFO
-            | xnu::PROC_PIDT_BSDINFOWITHUNIQID
-            | xnu::PROC_PIDUNIQIDENTIFIERINFO
-    )
+        | xnu::PROC_PIDT_SHORTBSDINFO
+        | xnu::PROC_PIDT_BSDINFOWITHUNIQID
+        | xnu::PROC_PIDUNIQIDENTIFIERINFO => arg != 0,
+        xnu::PROC_PIDPLATFORMINFO => true,
+        _ => false,
+    }
 }
 
 /// The flags both BSD records derive (`proc_pidbsdinfo`,
@@ -474,8 +481,8 @@ impl Model {
             return Err(Errno::from_raw(libc::EOVERFLOW));
         }
         // 2. The lookup: zombies only for the BSD/identifier flavors with
-        //    `arg != 0`.
-        let zombies = finds_zombies(flavor) && arg != 0;
+        //    `arg != 0` (and the platform flavor).
+        let zombies = finds_zombies(flavor, arg);
         let (p, zombie) = self.find(pid, zombies).ok_or(Errno::ESRCH)?;
         // 3. proc_security_policy: MAC first, then the same-user check on
         //    effective uids, which root passes.
@@ -531,6 +538,16 @@ impl Model {
                 Ok(copy(put, &all.encode()))
             }
             xnu::PROC_PIDUNIQIDENTIFIERINFO => Ok(copy(put, &uniqinfo(p).encode())),
+            xnu::PROC_PIDCOALITIONINFO => {
+                let [resource, jetsam] = p.coalitions;
+                let info = CoalitionInfo {
+                    coalition_id_resource: resource,
+                    coalition_id_jetsam: jetsam,
+                    ..CoalitionInfo::ZEROED
+                };
+                Ok(copy(put, &info.encode()))
+            }
+            xnu::PROC_PIDPLATFORMINFO => Ok(copy(put, &p.platform.to_ne_bytes())),
             xnu::PROC_PIDT_BSDINFOWITHUNIQID => {
                 let with = BsdInfoWithUniqId {
                     pbsd: bsdinfo(p, zombie),

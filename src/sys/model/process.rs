@@ -174,13 +174,23 @@ impl Model {
     /// ```
     pub fn open_fd(&mut self, pid: Pid, fdtype: u32) -> Option<i32> {
         let proc = self.allproc.iter_mut().find(|p| p.pid == pid)?;
-        let mut fd = 0i32;
-        for &(open, _) in &proc.fds {
-            if open != fd {
-                break;
+        let dense = proc
+            .fds
+            .last()
+            .is_none_or(|&(last, _)| last as usize + 1 == proc.fds.len());
+        let fd = if dense {
+            // 0..n all open: the next is n.
+            i32::try_from(proc.fds.len()).unwrap_or(i32::MAX)
+        } else {
+            let mut fd = 0i32;
+            for &(open, _) in &proc.fds {
+                if open != fd {
+                    break;
+                }
+                fd += 1;
             }
-            fd += 1;
-        }
+            fd
+        };
         let at = proc.fds.partition_point(|&(open, _)| open < fd);
         proc.fds.insert(at, (fd, fdtype));
         let need = u32::try_from(fd).unwrap_or(u32::MAX).saturating_add(1);

@@ -121,6 +121,11 @@ pub struct Proc {
     /// The task's counters; `pti_threadnum` and `pti_numrunning` are
     /// derived from `threads`.
     pub task: TaskInfo,
+    /// The resource and jetsam coalition ids (`PROC_PIDCOALITIONINFO`).
+    pub coalitions: [u64; 2],
+    /// The platform the executable was built for (`PROC_PIDPLATFORMINFO`;
+    /// `PLATFORM_MACOS` is 1).
+    pub platform: u32,
 }
 
 impl Proc {
@@ -169,6 +174,8 @@ impl Proc {
             fd_nfiles: 0,
             threads: Vec::new(),
             task: TaskInfo::ZEROED,
+            coalitions: [0; 2],
+            platform: 1,
         }
     }
 

@@ -53,6 +53,9 @@ fn with_raw<R>(len: usize, f: impl FnOnce(&mut [u64]) -> R) -> R {
     SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
         Ok(mut scratch) => {
             scratch.clear();
+            // A power of two, as the callers' buffers grow (`SmallVec`):
+            // the next, rounded-up request then fits too.
+            scratch.reserve(len.checked_next_power_of_two().unwrap_or(len));
             scratch.resize(len, 0);
             f(&mut scratch)
         }

@@ -39,7 +39,7 @@ use core::ptr;
 
 pub mod consts;
 pub mod info;
-mod inspect;
+pub(crate) mod inspect;
 pub mod records;
 
 use super::errno;

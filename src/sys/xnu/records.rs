@@ -378,6 +378,23 @@ record! {
     }
 }
 
+record! {
+    /// `struct proc_pidcoalitioninfo` (40 bytes, private):
+    /// `PROC_PIDCOALITIONINFO`, asked of any process by any user.
+    pub struct CoalitionInfo: 40 {
+        /// The resource coalition's id (`COALITION_TYPE_RESOURCE`).
+        pub coalition_id_resource: u64,
+        /// The jetsam coalition's id (`COALITION_TYPE_JETSAM`).
+        pub coalition_id_jetsam: u64,
+        /// Reserved.
+        pub reserved1: u64,
+        /// Reserved.
+        pub reserved2: u64,
+        /// Reserved.
+        pub reserved3: u64,
+    }
+}
+
 /// The bytes of a NUL-terminated name field up to its first NUL (all of it
 /// when there is none).
 #[inline]
