@@ -32,7 +32,7 @@
 //!
 //! The crate denies `unsafe_code`; the files that make raw calls allow it
 //! for themselves: `errno.rs`, `linux/syscalls.rs`, `xnu/mod.rs`,
-//! `macos.rs` and `model/abi.rs`.
+//! `xnu/info.rs`, `macos.rs` and `model/abi.rs`.
 
 use std::path::Path;
 

@@ -1,13 +1,19 @@
-//! xnu's `proc_listpids` constants, defined here because `libc` lacks them.
+//! xnu's `proc_info` constants, defined here because `libc` lacks them (or
+//! has them for macOS only).
 //!
 //! These are the list *types* of `PROC_CALLNUM_LISTPIDS` (`__proc_info`
-//! callnum 1). The xnu backend encodes a [`PidQuery`](crate::PidQuery) with
-//! them, once, for both libproc on macOS and the in-crate model. They are
-//! public as `pidquery::macos` (on macOS) and `pidquery::model::xnu`
-//! (feature `model`).
+//! callnum 1), with which the xnu backend encodes a
+//! [`PidQuery`](crate::PidQuery), and the flavors, sizes, `p_stat` values
+//! and flag bits of `PROC_CALLNUM_PIDINFO` (callnum 2), once, for both
+//! libproc on macOS and the in-crate model (on macOS they are checked
+//! against `libc`'s where it has them, `records.rs`). They are public as
+//! `pidquery::macos` (on macOS) and `pidquery::model::xnu` (feature
+//! `model`).
 //!
 //! # References
-//! - xnu `bsd/sys/proc_info.h` (`PROC_ALL_PIDS` … `PROC_KDBG_ONLY`)
+//! - xnu `bsd/sys/proc_info.h` (`PROC_ALL_PIDS` … `PROC_KDBG_ONLY`, the
+//!   `PROC_PID*` flavors, `PROC_FLAG_*`, `PROX_FDTYPE_*`)
+//! - xnu `bsd/sys/proc.h` (`SIDL` … `SZOMB`)
 //! - xnu `bsd/sys/proc_info_private.h` (`PROC_CALLNUM_*`)
 //! - xnu `bsd/kern/proc_info.c` (`proc_listpids`)
 //!
@@ -169,8 +175,9 @@ pub const PROC_FLAG_EXEC: u32 = 0x4000;
 pub const PROC_FLAG_DARWINBG: u32 = 0x8000;
 /// `pbi_flags` (private): darwinbg set externally.
 pub const PROC_FLAG_EXT_DARWINBG: u32 = 0x10000;
-/// `pbi_flags` (private): the task-policy bits `PROC_FLAG_DARWINBG` …
-/// `PROC_FLAG_SUPPRESSED` (0x8000–0x800000), absent for zombies.
+/// `pbi_flags` (private): the bits `PROC_FLAG_DARWINBG` …
+/// `PROC_FLAG_SUPPRESSED` (0x8000–0x800000), most of them set from the
+/// task's policy (`proc_get_darwinbgstate`), which is skipped for zombies.
 pub const PROC_FLAG_TASK_POLICY_MASK: u32 = 0x00ff_8000;
 /// `pbi_flags` (private): running under Rosetta translation.
 pub const PROC_FLAG_ROSETTA: u32 = 0x0200_0000;
