@@ -188,7 +188,9 @@ impl Model {
     }
 
     /// A sandbox (MAC policy) that denies every call with `errno`, or
-    /// `None` to allow.
+    /// `None` to allow: `proc_listpids` before anything else, the
+    /// per-process calls after their pid lookup (as `proc_security_policy`
+    /// runs), exempt flavors included.
     ///
     /// ```
     /// use pidquery::{model::Model, Errno, PidQuery};

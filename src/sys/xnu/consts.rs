@@ -88,11 +88,13 @@ pub const PROC_PIDLISTTHREADS: i32 = 6;
 pub const PROC_PIDPATHINFO: i32 = 11;
 /// `proc_bsdshortinfo` (64 bytes). Any user; zombies only with `arg != 0`.
 pub const PROC_PIDT_SHORTBSDINFO: i32 = 13;
-/// `proc_uniqidentifierinfo` (56 bytes, private): the never-reused 64-bit
-/// `p_uniqueid`. Any user; zombies only with `arg != 0`.
+/// `proc_uniqidentifierinfo` (56 bytes, private, xnu-2422 / OS X 10.9 and
+/// later): the never-reused 64-bit `p_uniqueid`. Any user; zombies only
+/// with `arg != 0`.
 pub const PROC_PIDUNIQIDENTIFIERINFO: i32 = 17;
 /// `proc_bsdinfo` followed by `proc_uniqidentifierinfo` (192 bytes,
-/// private). Same user only; zombies only with `arg != 0`.
+/// private, OS X 10.9 and later). Same user only; zombies only with
+/// `arg != 0`.
 pub const PROC_PIDT_BSDINFOWITHUNIQID: i32 = 18;
 /// Coalition ids (private). Any user.
 pub const PROC_PIDCOALITIONINFO: i32 = 20;

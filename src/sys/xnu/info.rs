@@ -24,9 +24,13 @@
 //!   zombies), copies `pbi_name` (32 bytes) if set, else `pbi_comm` (16), and
 //!   returns `strlen`.
 //!
-//! None of the three returns -1 (libproc's wrappers that do are the raw
-//! passthroughs `proc_pid_rusage`, `proc_list_uptrs`, … which are not used
-//! here); a negative return is still read as an error, never as a size.
+//! None of the three returns -1. In libproc only the raw passthroughs do
+//! (`proc_pid_rusage`, `proc_udata_info`, `proc_list_uptrs`,
+//! `proc_list_dynkqueueids`, `proc_can_use_foreground_hw` return
+//! `__proc_info`'s -1 with `errno`), none of which is used here; the
+//! `== -1` checks of `proc_listallpids` & co. are dead code, as their
+//! `proc_listpids` returns 0. A negative return is still read as an error,
+//! never as a size.
 //!
 //! # Which flavor answers what
 //!
