@@ -236,11 +236,14 @@ pub struct StatRecord<'a> {
 /// found between the first `(` and the **last** `)`.
 ///
 /// The record must be complete: it ends with the kernel's newline, so a
-/// buffer that cut it short is refused rather than misread. Fields 1–41 are
+/// buffer that cut it short is refused rather than misread (the one
+/// exception is a name that itself holds a whole forged record and a
+/// newline, cut right after it; the Linux backend reads into a buffer
+/// larger than any record, so it never parses a cut one). Fields 1–41 are
 /// required; 42–52 may be absent (older kernels) but not partly present in
 /// a way that breaks their order. Returns `None` for anything else: a
-/// missing parenthesis, a field that is not a decimal number of its type,
-/// extra fields.
+/// missing parenthesis, a state that is not one byte other than a space, a
+/// field that is not a decimal number of its type, extra fields.
 ///
 /// ```
 /// use pidquery::parse::stat_record;
@@ -265,7 +268,7 @@ pub fn stat_record(bytes: &[u8]) -> Option<StatRecord<'_>> {
     // The state is one byte, not a number; then exactly one space between
     // fields, as the kernel prints them.
     let (state, after_state) = match rest {
-        [c, b' ', tail @ ..] => (*c, tail),
+        [c, b' ', tail @ ..] if *c != b' ' => (*c, tail),
         _ => return None,
     };
     let mut fields = after_state.split(|&b| b == b' ');

@@ -17,5 +17,8 @@ pub mod cursor;
 pub mod dirents;
 pub mod pid_list;
 pub mod pid_path;
+pub mod proc_stat;
 pub mod stat;
+pub mod stat_record;
 pub mod status;
+pub mod status_ids;
