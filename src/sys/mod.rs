@@ -33,7 +33,7 @@
 //!
 //! The crate denies `unsafe_code`; the files that make raw calls allow it
 //! for themselves: `errno.rs`, `linux/syscalls.rs`, `xnu/mod.rs`,
-//! `macos.rs` and `model/abi.rs`.
+//! `xnu/info.rs`, `macos.rs` and `model/abi.rs`.
 
 use std::path::Path;
 
@@ -235,8 +235,3 @@ pub(crate) fn skipped_in_listing(e: &Error) -> bool {
             | crate::ErrorKind::PermissionDenied
     )
 }
-
-// The xnu backend's `Inspect` is written in `sys/xnu/`; until it is, the
-// defaults stand in on macOS. That implementation replaces this one.
-#[cfg(target_os = "macos")]
-impl Inspect for xnu::Xnu {}
