@@ -66,6 +66,14 @@ pub enum ErrorKind {
     /// user's process: Linux `EACCES` on `exe` or `fd/`, macOS `EPERM`);
     /// [`Error::errno`] keeps the kernel's code.
     PermissionDenied,
+    /// The kernel could not wire (lock into memory) a buffer of `bytes`
+    /// bytes to copy its answer into: FreeBSD's `vm.max_user_wired` limit
+    /// (the errno is `ENOMEM`). Not a race: asking again with the same
+    /// buffer fails the same way.
+    WiringLimit {
+        /// The size of the buffer the kernel could not wire.
+        bytes: usize,
+    },
 }
 
 /// The error type of every fallible operation in this crate.
@@ -135,6 +143,12 @@ impl Error {
 
     pub(crate) fn raced(attempts: u32) -> Error {
         Error::new(ErrorKind::Raced { attempts }, "fill")
+    }
+
+    // Only the FreeBSD backend wires its buffer.
+    #[allow(dead_code)]
+    pub(crate) fn wiring_limit(op: &'static str, bytes: usize) -> Error {
+        Error::new(ErrorKind::WiringLimit { bytes }, op).with_errno(Errno::ENOMEM)
     }
 
     // Not every platform has an unsupported operation.
@@ -344,6 +358,11 @@ impl fmt::Display for Error {
                 self.fmt_where(f)?;
                 self.fmt_errno(f)
             }
+            ErrorKind::WiringLimit { bytes } => write!(
+                f,
+                "{} failed: the kernel could not wire a {bytes}-byte buffer (vm.max_user_wired)",
+                self.op
+            ),
         }
     }
 }

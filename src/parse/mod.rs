@@ -2,7 +2,8 @@
 //!
 //! Nothing here performs I/O or allocates; every function takes a byte slice
 //! and returns a value or `None`/an error, and is fuzzed (`fuzz/`). The
-//! Linux backend feeds them kernel output; tests feed them hostile input.
+//! Linux and FreeBSD backends feed them kernel output; tests feed them
+//! hostile input.
 //!
 //! # References
 //! - `fs/readdir.c` (`filldir64`, `struct linux_dirent64`)
@@ -10,6 +11,8 @@
 //! - `fs/proc/array.c` (`do_task_stat`, `proc_pid_status`)
 //! - `fs/proc/stat.c` (`show_stat`: `btime`)
 //! - `fs/proc/fd.c` (`proc_fd_link`: what an fd refers to)
+//! - FreeBSD `sys/sys/user.h` (`struct kinfo_proc`), `sys/kern/kern_proc.c`
+//!   (`fill_kinfo_proc`)
 //!
 //! # Examples
 //!
@@ -27,6 +30,7 @@ mod children;
 mod digits;
 mod dirents;
 mod fd_link;
+mod kinfo;
 mod path;
 mod stat;
 mod status;
@@ -36,6 +40,7 @@ pub use children::PidList;
 pub use digits::pid_name;
 pub use dirents::{Dirent, DirentError, Dirents};
 pub use fd_link::fd_kind;
+pub use kinfo::{kinfo_proc, kinfo_procs, KinfoError, KinfoLayout, KinfoProc, KinfoProcs, NODEV};
 pub use path::{pid_path, PID_PATH_MAX};
 pub use stat::{stat, stat_record, Stat, StatRecord};
 pub use status::{status_ids, status_uids, Gids, StatusIds, Uids};

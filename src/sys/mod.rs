@@ -16,9 +16,10 @@
 //! - `public`, a module of the items it adds to the public API (re-exported
 //!   at the crate root; empty for most).
 //!
-//! The call patterns of foreign kernels (`xnu/`) are compiled on every host
-//! that can run their tests, over stand-ins with `libc`'s exact signatures
-//! (`model/`); only a thin shim (`macos.rs`) plugs in the real functions.
+//! The call patterns of foreign kernels (`xnu/`, `freebsd/`) are compiled
+//! on every host that can run their tests, over stand-ins with `libc`'s
+//! exact signatures (`model/`); only a thin shim (`macos.rs`,
+//! `freebsd/live.rs`) plugs in the real functions.
 //!
 //! # Adding a backend
 //!
@@ -33,7 +34,8 @@
 //!
 //! The crate denies `unsafe_code`; the files that make raw calls allow it
 //! for themselves: `errno.rs`, `linux/syscalls.rs`, `xnu/mod.rs`,
-//! `xnu/info.rs`, `macos.rs` and `model/abi.rs`.
+//! `xnu/info.rs`, `macos.rs`, `model/abi.rs`, `freebsd/raw.rs`,
+//! `freebsd/live.rs` and `model/freebsd/abi.rs`.
 
 use std::path::Path;
 
@@ -51,9 +53,12 @@ mod macos;
 #[cfg(target_os = "macos")]
 use macos as imp;
 
-#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+#[cfg(target_os = "freebsd")]
+use freebsd as imp;
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "freebsd")))]
 mod unsupported;
-#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "freebsd")))]
 use unsupported as imp;
 
 pub(crate) use imp::{dev, Live};
@@ -67,6 +72,11 @@ pub(crate) mod errno;
 // The xnu call pattern over `proc_listpids`-shaped functions.
 #[cfg(any(target_os = "linux", target_vendor = "apple", target_os = "freebsd"))]
 pub mod xnu;
+
+// The FreeBSD `kern.proc` call pattern over `sysctl`-shaped functions (and,
+// on FreeBSD, the shim that plugs in libc's).
+#[cfg(any(target_os = "linux", target_vendor = "apple", target_os = "freebsd"))]
+pub mod freebsd;
 
 // In-memory kernels behind the C-ABI stand-ins (feature `model`).
 #[cfg(all(

@@ -118,9 +118,14 @@
 //!   points ([`Model::info`], [`Model::fds`], [`Model::threads`],
 //!   [`Model::exe`] …);
 //! - `abi.rs`: the C-ABI stand-ins [`proc_listpids`], [`proc_pidinfo`],
-//!   [`proc_pidpath`], [`proc_name`], the only `unsafe` code.
+//!   [`proc_pidpath`], [`proc_name`], the only `unsafe` code of the xnu
+//!   model;
+//! - `freebsd/`: the FreeBSD model, [`model::freebsd`](freebsd): `sysctl
+//!   kern.proc.*` over a pid hash walked stripe by stripe, with its own
+//!   stand-in [`freebsd::sysctl`].
 
 mod abi;
+pub mod freebsd;
 mod kernel;
 mod observe;
 mod pidinfo;

@@ -1,0 +1,825 @@
+//! The operation-sequence checker over the FreeBSD model, shared by the
+//! `freebsd_ops` fuzz target (`fuzz/fuzz_targets/freebsd_ops.rs`), the
+//! corpus replay (`tests/fuzz_replay.rs`) and `tests/model_freebsd.rs`,
+//! each of which includes this file with `#[path]` or through `support`.
+//! Test machinery, not library API.
+
+use core::ffi::c_int;
+use core::fmt;
+
+use pidquery::model::freebsd::{
+    consts, mib, Call, Churn, Model, Observation, State, Tty, View, Walk,
+};
+use pidquery::parse::{kinfo_procs, KinfoLayout};
+use pidquery::{Dev, Errno, ErrorKind, Filter, Pid, PidBuf, PidQuery, MAX_ATTEMPTS};
+
+/// The table stops growing past this many processes, to keep runs fast.
+const MAX_PROCS: usize = 1500;
+
+/// Terminal devices the operations pick from: two a kernel filter can ask,
+/// one beyond a non-negative `int` (answered from the whole table).
+pub const TTYS: [u64; 3] = [0x5d, 0x5e, 0x8000_0001];
+
+const SIZE: usize = consts::KINFO_PROC_SIZE;
+
+/// What a [`check_ops`] run exercised.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Queries run (fills, slice fills, probes, raw calls).
+    pub queries: u32,
+    /// Complete answers checked against the oracle.
+    pub complete: u32,
+    /// Processes the oracle required in those answers (present and
+    /// unchanged for a whole walk, matching and visible).
+    pub required: u32,
+    /// Fills that ended `Raced`.
+    pub raced: u32,
+    /// Slice fills that ended `Truncated`.
+    pub truncated: u32,
+    /// Queries that failed with an injected errno or capability mode.
+    pub failed: u32,
+    /// Fills that met the wiring limit.
+    pub wiring: u32,
+    /// Raw calls whose buffer was too short (byte-exact partial copies).
+    pub short: u32,
+    /// The most `sysctl` calls (probes and fetches) one fill made.
+    pub max_calls: u32,
+    /// The most fetches (calls with a buffer) one fill made.
+    pub max_fetches: u32,
+    /// Processes that churn changed mid-walk.
+    pub changed: u32,
+}
+
+/// A broken guarantee found by [`check_ops`]: which operation, and what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// Index of the operation (not the byte) that broke it.
+    pub op: usize,
+    /// What was expected and what happened.
+    pub message: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "operation {}: {}", self.op, self.message)
+    }
+}
+
+impl std::error::Error for Violation {}
+
+/// The naive oracle: does `v` answer `filter`? Written from the
+/// [`Filter`], not from the kernel's op codes the model uses.
+pub fn wanted(filter: Filter, v: &View) -> bool {
+    v.visible
+        && match filter {
+            Filter::All => true,
+            Filter::Pgrp(g) => v.pgid == g,
+            Filter::Tty(d) => d.raw() != consts::NODEV && v.tdev == d.raw(),
+            Filter::Uid(u) => v.uid == u,
+            Filter::Ruid(u) => v.ruid == u,
+            Filter::Ppid(p) => v.ppid == p,
+            #[allow(unreachable_patterns)]
+            other => panic!("the oracle does not know {other:?}"),
+        }
+}
+
+/// Checks `got` (a complete answer to `filter`) against the walk `obs`
+/// that produced it: ascending without duplicates; every process present
+/// and unchanged for the whole walk that answers the filter is in it
+/// (exactly once); no such process that does not answer it is; every pid
+/// in it existed at some point of the walk. Returns how many it required.
+pub fn check_answer(filter: Filter, obs: &Observation, got: &[Pid]) -> Result<u32, String> {
+    if !got.windows(2).all(|w| w[0] < w[1]) {
+        return Err(format!("not strictly ascending: {got:?}"));
+    }
+    let mut required = 0;
+    for v in obs.stable() {
+        let listed = got.binary_search(&v.pid).is_ok();
+        match (wanted(filter, v), listed) {
+            (true, false) => {
+                return Err(format!(
+                    "{filter:?}: pid {} present for the whole walk is missing from {got:?}",
+                    v.pid
+                ))
+            }
+            (false, true) => {
+                return Err(format!("{filter:?}: pid {} ({v:?}) does not match", v.pid))
+            }
+            (true, true) => required += 1,
+            (false, false) => {}
+        }
+    }
+    for &p in got {
+        let existed =
+            obs.before.iter().chain(&obs.after).any(|v| v.pid == p) || obs.born.contains(&p);
+        if !existed {
+            return Err(format!("pid {p} never existed during the walk"));
+        }
+    }
+    Ok(required)
+}
+
+/// The `Errno` a raw call of `mib` must fail with before any walk, by the
+/// reference's name rules (`None`: the name is served), with a buffer
+/// (`buffer`) or not, in capability mode or not.
+pub fn name_errno(mib: &[c_int], buffer: bool, capability: bool) -> Option<Errno> {
+    use consts::*;
+    if mib.len() < 2 || mib.len() > CTL_MAXNAME {
+        return Some(Errno::EINVAL);
+    }
+    if mib[0] != CTL_KERN || mib[1] != KERN_PROC {
+        return Some(Errno::ENOENT);
+    }
+    let Some(&op) = mib.get(2) else {
+        return Some(Errno::from_raw(libc::EISDIR));
+    };
+    let args = mib.len() - 3;
+    let base = op & !KERN_PROC_INC_THREAD;
+    let nodes = [
+        KERN_PROC_PID,
+        KERN_PROC_PGRP,
+        KERN_PROC_SESSION,
+        KERN_PROC_TTY,
+        KERN_PROC_UID,
+        KERN_PROC_RUID,
+        KERN_PROC_PROC,
+        KERN_PROC_RGID,
+        KERN_PROC_GID,
+    ];
+    if op == KERN_PROC_ALL {
+        if args > 0 {
+            return Some(Errno::from_raw(libc::ENOTDIR));
+        }
+    } else if !(nodes.contains(&base) && (op == base || op == base | KERN_PROC_INC_THREAD)) {
+        return Some(Errno::ENOENT);
+    }
+    if capability && buffer {
+        return Some(Errno::EPERM);
+    }
+    let ok = match base {
+        KERN_PROC_ALL => true,
+        KERN_PROC_PROC => args <= 1,
+        _ => args == 1,
+    };
+    (!ok).then_some(Errno::EINVAL)
+}
+
+/// Operation bytes, read one at a time; zeros past the end.
+pub struct Bytes<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Bytes<'a> {
+    /// Reads `rest`.
+    pub fn new(rest: &'a [u8]) -> Self {
+        Bytes { rest }
+    }
+
+    fn byte(&mut self) -> u8 {
+        match self.rest.split_first() {
+            Some((&b, rest)) => {
+                self.rest = rest;
+                b
+            }
+            None => 0,
+        }
+    }
+}
+
+/// The interpreter's state: the model and the reused buffers.
+struct Run {
+    model: Model,
+    tiny: PidBuf<0>,
+    small: PidBuf<4>,
+    default: PidBuf,
+    slice: Vec<Pid>,
+    capability: bool,
+    max_wired: Option<usize>,
+    jails: bool,
+    stats: Stats,
+}
+
+/// Interprets `bytes` as a sequence of operations on a FreeBSD [`Model`] —
+/// forks, exits, reaps, `setpgid`, `setsid`, credential and terminal
+/// changes, jails, visibility knobs, walk mode, scripted churn inside the
+/// walk and injected errors, queries through the engine, raw `sysctl`
+/// calls — and checks every result:
+///
+/// - a complete answer (fill or slice fill) passes [`check_answer`]
+///   against the walk of the engine's last fetch, whose mib is the one the
+///   backend documents (`KERN_PROC_PROC` for `all`, never `KERN_PROC_ALL`);
+/// - a fill makes at most [`MAX_ATTEMPTS`]² fetches, and `Raced` only
+///   after at least [`MAX_ATTEMPTS`];
+/// - `Truncated { needed }` exceeds the slice and covers the matches the
+///   oracle required of the last walk;
+/// - `WiringLimit` only when the buffer exceeded the limit, and the call
+///   was `ENOMEM` with `*oldlenp` 0;
+/// - a probe is `(matches + 5)` records of its own walk;
+/// - a raw call follows the name rules ([`name_errno`]), and its bytes:
+///   whole records of size 1088 on success, a byte-exact prefix with
+///   `ENOMEM` and `*oldlenp` = the length passed when short;
+/// - an error carries the injected errno and leaves the buffer empty.
+///
+/// # Errors
+///
+/// The first [`Violation`].
+pub fn check_ops(bytes: &[u8]) -> Result<Stats, Violation> {
+    let mut run = Run {
+        model: Model::new(),
+        tiny: PidBuf::default(),
+        small: PidBuf::default(),
+        default: PidBuf::new(),
+        slice: Vec::new(),
+        capability: false,
+        max_wired: None,
+        jails: false,
+        stats: Stats::default(),
+    };
+    run.model.record(true);
+    let mut input = Bytes::new(bytes);
+    let mut op = 0;
+    while !input.rest.is_empty() && run.model.nprocs() < MAX_PROCS {
+        run.step(&mut input)
+            .map_err(|message| Violation { op, message })?;
+        op += 1;
+    }
+    Ok(run.stats)
+}
+
+impl Run {
+    /// A pid of the table (or a made-up one) chosen by `b`.
+    fn pick(&self, b: u8) -> Pid {
+        let n = self.model.nprocs();
+        match usize::from(b).checked_rem(n + 1) {
+            Some(i) if i < n => self.model.procs().nth(i).map_or(Pid::ZERO, |p| p.pid),
+            _ => Pid::from_raw(i32::from(b) + 20_000).unwrap_or(Pid::ZERO),
+        }
+    }
+
+    /// Two bytes: a churn of up to 3 of each kind, forks up to 7.
+    fn churn(input: &mut Bytes<'_>) -> Churn {
+        let (a, b) = (input.byte(), input.byte());
+        Churn {
+            fork: u32::from(a % 8),
+            exit: u32::from((a >> 3) % 4),
+            reap: u32::from((a >> 5) % 4),
+            regroup: u32::from(b % 4),
+            setsid: u32::from((b >> 2) % 2),
+            setuid: u32::from((b >> 3) % 4),
+        }
+    }
+
+    fn step(&mut self, input: &mut Bytes<'_>) -> Result<(), String> {
+        match input.byte() % 16 {
+            0 => {
+                let n = input.byte() % 32 + 1;
+                let parent = self.pick(input.byte());
+                for _ in 0..n {
+                    self.model.spawn(parent);
+                }
+            }
+            1 => {
+                let p = self.pick(input.byte());
+                if p.as_raw() > 1 && p != self.model.caller() && !self.model.exit(p) {
+                    self.model.reap(p);
+                }
+            }
+            2 => {
+                let (p, q) = (self.pick(input.byte()), self.pick(input.byte()));
+                let pgid = self.model.get(q).map_or(p, |q| q.pgid);
+                self.model
+                    .setpgid(p, if input.byte() & 1 == 0 { p } else { pgid });
+            }
+            3 => {
+                let p = self.pick(input.byte());
+                self.model.setsid(p);
+            }
+            4 => self.credentials(input),
+            5 => self.terminal(input),
+            6 => {
+                let before = Self::churn(input);
+                let between = Self::churn(input);
+                let fail = match input.byte() % 8 {
+                    0 => Some(Errno::EINTR),
+                    1 => Some(EFAULT),
+                    _ => None,
+                };
+                self.model.script(Call {
+                    before,
+                    between,
+                    fail,
+                });
+            }
+            7 => {
+                let between = Self::churn(input);
+                if input.byte() & 1 == 0 {
+                    self.model.on_every_call(Call {
+                        between,
+                        ..Call::QUIET
+                    });
+                } else {
+                    self.model.clear_schedule();
+                }
+            }
+            8 => self.visibility(input),
+            9 => {
+                let b = input.byte();
+                self.model.walk(if b & 1 == 0 {
+                    Walk::Striped
+                } else {
+                    Walk::Atomic
+                });
+                self.model.seed(u64::from(b));
+                // Rarely: capability mode, or a wiring limit.
+                self.capability = b % 16 == 3;
+                self.model.capability_mode(self.capability);
+                self.max_wired = (b % 16 == 5).then_some(usize::from(input.byte()) * SIZE);
+                self.model.max_wired(self.max_wired);
+            }
+            10..=13 => {
+                self.stats.queries += 1;
+                return self.query(input);
+            }
+            _ => {
+                self.stats.queries += 1;
+                return self.raw_call(input);
+            }
+        }
+        Ok(())
+    }
+
+    fn credentials(&mut self, input: &mut Bytes<'_>) {
+        let p = self.pick(input.byte());
+        let b = input.byte();
+        let j = input.byte();
+        self.model.update(p, |q| {
+            q.uid = u32::from(b % 4);
+            if b & 4 != 0 {
+                q.ruid = u32::from((b >> 3) % 4);
+            }
+            q.rgid = u32::from((b >> 5) % 3);
+            q.groups = if j & 1 != 0 {
+                vec![u32::from(j % 3)]
+            } else {
+                Vec::new()
+            };
+            if j & 0x70 == 0x10 {
+                q.jail = u32::from(j >> 7) + 1;
+            }
+            if j & 0x70 == 0x20 {
+                q.jail = 0;
+            }
+        });
+    }
+
+    fn terminal(&mut self, input: &mut Bytes<'_>) {
+        let p = self.pick(input.byte());
+        let b = input.byte();
+        let dev = TTYS[usize::from(b) % TTYS.len()];
+        match (b >> 2) % 4 {
+            0 => {
+                // A session of its own with a terminal.
+                self.model.setsid(p);
+                self.model.acquire_terminal(p, Some(dev));
+            }
+            1 => {
+                self.model
+                    .update(p, |q| q.controlling_terminal = !q.controlling_terminal);
+            }
+            2 => {
+                let sid = self.model.get(p).map_or(p, |q| q.sid);
+                self.model.set_terminal(sid, None);
+            }
+            _ => {
+                let sid = self.model.get(p).map_or(p, |q| q.sid);
+                let tty = Tty {
+                    dev: (b & 0x40 == 0).then_some(dev),
+                    foreground: None,
+                    session: Some(sid),
+                };
+                self.model.set_terminal(sid, Some(tty));
+            }
+        }
+    }
+
+    fn visibility(&mut self, input: &mut Bytes<'_>) {
+        let b = input.byte();
+        let p = self.pick(input.byte());
+        if !self.jails {
+            // Jail 1 on the host, jail 2 inside it.
+            let a = self.model.create_jail(0);
+            self.model.create_jail(a);
+            self.jails = true;
+        }
+        self.model.see_others(b & 1 == 0, b & 2 == 0, b & 4 == 0);
+        if b & 8 != 0 && self.model.get(p).is_some_and(|q| q.state == State::Normal) {
+            self.model.set_caller(p);
+        }
+    }
+
+    fn filter(&self, input: &mut Bytes<'_>) -> PidQuery {
+        let b = input.byte();
+        let arg = input.byte();
+        match b % 7 {
+            0 => PidQuery::all(),
+            1 => PidQuery::pgrp(self.pick(arg)),
+            2 => PidQuery::tty(Dev::from_raw(TTYS[usize::from(arg) % TTYS.len()])),
+            3 => PidQuery::uid(u32::from(arg % 4)),
+            4 => PidQuery::ruid(u32::from(arg % 4)),
+            5 => PidQuery::tty(Dev::from_raw(consts::NODEV)),
+            _ => PidQuery::ppid(self.pick(arg)),
+        }
+    }
+
+    fn query(&mut self, input: &mut Bytes<'_>) -> Result<(), String> {
+        let query = self.filter(input);
+        let mode = input.byte();
+        let size = input.byte();
+        self.model.clear_observations();
+        match mode % 5 {
+            0 => {
+                let got = self.model.fill(&query, &mut self.tiny).map(<[Pid]>::to_vec);
+                let empty = self.tiny.is_empty();
+                self.check_fill(&query, got, empty)
+            }
+            1 => {
+                let got = self
+                    .model
+                    .fill(&query, &mut self.small)
+                    .map(<[Pid]>::to_vec);
+                let empty = self.small.is_empty();
+                self.check_fill(&query, got, empty)
+            }
+            2 => {
+                let got = self
+                    .model
+                    .fill(&query, &mut self.default)
+                    .map(<[Pid]>::to_vec);
+                let empty = self.default.is_empty();
+                self.check_fill(&query, got, empty)
+            }
+            3 => {
+                let len = usize::from(size) * 3 % 700;
+                self.slice.clear();
+                self.slice.resize(len, Pid::ZERO);
+                let got = self.model.fill_slice(&query, &mut self.slice);
+                self.check_slice(&query, got, len)
+            }
+            _ => {
+                let got = self.model.probe(&query);
+                self.check_probe(&query, got)
+            }
+        }
+    }
+
+    /// This query's calls: (fetches, all calls).
+    fn calls(&self) -> (u32, u32) {
+        let obs = self.model.observations();
+        let fetches = obs.iter().filter(|o| o.oldlen.is_some()).count();
+        (fetches as u32, obs.len() as u32)
+    }
+
+    /// The walk the answer came from: the last successful fetch.
+    fn answer_walk(&self, query: &PidQuery) -> Result<Observation, String> {
+        let last = self
+            .model
+            .observations()
+            .iter()
+            .rev()
+            .find(|o| o.fetched())
+            .cloned()
+            .ok_or("an answer without a successful fetch")?;
+        let (want, _) = mib(query).ok_or("a fetch for a query that needs none")?;
+        if last.mib != want {
+            return Err(format!(
+                "fetched {:?} for {query:?}, want {want:?}",
+                last.mib
+            ));
+        }
+        if last.mib == [consts::CTL_KERN, consts::KERN_PROC, consts::KERN_PROC_ALL] {
+            return Err("KERN_PROC_ALL lists threads".into());
+        }
+        Ok(last)
+    }
+
+    fn check_complete(&mut self, query: &PidQuery, got: &[Pid]) -> Result<(), String> {
+        if mib(query).is_none() {
+            // tty(NODEV): nothing, and no call.
+            if !got.is_empty() || !self.model.observations().is_empty() {
+                return Err(format!(
+                    "tty(NODEV) answered {got:?} after {} calls",
+                    self.model.observations().len()
+                ));
+            }
+            self.stats.complete += 1;
+            return Ok(());
+        }
+        let walk = self.answer_walk(query)?;
+        self.stats.required += check_answer(query.filter(), &walk, got)?;
+        self.stats.changed += walk.after.iter().filter(|v| v.changed).count() as u32;
+        self.stats.complete += 1;
+        Ok(())
+    }
+
+    fn check_error(&mut self, query: &PidQuery, e: &pidquery::Error) -> Result<(), String> {
+        let last = self.model.observations().last().cloned();
+        let node = mib(query).is_some();
+        match e.kind() {
+            ErrorKind::Os => {
+                let Some(last) = last else {
+                    return Err(format!("{e:?} without a call"));
+                };
+                self.stats.failed += 1;
+                let ok = node
+                    && e.operation().starts_with("kern.proc.")
+                    && last.result == Err(e.errno().unwrap_or(Errno::from_raw(0)))
+                    && e.errno() != Some(Errno::EINTR);
+                if ok {
+                    Ok(())
+                } else {
+                    Err(format!("error {e:?}, last call {:?}", last.result))
+                }
+            }
+            ErrorKind::WiringLimit { bytes } => {
+                self.stats.wiring += 1;
+                let over = self.max_wired.is_some_and(|max| bytes > max);
+                let last = last.ok_or("WiringLimit without a call")?;
+                if over
+                    && last.oldlen == Some(bytes)
+                    && last.oldlen_out == Some(0)
+                    && last.result == Err(Errno::ENOMEM)
+                {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "{e:?} under limit {:?}, last call {last:?}",
+                        self.max_wired
+                    ))
+                }
+            }
+            ErrorKind::Raced { attempts } => {
+                self.stats.raced += 1;
+                let (fetches, _) = self.calls();
+                if attempts == MAX_ATTEMPTS && fetches >= MAX_ATTEMPTS {
+                    Ok(())
+                } else {
+                    Err(format!("Raced after {fetches} fetches"))
+                }
+            }
+            _ => Err(format!("unexpected error {e:?}")),
+        }
+    }
+
+    fn check_fill(
+        &mut self,
+        query: &PidQuery,
+        got: Result<Vec<Pid>, pidquery::Error>,
+        buf_empty: bool,
+    ) -> Result<(), String> {
+        let (fetches, calls) = self.calls();
+        self.stats.max_fetches = self.stats.max_fetches.max(fetches);
+        self.stats.max_calls = self.stats.max_calls.max(calls);
+        if fetches > MAX_ATTEMPTS * MAX_ATTEMPTS {
+            return Err(format!("{fetches} fetches, budget {MAX_ATTEMPTS}²"));
+        }
+        match got {
+            Ok(list) => self.check_complete(query, &list),
+            Err(e) => {
+                if !buf_empty {
+                    return Err(format!("error {e:?} left the buffer filled"));
+                }
+                self.check_error(query, &e)
+            }
+        }
+    }
+
+    fn check_slice(
+        &mut self,
+        query: &PidQuery,
+        got: Result<usize, pidquery::Error>,
+        len: usize,
+    ) -> Result<(), String> {
+        match got {
+            Ok(n) if n <= len => {
+                let list = self.slice[..n].to_vec();
+                self.check_complete(query, &list)
+            }
+            Ok(n) => Err(format!("{n} pids in a slice of {len}")),
+            Err(e) => match e.kind() {
+                ErrorKind::Truncated { needed } => {
+                    self.stats.truncated += 1;
+                    if needed <= len {
+                        return Err(format!(
+                            "Truncated {{ needed: {needed} }} for a slice of {len}"
+                        ));
+                    }
+                    // The matches of the last walk that listed them, if any.
+                    let walk = self
+                        .model
+                        .observations()
+                        .iter()
+                        .rev()
+                        .find(|o| o.fetched())
+                        .cloned();
+                    if let Some(walk) = walk {
+                        let must = walk.stable().filter(|v| wanted(query.filter(), v)).count();
+                        let (_, kernel) = mib(query).unwrap_or_default();
+                        if kernel && needed < must {
+                            return Err(format!("needed {needed} < {must} required"));
+                        }
+                    }
+                    Ok(())
+                }
+                _ => self.check_error(query, &e),
+            },
+        }
+    }
+
+    fn check_probe(
+        &mut self,
+        query: &PidQuery,
+        got: Result<usize, pidquery::Error>,
+    ) -> Result<(), String> {
+        let Some((_, kernel)) = mib(query) else {
+            return match got {
+                Ok(0) => Ok(()),
+                other => Err(format!("tty(NODEV) probe {other:?}")),
+            };
+        };
+        let last = self.model.observations().last().cloned();
+        match got {
+            Ok(n) => {
+                let last = last.ok_or("a probe without a call")?;
+                if last.oldlen.is_some() || last.result != Ok(n * SIZE) {
+                    return Err(format!("probe {n}, call {last:?}"));
+                }
+                let matching = |v: &View| !kernel || wanted(query.filter(), v);
+                let at_least = last.stable().filter(|v| v.visible && matching(v)).count();
+                let at_most = last
+                    .before
+                    .iter()
+                    .chain(&last.after)
+                    .filter(|v| v.visible)
+                    .count()
+                    + last.born.len();
+                if n < at_least + consts::PROBE_SLACK || n > at_most + consts::PROBE_SLACK {
+                    return Err(format!("probe {n} outside {at_least}..={at_most} + 5"));
+                }
+                Ok(())
+            }
+            Err(e) => self.check_error(query, &e),
+        }
+    }
+
+    /// A raw call: a well-formed or broken mib, and a buffer of some size.
+    fn raw_call(&mut self, input: &mut Bytes<'_>) -> Result<(), String> {
+        use consts::*;
+        let shape = input.byte();
+        let arg = self.pick(input.byte()).as_raw();
+        let size = input.byte();
+        let ops = [
+            KERN_PROC_ALL,
+            KERN_PROC_PID,
+            KERN_PROC_PGRP,
+            KERN_PROC_SESSION,
+            KERN_PROC_TTY,
+            KERN_PROC_UID,
+            KERN_PROC_RUID,
+            KERN_PROC_PROC,
+            KERN_PROC_RGID,
+            KERN_PROC_GID,
+            KERN_PROC_PROC | KERN_PROC_INC_THREAD,
+            KERN_PROC_PGRP | KERN_PROC_INC_THREAD,
+            KERN_PROC_ALL | KERN_PROC_INC_THREAD,
+            9,
+        ];
+        let op = ops[usize::from(shape) % ops.len()];
+        let mut name = vec![CTL_KERN, KERN_PROC, op];
+        match (shape >> 4) % 4 {
+            0 => {}
+            1 | 2 => name.push(if op == KERN_PROC_TTY {
+                TTYS[usize::from(size) % 2] as c_int
+            } else {
+                arg
+            }),
+            _ => name.extend([arg, arg]),
+        }
+        if shape & 0x40 != 0 && size.is_multiple_of(8) {
+            name.truncate(2);
+        }
+        // NULL, or room for a few records with a ragged tail.
+        let buffer = (!size.is_multiple_of(4))
+            .then(|| usize::from(size / 4) * SIZE / 4 + usize::from(size % 3) * 100);
+        self.model.clear_observations();
+        let mut buf = vec![0xeeu8; buffer.unwrap_or(0) + 64];
+        let (rc, errno, len) = match buffer {
+            Some(n) => self.model.sysctl(&name, Some(&mut buf[..n])),
+            None => self.model.sysctl(&name, None),
+        };
+        let obs = self
+            .model
+            .observations()
+            .last()
+            .cloned()
+            .ok_or("no call recorded")?;
+        // A scripted failure (the model fails nothing else with these).
+        if let Err(injected @ (Errno::EINTR | EFAULT)) = obs.result {
+            self.stats.failed += 1;
+            return if (rc, errno) == (-1, injected) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{name:?}: injected {injected:?}, got {rc} {errno:?}"
+                ))
+            };
+        }
+        let expect = name_errno(&name, buffer.is_some(), self.capability);
+        if let Some(e) = expect {
+            return if (rc, errno) == (-1, e) {
+                Ok(())
+            } else {
+                Err(format!("{name:?}: want {e:?}, got {rc} {errno:?}"))
+            };
+        }
+        if base_of(op) == KERN_PROC_PID && errno == Errno::ESRCH {
+            // Absent or hidden; never the caller itself.
+            return if arg != self.model.caller().as_raw() {
+                Ok(())
+            } else {
+                Err(format!("ESRCH for the caller {arg}"))
+            };
+        }
+        let Some(n) = buffer else {
+            // A probe: (matches + 5) records for a list op, whole records.
+            let floor = if base_of(op) == KERN_PROC_PID {
+                SIZE
+            } else {
+                PROBE_SLACK * SIZE
+            };
+            return if rc == 0 && len % SIZE == 0 && len >= floor {
+                Ok(())
+            } else {
+                Err(format!("probe of {name:?}: {rc} {errno:?} {len}"))
+            };
+        };
+        if buf[n..].iter().any(|&b| b != 0xee) {
+            return Err(format!("{name:?}: wrote past {n} bytes"));
+        }
+        let over_wire = self.max_wired.is_some_and(|max| n > max);
+        match (rc, errno) {
+            (0, _) => {
+                let recs = kinfo_procs(&buf[..len], &KinfoLayout::LP64)
+                    .map_err(|e| format!("{name:?}: {e}"))?;
+                let parsed: Result<Vec<_>, _> = recs.collect();
+                let parsed = parsed.map_err(|e| format!("{name:?}: {e}"))?;
+                if len > n || parsed.len() != obs.records {
+                    return Err(format!(
+                        "{name:?}: {len} bytes into {n}, {} records walked",
+                        obs.records
+                    ));
+                }
+                // The list nodes: each stable, visible match exactly once.
+                if op == KERN_PROC_PROC && name.len() == 3 {
+                    let mut pids: Vec<Pid> = parsed
+                        .iter()
+                        .map(|k| Pid::from_raw(k.pid).unwrap())
+                        .collect();
+                    pids.sort_unstable();
+                    self.stats.required += check_answer(Filter::All, &obs, &pids)?;
+                }
+                self.stats.complete += 1;
+                Ok(())
+            }
+            (-1, Errno::ENOMEM) => {
+                self.stats.short += 1;
+                let want = if over_wire { 0 } else { n };
+                if len != want || obs.records * SIZE <= n && !over_wire {
+                    return Err(format!(
+                        "{name:?}: ENOMEM with *oldlenp {len} (passed {n}), {} records",
+                        obs.records
+                    ));
+                }
+                // The whole records in the prefix parse.
+                let whole = (n / SIZE) * SIZE;
+                if !over_wire {
+                    kinfo_procs(&buf[..whole], &KinfoLayout::LP64)
+                        .map_err(|e| format!("{e}"))?
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| format!("{name:?}: partial copy {e}"))?;
+                } else if buf[..n].iter().any(|&b| b != 0xee) {
+                    return Err(format!("{name:?}: copied into an unwired buffer"));
+                }
+                Ok(())
+            }
+            other => Err(format!("{name:?}: unexpected {other:?}")),
+        }
+    }
+}
+
+/// `op` without `KERN_PROC_INC_THREAD` (`KERN_PROC_ALL` stays itself).
+fn base_of(op: c_int) -> c_int {
+    op & !consts::KERN_PROC_INC_THREAD
+}
+
+/// `EFAULT`, the other errno the checker injects.
+const EFAULT: Errno = Errno::from_raw(libc::EFAULT);
