@@ -10,7 +10,9 @@ use crate::sys::dev;
 /// glibc's (`makedev`), which is also how the kernel prints `tty_nr` in
 /// `/proc/<pid>/stat`, so the two compare directly, including for
 /// `/dev/pts/256` and above; on macOS xnu's 32-bit `dev_t` (major in the top
-/// byte, minor in the low 24 bits).
+/// byte, minor in the low 24 bits); on FreeBSD the 64-bit `dev_t` of
+/// FreeBSD 12 and later, where a terminal's `st_rdev` is its devfs inode
+/// number, the very value `kern.proc` reports as `ki_tdev`.
 ///
 /// # Examples
 ///

@@ -110,7 +110,22 @@
 //!
 //! - `model`: the `model` module, an in-memory model of xnu's `proc_listpids` with
 //!   injectable fork races and errors, that runs the engine through the same
-//!   code as macOS, for tests and fuzzing on any host.
+//!   code as macOS, for tests and fuzzing on any host; and `model::freebsd`,
+//!   an in-memory model of FreeBSD's `sysctl kern.proc` (kernel filters, a
+//!   pid hash walked one lock stripe at a time with races between stripes,
+//!   byte-exact `ENOMEM`), which does the same for the FreeBSD backend.
+//!
+//! # FreeBSD
+//!
+//! Listing goes through `sysctl kern.proc`: `pgrp`, `uid`, `ruid` and
+//! `tty` are filtered by the kernel, `all` is `KERN_PROC_PROC` (one record
+//! per process), `ppid` is the process table compared on `ki_ppid` (the
+//! real parent). Answers are ascending. Since FreeBSD 13 the walk is not a
+//! snapshot: as on Linux, every process alive for the whole call is listed
+//! and one born or reaped during it may or may not be. Processes the
+//! caller may not see (jails, `security.bsd.see_*`) are left out; zombies
+//! are listed. An exactly full buffer is complete, and a buffer the kernel
+//! cannot wire is [`ErrorKind::WiringLimit`].
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]

@@ -15,7 +15,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use support::parse_checks::{
-    dirents, pid_list, pid_path, proc_stat, stat, stat_record, status, status_ids,
+    dirents, kinfo, pid_list, pid_path, proc_stat, stat, stat_record, status, status_ids,
 };
 
 /// The inputs of `target`: its seeds, which must exist, then its
@@ -99,6 +99,11 @@ fn proc_stat_inputs() {
     replay("proc_stat", |_, input| proc_stat::check(input));
 }
 
+#[test]
+fn kinfo_inputs() {
+    replay("kinfo", |_, input| kinfo::check(input));
+}
+
 /// The engine's operation sequences over the xnu model. The seeds together
 /// reach every outcome the checker knows: races, truncation, answers cut by
 /// the kernel's estimate, injected errors, and a fill that spends its
@@ -124,6 +129,40 @@ fn engine_ops_inputs() {
         "the seeds no longer reach every outcome: {seen:?}"
     );
     assert_eq!(seen.max_attempts, pidquery::MAX_ATTEMPTS);
+}
+
+/// The engine's operation sequences over the FreeBSD model. The seeds
+/// together reach every outcome the checker knows but `Raced` (which needs
+/// a table more than doubling on every fetch; `tests/model_freebsd.rs`
+/// builds that one): truncation, injected errors, the wiring limit, short
+/// raw buffers, churn between lock stripes, and answers checked against
+/// the oracle.
+#[cfg(feature = "model")]
+#[test]
+fn freebsd_ops_inputs() {
+    use support::freebsd_check::{check_ops, Stats};
+    let mut seen = Stats::default();
+    let files = replay("freebsd_ops", |path, input| {
+        let s = check_ops(input).unwrap_or_else(|v| panic!("{}: {v}", path.display()));
+        seen.truncated += s.truncated;
+        seen.failed += s.failed;
+        seen.wiring += s.wiring;
+        seen.short += s.short;
+        seen.changed += s.changed;
+        seen.required += s.required;
+    });
+    if files == 0 {
+        return;
+    }
+    assert!(
+        seen.truncated > 0
+            && seen.failed > 0
+            && seen.wiring > 0
+            && seen.short > 0
+            && seen.changed > 0
+            && seen.required > 20,
+        "the seeds no longer reach every outcome: {seen:?}"
+    );
 }
 
 /// Every target declared in `fuzz/Cargo.toml` has seeds (so the smoke run,

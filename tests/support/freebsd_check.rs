@@ -110,8 +110,8 @@ pub fn check_answer(filter: Filter, obs: &Observation, got: &[Pid]) -> Result<u3
         }
     }
     for &p in got {
-        let existed =
-            obs.before.iter().chain(&obs.after).any(|v| v.pid == p) || obs.born.contains(&p);
+        let within = |views: &[View]| views.binary_search_by_key(&p, |v| v.pid).is_ok();
+        let existed = within(&obs.before) || within(&obs.after) || obs.born.contains(&p);
         if !existed {
             return Err(format!("pid {p} never existed during the walk"));
         }
@@ -256,11 +256,13 @@ impl Run {
         }
     }
 
-    /// Two bytes: a churn of up to 3 of each kind, forks up to 7.
+    /// Two bytes: a churn of up to 3 of each kind, and forks: up to 7,
+    /// times 1, 4, 16 or 64 (so that a schedule can outgrow the backend's
+    /// doubling).
     fn churn(input: &mut Bytes<'_>) -> Churn {
         let (a, b) = (input.byte(), input.byte());
         Churn {
-            fork: u32::from(a % 8),
+            fork: u32::from(a % 8) << (u32::from(b >> 5) % 4 * 2),
             exit: u32::from((a >> 3) % 4),
             reap: u32::from((a >> 5) % 4),
             regroup: u32::from(b % 4),
@@ -311,7 +313,9 @@ impl Run {
                 });
             }
             7 => {
-                let between = Self::churn(input);
+                // Steady churn on every call: at most 7 forks per point.
+                let mut between = Self::churn(input);
+                between.fork %= 8;
                 if input.byte() & 1 == 0 {
                     self.model.on_every_call(Call {
                         between,

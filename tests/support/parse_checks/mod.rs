@@ -7,14 +7,15 @@
 //! under plain `cargo test`.
 //!
 //! Each module's `check` takes one raw fuzz input and panics on any
-//! disagreement. For `dirents`, `stat` and `status` the first byte picks a
-//! mode: even feeds the rest to the parser as kernel bytes and compares with
-//! the reference; odd builds well-formed kernel output from fuzz-chosen
-//! values (optionally cut short) and asserts the parser returns exactly
-//! those values, or `None`/an error exactly when the cut demands it.
+//! disagreement. For `dirents`, `kinfo`, `stat` and `status` the first
+//! byte picks a mode: even feeds the rest to the parser as kernel bytes and
+//! compares with the reference; odd builds well-formed kernel output from
+//! fuzz-chosen values (optionally cut short) and asserts the parser returns
+//! exactly those values, or `None`/an error exactly when the cut demands it.
 
 pub mod cursor;
 pub mod dirents;
+pub mod kinfo;
 pub mod pid_list;
 pub mod pid_path;
 pub mod proc_stat;

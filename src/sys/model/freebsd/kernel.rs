@@ -293,6 +293,12 @@ impl Model {
         if let Some(obs) = obs.as_deref_mut() {
             obs.before = self.views(caller, since);
             self.born.clear();
+            // Still forking when the walk began: they may finish during it.
+            for &i in &self.pending {
+                if let Some(s) = self.slots.get(i).and_then(Option::as_ref) {
+                    self.born.push(s.proc.pid);
+                }
+            }
             self.tracking_births = true;
         }
         let mut records = 0usize;

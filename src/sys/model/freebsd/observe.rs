@@ -67,7 +67,8 @@ pub struct Observation {
     pub before: Vec<View>,
     /// The table when the walk ended.
     pub after: Vec<View>,
-    /// Pids forked during the walk.
+    /// Pids forked during the walk, or still being forked (`New`) when it
+    /// began: a listing may report them either way.
     pub born: Vec<Pid>,
 }
 

@@ -279,9 +279,9 @@ impl Model {
             self.setpgid(pid, target);
         }
         for _ in 0..churn.setsid {
-            let Some(pid) =
-                self.victim(|m, p| !m.slots.iter().flatten().any(|s| s.proc.pgid == p.pid))
-            else {
+            // Not leading its group (`setsid` itself refuses the rarer
+            // case of a group that outlived its leader's membership).
+            let Some(pid) = self.victim(|_, p| p.pgid != p.pid) else {
                 break;
             };
             self.setsid(pid);

@@ -251,6 +251,8 @@ pub struct Model {
     /// Jail id → parent jail id (the host, 0, is nobody's child).
     pub(super) jails: Vec<(u32, u32)>,
     pub(super) next_pid: i32,
+    /// No id above this is in use as a pid, group or session.
+    pub(super) high_water: i32,
     pub(super) next_tid: i32,
     pub(super) next_serial: u64,
     pub(super) epoch: u64,
@@ -336,6 +338,7 @@ impl Model {
             terminals: Vec::new(),
             jails: Vec::new(),
             next_pid: 2,
+            high_water: 0,
             next_tid: NO_PID + 1,
             next_serial: 1,
             epoch: 0,
@@ -386,23 +389,20 @@ impl Model {
     }
 
     /// Every process the kernel walks (zombies included, `New` ones not),
-    /// in pid order.
+    /// in no particular order; allocates nothing.
     ///
     /// ```
     /// let model = pidquery::model::freebsd::Model::new();
-    /// let pids: Vec<i32> = model.procs().map(|p| p.pid.as_raw()).collect();
+    /// let mut pids: Vec<i32> = model.procs().map(|p| p.pid.as_raw()).collect();
+    /// pids.sort();
     /// assert_eq!(pids, [0, 1]);
     /// ```
     pub fn procs(&self) -> impl Iterator<Item = &Proc> + '_ {
-        let mut all: Vec<&Proc> = self
-            .slots
+        self.slots
             .iter()
             .flatten()
             .map(|s| &s.proc)
             .filter(|p| p.state != State::New)
-            .collect();
-        all.sort_by_key(|p| p.pid);
-        all.into_iter()
     }
 
     /// The process `pid` (any state).
@@ -470,8 +470,14 @@ impl Model {
 
     // ---- changing the table ---------------------------------------------
 
+    fn note_ids(&mut self, p: &Proc) {
+        let top = p.pid.as_raw().max(p.pgid.as_raw()).max(p.sid.as_raw());
+        self.high_water = self.high_water.max(top);
+    }
+
     /// Puts `proc` in a slot, the head of its bucket and the right list.
     pub(super) fn add(&mut self, proc: Proc) -> usize {
+        self.note_ids(&proc);
         let threads = i32::try_from(proc.threads.max(1)).unwrap_or(1);
         let slot = Slot {
             serial: self.next_serial,
@@ -519,6 +525,9 @@ impl Model {
         for _ in 0..=PID_MAX {
             let raw = self.next_pid;
             self.next_pid = if raw >= PID_MAX { 100 } else { raw + 1 };
+            if raw > self.high_water {
+                return Pid::from_raw(raw);
+            }
             let in_use = self.slots.iter().flatten().any(|s| {
                 let p = &s.proc;
                 p.pid.as_raw() == raw || p.pgid.as_raw() == raw || p.sid.as_raw() == raw
@@ -608,6 +617,9 @@ impl Model {
         slot.proc.pid = pid;
         slot.proc.state = state;
         slot.changed = epoch;
+        let p = &slot.proc;
+        let top = p.pid.as_raw().max(p.pgid.as_raw()).max(p.sid.as_raw());
+        self.high_water = self.high_water.max(top);
         true
     }
 

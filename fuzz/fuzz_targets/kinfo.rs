@@ -1,0 +1,19 @@
+//! `parse::kinfo_procs` (FreeBSD `kinfo_proc` records) against a naive
+//! reader, on raw bytes and on records built from fuzz-chosen fields.
+//!
+//! The checks live in `tests/support/parse_checks/kinfo.rs`, shared with
+//! `tests/fuzz_replay.rs`, which replays `fuzz/seeds/<target>/` and
+//! `fuzz/regressions/<target>/`.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+// Each target uses only part of the cursor.
+#[path = "../../tests/support/parse_checks/kinfo.rs"]
+mod check;
+#[allow(dead_code)]
+#[path = "../../tests/support/parse_checks/cursor.rs"]
+mod cursor;
+
+fuzz_target!(|data: &[u8]| check::check(data));
