@@ -54,6 +54,18 @@ pub enum ErrorKind {
     NegativePid,
     /// A system call failed; see [`Error::errno`].
     Os,
+    /// No process has this pid (it exited and was reaped, or never
+    /// existed). A zombie is still a process: its info says
+    /// [`State::Zombie`](crate::State::Zombie).
+    NoSuchProcess,
+    /// The pid is a thread of another process, not a process: Linux
+    /// resolves `/proc/<tid>` for any thread, so this is checked. See
+    /// [`Error::thread_group`] for the process it belongs to.
+    NotAProcess,
+    /// The kernel refused to describe this process to the caller (another
+    /// user's process: Linux `EACCES` on `exe` or `fd/`, macOS `EPERM`);
+    /// [`Error::errno`] keeps the kernel's code.
+    PermissionDenied,
     /// The kernel could not wire (lock into memory) a buffer of `bytes`
     /// bytes to copy its answer into: FreeBSD's `vm.max_user_wired` limit
     /// (the errno is `ENOMEM`). Not a race: asking again with the same
@@ -145,6 +157,31 @@ impl Error {
         Error::new(ErrorKind::Unsupported, op)
     }
 
+    /// "No such process" for `pid`, from `op`.
+    // Only backends that inspect processes report one.
+    #[allow(dead_code)]
+    pub(crate) fn no_such_process(op: &'static str, pid: Pid) -> Error {
+        Error::new(ErrorKind::NoSuchProcess, op)
+            .with_errno(Errno::ESRCH)
+            .with_pid(pid)
+    }
+
+    /// `pid` is a thread of the process `tgid`.
+    #[allow(dead_code)]
+    pub(crate) fn not_a_process(op: &'static str, pid: Pid, tgid: Option<Pid>) -> Error {
+        let mut e = Error::new(ErrorKind::NotAProcess, op).with_pid(pid);
+        e.raw = tgid.map(|t| i64::from(t.as_raw()));
+        e
+    }
+
+    /// The kernel refused `op` on `pid` with `errno`.
+    #[allow(dead_code)]
+    pub(crate) fn permission_denied(op: &'static str, pid: Pid, errno: Errno) -> Error {
+        Error::new(ErrorKind::PermissionDenied, op)
+            .with_errno(errno)
+            .with_pid(pid)
+    }
+
     pub(crate) fn negative_pid(raw: i32) -> Error {
         let mut e = Error::new(ErrorKind::NegativePid, "Pid::from_raw");
         e.raw = Some(i64::from(raw));
@@ -205,6 +242,36 @@ impl Error {
     #[inline]
     pub fn pid(&self) -> Option<Pid> {
         self.pid
+    }
+
+    /// For [`ErrorKind::NotAProcess`]: the process (thread group) the
+    /// thread belongs to, when it was read.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), pidquery::Error> {
+    /// # if pidquery::System::live()?.proc_root().is_none() { return Ok(()) }
+    /// let handle = std::thread::spawn(|| {
+    ///     let tid = pidquery::Pid::from_raw(unsafe_free_gettid()).unwrap();
+    ///     tid.info().unwrap_err()
+    /// });
+    /// let err = handle.join().unwrap();
+    /// assert_eq!(err.kind(), pidquery::ErrorKind::NotAProcess);
+    /// assert_eq!(err.thread_group(), Some(pidquery::Pid::this()));
+    /// # Ok(()) }
+    /// # fn unsafe_free_gettid() -> i32 {
+    /// #     std::fs::read_link("/proc/thread-self").ok()
+    /// #         .and_then(|p| p.file_name()?.to_str()?.parse().ok()).unwrap_or(-1)
+    /// # }
+    /// ```
+    #[inline]
+    pub fn thread_group(&self) -> Option<Pid> {
+        match self.kind {
+            ErrorKind::NotAProcess => self
+                .raw
+                .and_then(|raw| i32::try_from(raw).ok())
+                .and_then(Pid::from_raw),
+            _ => None,
+        }
     }
 }
 
@@ -273,6 +340,24 @@ impl fmt::Display for Error {
                 self.fmt_where(f)?;
                 self.fmt_errno(f)
             }
+            ErrorKind::NoSuchProcess => {
+                write!(f, "no such process")?;
+                self.fmt_where(f)?;
+                write!(f, " ({})", self.op)
+            }
+            ErrorKind::NotAProcess => {
+                write!(f, "not a process but a thread")?;
+                self.fmt_where(f)?;
+                match self.thread_group() {
+                    Some(tgid) => write!(f, " (of process {tgid})"),
+                    None => Ok(()),
+                }
+            }
+            ErrorKind::PermissionDenied => {
+                write!(f, "{} not permitted", self.op)?;
+                self.fmt_where(f)?;
+                self.fmt_errno(f)
+            }
             ErrorKind::WiringLimit { bytes } => write!(
                 f,
                 "{} failed: the kernel could not wire a {bytes}-byte buffer (vm.max_user_wired)",
@@ -289,6 +374,9 @@ impl From<Error> for io::Error {
     /// when there is one.
     fn from(err: Error) -> io::Error {
         let kind = match (err.errno, err.kind) {
+            (_, ErrorKind::NoSuchProcess) => io::ErrorKind::NotFound,
+            (_, ErrorKind::PermissionDenied) => io::ErrorKind::PermissionDenied,
+            (_, ErrorKind::NotAProcess) => io::ErrorKind::InvalidInput,
             (Some(errno), _) => io::Error::from_raw_os_error(errno.raw()).kind(),
             (None, ErrorKind::Unsupported) => io::ErrorKind::Unsupported,
             (None, ErrorKind::NegativePid | ErrorKind::NotACharDevice) => {

@@ -37,6 +37,26 @@
 //! # Ok::<(), pidquery::Error>(())
 //! ```
 //!
+//! Who a process is, with the same guarantees — one `Copy` value, buffers
+//! reused, a typed "no such process", an identity that survives pid reuse:
+//!
+//! ```
+//! use pidquery::{Pid, ThreadBuf};
+//!
+//! # fn main() -> Result<(), pidquery::Error> {
+//! # if pidquery::System::live().is_err() { return Ok(()) }
+//! let me = Pid::this().info()?; // a ProcInfo: ids, owner, state, start, comm
+//! assert_eq!(me.ppid, Pid::parent());
+//! let mut threads = ThreadBuf::new();
+//! assert!(!Pid::this().threads(&mut threads)?.is_empty());
+//! let id = Pid::this().identity()?; // pid + start time (+ the kernel's unique key)
+//! assert!(id.is_current()?);
+//! # Ok(()) }
+//! ```
+//!
+//! See [`ProcInfo`], [`System::info`], [`System::infos`], [`System::exe`],
+//! [`System::threads`], [`System::fds`] and [`ProcId`].
+//!
 //! # What you get
 //!
 //! - **Exact.** Each filter uses the kernel's own notion: effective uid from
@@ -127,6 +147,7 @@ extern crate self as pidquery;
 mod dev;
 mod errno;
 mod error;
+mod info;
 mod list;
 pub mod parse;
 mod pid;
@@ -141,6 +162,16 @@ struct ReadmeDoctests;
 pub use dev::Dev;
 pub use errno::Errno;
 pub use error::{Error, ErrorKind};
+pub use info::comm::Comm;
+pub use info::exe_buf::{Exe, ExeBuf};
+pub use info::fd_buf::{Fd, FdBuf, FdKind};
+pub use info::flags::ProcFlags;
+pub use info::info_buf::InfoBuf;
+pub use info::proc_id::ProcId;
+pub use info::proc_info::ProcInfo;
+pub use info::start_time::{EpochSeconds, StartTime};
+pub use info::state::State;
+pub use info::thread_buf::{Thread, ThreadBuf};
 pub use list::buf::{Iter, PidBuf, Pids, INLINE_PIDS};
 pub use list::engine::MAX_ATTEMPTS;
 pub use list::query::{Filter, PidQuery};

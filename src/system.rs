@@ -217,3 +217,202 @@ impl System {
         Ok(Pids::new(buf))
     }
 }
+
+/// The per-process calls: who a process is, its executable, threads, open
+/// fds, and an identity that survives pid reuse.
+impl System {
+    /// The [`ProcInfo`](crate::ProcInfo) of `pid`.
+    ///
+    /// On Linux it reads `<pid>/stat` and `<pid>/status` through one
+    /// descriptor of the process's directory (so both describe the same
+    /// process); on macOS `proc_pidinfo`'s BSD-info flavors.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::NoSuchProcess`](crate::ErrorKind::NoSuchProcess) when no
+    /// process has this pid (a zombie is still one: its state says
+    /// [`State::Zombie`](crate::State::Zombie));
+    /// [`ErrorKind::NotAProcess`](crate::ErrorKind::NotAProcess) for the
+    /// tid of a thread that is not its process's leader (Linux);
+    /// [`ErrorKind::PermissionDenied`](crate::ErrorKind::PermissionDenied)
+    /// when the kernel refuses (a `hidepid` mount);
+    /// [`ErrorKind::Malformed`](crate::ErrorKind::Malformed) for kernel text
+    /// this crate cannot parse; [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported)
+    /// without a backend.
+    ///
+    /// ```
+    /// use pidquery::{ErrorKind, Pid, System};
+    ///
+    /// # fn main() -> Result<(), pidquery::Error> {
+    /// # if System::live().is_err() { return Ok(()) }
+    /// let system = System::live()?;
+    /// let me = system.info(Pid::this())?;
+    /// assert_eq!(me.ppid, Pid::parent());
+    /// let gone = system.info(Pid::from_raw(i32::MAX).unwrap()).unwrap_err();
+    /// assert_eq!(gone.kind(), ErrorKind::NoSuchProcess);
+    /// # Ok(()) }
+    /// ```
+    pub fn info(&self, pid: Pid) -> Result<crate::ProcInfo, Error> {
+        crate::sys::Inspect::info(&self.backend, pid)
+    }
+
+    /// The [`ProcInfo`](crate::ProcInfo)s of every process `query` matches,
+    /// in one pass, into `buf`; allocates nothing once `buf` has its working
+    /// size.
+    ///
+    /// The answer holds the processes [`fill`](System::fill) would list, in
+    /// the same order; one that vanishes or is hidden between being found
+    /// and being read is left out. On Linux each process is read once: the
+    /// filter is tested on the info itself.
+    ///
+    /// # Errors
+    ///
+    /// As [`fill`](System::fill) and [`info`](System::info), except that
+    /// "no such process" and "permission denied" for one process leave it
+    /// out. On error `buf` is empty.
+    ///
+    /// ```
+    /// use pidquery::{InfoBuf, Pid, PidQuery, System};
+    ///
+    /// # fn main() -> Result<(), pidquery::Error> {
+    /// # if System::live().is_err() { return Ok(()) }
+    /// let mut buf = InfoBuf::new();
+    /// let mine = System::live()?.infos(&PidQuery::pgrp(Pid::this()), &mut buf);
+    /// // This test's process group may be led by another process.
+    /// assert!(mine?.iter().all(|info| info.pgid == Pid::this()));
+    /// # Ok(()) }
+    /// ```
+    pub fn infos<'b>(
+        &self,
+        query: &PidQuery,
+        buf: &'b mut crate::InfoBuf,
+    ) -> Result<&'b [crate::ProcInfo], Error> {
+        match crate::sys::Inspect::infos(&self.backend, query, buf) {
+            Ok(()) => Ok(buf.as_slice()),
+            Err(e) => {
+                buf.infos.clear();
+                Err(e)
+            }
+        }
+    }
+
+    /// The executable path of `pid`, into `buf` (grown and read again when
+    /// the kernel may have cut it). See [`ExeBuf`](crate::ExeBuf) for what
+    /// each platform reports for a deleted executable.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::NoSuchProcess`](crate::ErrorKind::NoSuchProcess),
+    /// [`ErrorKind::NotAProcess`](crate::ErrorKind::NotAProcess) as for
+    /// [`info`](System::info);
+    /// [`ErrorKind::PermissionDenied`](crate::ErrorKind::PermissionDenied)
+    /// for another user's process on Linux (it takes ptrace access);
+    /// [`ErrorKind::Os`](crate::ErrorKind::Os) with `ENOENT` for a process
+    /// without an executable (a kernel thread or a zombie on Linux, a
+    /// deleted executable on macOS).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # if pidquery::System::live().is_err() { return Ok(()) }
+    /// let system = pidquery::System::live()?;
+    /// let mut buf = pidquery::ExeBuf::new();
+    /// let exe = system.exe(pidquery::Pid::this(), &mut buf)?;
+    /// assert_eq!(exe.path(), std::env::current_exe()?);
+    /// # Ok(()) }
+    /// ```
+    pub fn exe<'b>(&self, pid: Pid, buf: &'b mut crate::ExeBuf) -> Result<crate::Exe<'b>, Error> {
+        buf.fill(|out| crate::sys::Inspect::exe(&self.backend, pid, out))
+    }
+
+    /// The threads of `pid`, into `buf`, complete (grown and asked again
+    /// when full).
+    ///
+    /// # Errors
+    ///
+    /// As [`info`](System::info); [`ErrorKind::Raced`](crate::ErrorKind::Raced)
+    /// if the thread count kept outgrowing the buffer.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), pidquery::Error> {
+    /// # if pidquery::System::live().is_err() { return Ok(()) }
+    /// let system = pidquery::System::live()?;
+    /// let mut buf = pidquery::ThreadBuf::new();
+    /// let threads = system.threads(pidquery::Pid::this(), &mut buf)?.len();
+    /// assert_eq!(Some(threads as u32), system.info(pidquery::Pid::this())?.threads.map(|_| threads as u32));
+    /// # Ok(()) }
+    /// ```
+    pub fn threads<'b>(
+        &self,
+        pid: Pid,
+        buf: &'b mut crate::ThreadBuf,
+    ) -> Result<&'b [crate::Thread], Error> {
+        buf.slots.fill(0, |out| {
+            crate::sys::Inspect::threads(&self.backend, pid, out)
+        })
+    }
+
+    /// The open fds of `pid` and their kinds, into `buf`, complete (grown
+    /// and asked again when full).
+    ///
+    /// # Errors
+    ///
+    /// As [`info`](System::info), and
+    /// [`ErrorKind::PermissionDenied`](crate::ErrorKind::PermissionDenied)
+    /// for another user's process.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), pidquery::Error> {
+    /// # if pidquery::System::live().is_err() { return Ok(()) }
+    /// let mut buf = pidquery::FdBuf::new();
+    /// let fds = pidquery::System::live()?.fds(pidquery::Pid::this(), &mut buf)?;
+    /// assert!(fds.iter().any(|fd| fd.fd == 0));
+    /// # Ok(()) }
+    /// ```
+    pub fn fds<'b>(&self, pid: Pid, buf: &'b mut crate::FdBuf) -> Result<&'b [crate::Fd], Error> {
+        buf.slots
+            .fill(0, |out| crate::sys::Inspect::fds(&self.backend, pid, out))
+    }
+
+    /// The identity of `pid`: a small `Copy` key that tells this process
+    /// from any later one with the same pid. See
+    /// [`ProcId`](crate::ProcId).
+    ///
+    /// # Errors
+    ///
+    /// As [`info`](System::info).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), pidquery::Error> {
+    /// # if pidquery::System::live().is_err() { return Ok(()) }
+    /// let system = pidquery::System::live()?;
+    /// let id = system.identity(pidquery::Pid::this())?;
+    /// assert!(system.is_current(&id)?);
+    /// # Ok(()) }
+    /// ```
+    pub fn identity(&self, pid: Pid) -> Result<crate::ProcId, Error> {
+        crate::sys::Inspect::identity(&self.backend, pid)
+    }
+
+    /// Whether `id.pid()` still names the process `id` was taken from:
+    /// `false` once it has been reaped, whether or not the pid has been
+    /// reused since. A zombie is still the same process.
+    ///
+    /// # Errors
+    ///
+    /// Only for failures other than "gone": an unreadable proc root, a
+    /// permission refusal, malformed kernel text.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # if pidquery::System::live().is_err() { return Ok(()) }
+    /// let system = pidquery::System::live()?;
+    /// let mut child = std::process::Command::new("true").spawn()?;
+    /// let id = system.identity(pidquery::Pid::from(&child))?;
+    /// child.wait()?;
+    /// assert!(!system.is_current(&id)?);
+    /// # Ok(()) }
+    /// ```
+    pub fn is_current(&self, id: &crate::ProcId) -> Result<bool, Error> {
+        crate::sys::Inspect::is_current(&self.backend, id)
+    }
+}

@@ -14,7 +14,9 @@ mod support;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use support::parse_checks::{dirents, kinfo, pid_list, pid_path, stat, status};
+use support::parse_checks::{
+    dirents, kinfo, pid_list, pid_path, proc_stat, stat, stat_record, status, status_ids,
+};
 
 /// The inputs of `target`: its seeds, which must exist, then its
 /// regressions. `None` (with the reason printed) when this source tree
@@ -80,6 +82,21 @@ fn pid_list_inputs() {
 #[test]
 fn pid_path_inputs() {
     replay("pid_path", |_, input| pid_path::check(input));
+}
+
+#[test]
+fn stat_record_inputs() {
+    replay("stat_record", |_, input| stat_record::check(input));
+}
+
+#[test]
+fn status_ids_inputs() {
+    replay("status_ids", |_, input| status_ids::check(input));
+}
+
+#[test]
+fn proc_stat_inputs() {
+    replay("proc_stat", |_, input| proc_stat::check(input));
 }
 
 #[test]
@@ -212,3 +229,14 @@ fn proc_self_agrees_with_references() {
 //     fn stat_<what_the_input_does>() {
 //         stat::check(include_bytes!("../fuzz/regressions/stat/<file>"));
 //     }
+
+/// A space where the state letter goes (`1 (x)   0 …`): the parser took the
+/// space as the state and the next space as the separator, reading one
+/// field fewer than the record holds. The state must be a byte other than
+/// the separator.
+#[test]
+fn stat_record_space_as_state() {
+    let input = include_bytes!("../fuzz/regressions/stat_record/space-as-state");
+    stat_record::check(input);
+    assert_eq!(pidquery::parse::stat_record(&input[1..]), None);
+}

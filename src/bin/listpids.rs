@@ -1,4 +1,5 @@
-//! `listpids`: print the pids matching one filter, one per line, ascending.
+//! `listpids`: print the pids matching one filter, one per line, ascending;
+//! or, with `--long`, `--format` or `--json`, who each process is.
 //!
 //! Exit status follows `pgrep`: 0 when something matched, 1 when nothing
 //! did, 2 for a usage error or a failure (with a one-line message on stderr).
@@ -10,8 +11,12 @@ use std::process::ExitCode;
 
 use pidquery::{Pid, PidBuf, PidQuery, System};
 
+#[path = "listpids/output.rs"]
+mod output;
+
 const USAGE: &str = "\
-Usage: listpids [FILTER] [--proc-root PATH] [--count]
+Usage: listpids [FILTER] [--proc-root PATH] [--count | --long | --format LIST | --json]
+       listpids all | uid [UID] | ruid [UID] | ppid [PID] | pgrp [PGID] | tty TTY
 
 Print the process ids matching one filter, one per line, ascending.
 With no filter, every process is listed.
@@ -23,9 +28,32 @@ Filters (at most one):
   --pgrp PGID    process group id
   --tty TTY      controlling terminal: a path such as /dev/pts/3, or pts/3
 
+The same filters as subcommands (the form of the original listpids tool):
+  all            every process
+  uid [UID]      effective user id, by default this process's
+  ruid [UID]     real user id, by default this process's
+  ppid [PID]     parent process id, by default this process's parent
+  pgrp [PGID]    process group id, by default this process's group
+  tty TTY        controlling terminal, as for --tty
+
+Output (at most one; a process that exits meanwhile is left out):
+  --count        how many processes matched instead of their pids
+  --long         columns PID PPID PGID SID TTY UID RUID STAT START COMMAND
+  --format LIST  the columns named in LIST, comma-separated: pid ppid pgid
+                 sid tty uid ruid stat start command euid suid egid rgid
+                 sgid threads exe
+  --json         one JSON object per line with the keys pid ppid pgid sid
+                 tty ruid euid suid rgid egid sgid state start threads comm
+                 exe (null where a value cannot be had)
+
+Columns: UID is the effective uid; TTY the terminal's name under /dev (?
+without one); STAT the state letter then < (nice < 0), N (nice > 0),
+s (session leader), l (multi-threaded), + (foreground group), as in ps;
+START the start time in UTC (ISO 8601); COMMAND the short command name,
+control characters as ?; - where the platform cannot give a value.
+
 Options:
   --proc-root PATH  read this procfs mount instead of /proc (Linux)
-  --count           print how many processes matched instead of their pids
   -h, --help        print this help
   -V, --version     print the version
 
@@ -37,6 +65,18 @@ struct Args {
     query: Option<(&'static str, PidQuery)>,
     proc_root: Option<PathBuf>,
     count: bool,
+    /// `--long`, `--format` or `--json`, with the flag that asked.
+    infos: Option<(&'static str, output::Mode)>,
+    /// A subcommand's filter whose value defaults to this process's.
+    default: Option<Own>,
+}
+
+/// A subcommand filter given without its value.
+#[derive(Debug, Copy, Clone)]
+enum Own {
+    Uid,
+    Ruid,
+    Pgrp,
 }
 
 enum Parsed {
@@ -76,7 +116,6 @@ fn run(argv: Vec<OsString>) -> Result<ExitCode, Failure> {
         }
         Parsed::Run(args) => args,
     };
-    let query = args.query.map_or(PidQuery::all(), |(_, q)| q);
     let opened;
     let system = match &args.proc_root {
         Some(path) => {
@@ -85,6 +124,27 @@ fn run(argv: Vec<OsString>) -> Result<ExitCode, Failure> {
         }
         None => System::live()?,
     };
+    let query = match args.default {
+        // This process as the system read sees it (its own pid namespace
+        // when the proc root is another).
+        Some(default) => {
+            let me = System::live()?.info(Pid::this())?;
+            match default {
+                Own::Uid => PidQuery::uid(me.euid),
+                Own::Ruid => PidQuery::ruid(me.ruid),
+                Own::Pgrp => PidQuery::pgrp(me.pgid),
+            }
+        }
+        None => args.query.map_or(PidQuery::all(), |(_, q)| q),
+    };
+    if let Some((_, mode)) = &args.infos {
+        let printed = output::print(system, &query, mode).map_err(Failure)?;
+        return Ok(if printed == 0 {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
     let mut buf = PidBuf::new();
     let pids = system.fill(&query, &mut buf)?;
     let mut sorted;
@@ -122,11 +182,21 @@ fn print(pids: &[Pid], count: bool) -> io::Result<()> {
 
 fn parse_args(argv: Vec<OsString>) -> Result<Parsed, Failure> {
     let mut args = Args::default();
-    let mut it = argv.into_iter();
+    let mut it = argv.into_iter().peekable();
     while let Some(arg) = it.next() {
         let arg = arg
             .into_string()
             .map_err(|a| Failure(format!("argument is not valid UTF-8: {a:?}")))?;
+        if let Some(sub) = subcommand(&arg) {
+            let query = take_subcommand(sub, &mut it, &mut args)?;
+            if let Some((previous, _)) = args.query {
+                return Err(Failure(format!(
+                    "{sub} cannot be combined with {previous}: give at most one filter"
+                )));
+            }
+            args.query = Some(query);
+            continue;
+        }
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
             _ => (arg, None),
@@ -145,7 +215,21 @@ fn parse_args(argv: Vec<OsString>) -> Result<Parsed, Failure> {
             "-h" | "--help" => return Ok(Parsed::Help),
             "-V" | "--version" => return Ok(Parsed::Version),
             "--count" | "-c" => {
-                args.count = true;
+                set_output(&mut args, "--count", None)?;
+                continue;
+            }
+            "--long" | "-l" => {
+                let mode = output::Mode::Table(output::LONG.to_vec());
+                set_output(&mut args, "--long", Some(mode))?;
+                continue;
+            }
+            "--format" | "-o" => {
+                let columns = output::parse_format(&value("--format")?).map_err(Failure)?;
+                set_output(&mut args, "--format", Some(output::Mode::Table(columns)))?;
+                continue;
+            }
+            "--json" => {
+                set_output(&mut args, "--json", Some(output::Mode::Json))?;
                 continue;
             }
             "--proc-root" => {
@@ -174,6 +258,75 @@ fn parse_args(argv: Vec<OsString>) -> Result<Parsed, Failure> {
         args.query = Some(query);
     }
     Ok(Parsed::Run(args))
+}
+
+/// The subcommand `name` names, if any.
+fn subcommand(name: &str) -> Option<&'static str> {
+    ["all", "uid", "ruid", "ppid", "pgrp", "tty"]
+        .into_iter()
+        .find(|s| *s == name)
+}
+
+/// The filter of the subcommand `sub`, taking its optional value (the next
+/// argument, unless it is a flag); a missing value defaults to this
+/// process's own (noted in `args.default` when it must be read).
+fn take_subcommand(
+    sub: &'static str,
+    it: &mut std::iter::Peekable<std::vec::IntoIter<OsString>>,
+    args: &mut Args,
+) -> Result<(&'static str, PidQuery), Failure> {
+    let value = match it.peek().and_then(|a| a.to_str()) {
+        Some(v) if !v.starts_with('-') || v.parse::<i64>().is_ok() => {
+            let v = v.to_owned();
+            it.next();
+            Some(v)
+        }
+        _ => None,
+    };
+    let query = match (sub, value) {
+        ("all", None) => PidQuery::all(),
+        ("uid", Some(v)) => PidQuery::uid(user_id(&v)?),
+        ("ruid", Some(v)) => PidQuery::ruid(user_id(&v)?),
+        ("ppid", Some(v)) => PidQuery::ppid(pid_arg("ppid", &v)?),
+        ("ppid", None) => PidQuery::ppid(Pid::parent()),
+        ("pgrp", Some(v)) => PidQuery::pgrp(pid_arg("pgrp", &v)?),
+        ("tty", Some(v)) => PidQuery::tty_path(tty_path(&v))?,
+        ("tty", None) => return Err(Failure("tty needs a terminal (see --help)".to_owned())),
+        ("uid", None) | ("ruid", None) | ("pgrp", None) => {
+            args.default = Some(match sub {
+                "uid" => Own::Uid,
+                "ruid" => Own::Ruid,
+                _ => Own::Pgrp,
+            });
+            PidQuery::all()
+        }
+        (sub, Some(v)) => return Err(Failure(format!("{sub} takes no value, got '{v}'"))),
+        (sub, None) => return Err(Failure(format!("unknown subcommand '{sub}'"))),
+    };
+    Ok((sub, query))
+}
+
+/// Records the output flag `flag`; at most one may be given.
+fn set_output(
+    args: &mut Args,
+    flag: &'static str,
+    mode: Option<output::Mode>,
+) -> Result<(), Failure> {
+    let previous = match (&args.infos, args.count) {
+        (Some((previous, _)), _) => Some(*previous),
+        (None, true) => Some("--count"),
+        (None, false) => None,
+    };
+    if let Some(previous) = previous {
+        return Err(Failure(format!(
+            "{flag} cannot be combined with {previous}: give at most one output"
+        )));
+    }
+    match mode {
+        Some(mode) => args.infos = Some((flag, mode)),
+        None => args.count = true,
+    }
+    Ok(())
 }
 
 fn pid_arg(flag: &str, value: &str) -> Result<Pid, Failure> {

@@ -249,7 +249,8 @@ impl PidQuery {
     /// ```
     /// use pidquery::{ErrorKind, Pid, PidQuery};
     /// # fn main() -> Result<(), pidquery::Error> {
-    /// let mut slots = [Pid::ZERO; 8192];
+    /// // Room for the estimate plus headroom for processes born meanwhile.
+    /// let mut slots = vec![Pid::ZERO; PidQuery::all().probe()? * 2 + 64];
     /// let n = PidQuery::all().fill_slice(&mut slots)?;
     /// assert!(slots[..n].contains(&Pid::this()));
     ///

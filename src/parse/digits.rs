@@ -45,6 +45,25 @@ pub(super) fn parse_u32(digits: &[u8]) -> Option<u32> {
     parse_digits(digits).and_then(|v| u32::try_from(v).ok())
 }
 
+/// Parses ASCII decimal digits into a `u64`.
+pub(super) fn parse_u64(digits: &[u8]) -> Option<u64> {
+    parse_digits(digits)
+}
+
+/// Parses an optionally `-`-signed decimal `i64`.
+pub(super) fn parse_i64(field: &[u8]) -> Option<i64> {
+    match field {
+        [b'-', digits @ ..] => {
+            let magnitude = parse_digits(digits)?;
+            if magnitude == 1u64 << 63 {
+                return Some(i64::MIN);
+            }
+            i64::try_from(magnitude).ok().map(|m| -m)
+        }
+        _ => i64::try_from(parse_digits(field)?).ok(),
+    }
+}
+
 /// Parses an optionally `-`-signed decimal `i32`.
 pub(super) fn parse_i32(field: &[u8]) -> Option<i32> {
     match field {

@@ -9,6 +9,8 @@
 //! - `fs/readdir.c` (`filldir64`, `struct linux_dirent64`)
 //! - `fs/proc/util.c` (`name_to_int`)
 //! - `fs/proc/array.c` (`do_task_stat`, `proc_pid_status`)
+//! - `fs/proc/stat.c` (`show_stat`: `btime`)
+//! - `fs/proc/fd.c` (`proc_fd_link`: what an fd refers to)
 //! - FreeBSD `sys/sys/user.h` (`struct kinfo_proc`), `sys/kern/kern_proc.c`
 //!   (`fill_kinfo_proc`)
 //!
@@ -23,18 +25,22 @@
 //! assert_eq!(parse::pid_name(b"042"), None);
 //! ```
 
+mod boot;
 mod children;
 mod digits;
 mod dirents;
+mod fd_link;
 mod kinfo;
 mod path;
 mod stat;
 mod status;
 
+pub use boot::boot_time;
 pub use children::PidList;
 pub use digits::pid_name;
 pub use dirents::{Dirent, DirentError, Dirents};
+pub use fd_link::fd_kind;
 pub use kinfo::{kinfo_proc, kinfo_procs, KinfoError, KinfoLayout, KinfoProc, KinfoProcs, NODEV};
 pub use path::{pid_path, PID_PATH_MAX};
-pub use stat::{stat, Stat};
-pub use status::{status_uids, Uids};
+pub use stat::{stat, stat_record, Stat, StatRecord};
+pub use status::{status_ids, status_uids, Gids, StatusIds, Uids};

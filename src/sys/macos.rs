@@ -1,22 +1,29 @@
-//! macOS: the xnu call pattern over libproc's `proc_listpids`.
+//! macOS: the xnu call patterns over libproc's `proc_listpids`,
+//! `proc_pidinfo`, `proc_pidpath` and `proc_name`.
 //!
-//! Everything but the choice of function lives in `sys/xnu/`, which every
+//! Everything but the choice of functions lives in `sys/xnu/`, which every
 //! host compiles and tests against the in-memory model.
 //!
 //! # Safety
 //!
-//! `libc::proc_listpids` writes nothing through a NULL buffer and at most
-//! `buffersize` bytes otherwise (xnu `bsd/kern/proc_info.c`: it copies out
-//! `min(buffersize / 4, nprocs + 20)` ints).
+//! Each function writes nothing through a NULL buffer and at most
+//! `buffersize` bytes otherwise (xnu `bsd/kern/proc_info.c`):
+//! `proc_listpids` copies out `min(buffersize / 4, nprocs + 20)` ints;
+//! `proc_pidinfo` a record no larger than its minimum size, which it checks
+//! first, or `min(buffersize / 8, …)` list entries, or (for
+//! `PROC_PIDPATHINFO`) exactly `buffersize` bytes; `proc_pidpath` the same
+//! after refusing sizes outside 1024–4096; `proc_name` 32 or 16 bytes after
+//! refusing sizes under 32.
 //!
 //! # References
-//! - xnu `libsyscall/wrappers/libproc/libproc.c` (`proc_listpids`)
-//! - xnu `bsd/kern/proc_info.c` (`proc_listpids`)
+//! - xnu `libsyscall/wrappers/libproc/libproc.c`
+//! - xnu `bsd/kern/proc_info.c` (`proc_listpids`, `proc_pidinfo`)
 
 #![allow(unsafe_code)]
 
 use std::path::Path;
 
+use super::xnu::info::Procinfo;
 use super::xnu::Xnu;
 use super::Platform;
 use crate::Error;
@@ -24,9 +31,14 @@ use crate::Error;
 /// The live system on macOS: the xnu call pattern over libproc.
 pub(crate) type Live = Xnu;
 
-/// The engine's kernel: libproc's `proc_listpids`.
-// SAFETY: libproc's function honours the contract (module docs).
-const LIBPROC: Xnu = unsafe { Xnu::new(libc::proc_listpids) };
+/// The engine's kernel: libproc's functions.
+// SAFETY: libproc's functions honour the contracts (module docs).
+const LIBPROC: Xnu = unsafe {
+    Xnu::new(
+        libc::proc_listpids,
+        Procinfo::new(libc::proc_pidinfo, libc::proc_pidpath, libc::proc_name),
+    )
+};
 
 impl Platform for Xnu {
     fn live() -> Result<Xnu, Error> {

@@ -7,8 +7,9 @@
 //! - `Live`, the type a [`System`](crate::System) wraps, implementing
 //!   [`Platform`] (open the live system; open a proc root where the platform
 //!   has one; name the root it reads) and each capability it offers:
-//!   [`ListPids`] today, per-process information beside it later. A backend
-//!   may offer one capability without another;
+//!   [`ListPids`] and, beside it, [`Inspect`] (per-process information,
+//!   whose every method defaults to `Unsupported`). A backend may offer one
+//!   capability without another;
 //! - `dev`, the platform's `dev_t` encoding: `makedev(major, minor) -> u64`,
 //!   `major(u64) -> u32`, `minor(u64) -> u32`, as `const fn`s, so that
 //!   [`Dev`](crate::Dev) and the kernel's terminal numbers agree;
@@ -33,12 +34,12 @@
 //!
 //! The crate denies `unsafe_code`; the files that make raw calls allow it
 //! for themselves: `errno.rs`, `linux/syscalls.rs`, `xnu/mod.rs`,
-//! `macos.rs`, `model/abi.rs`, `freebsd/raw.rs`, `freebsd/live.rs` and
-//! `model/freebsd/abi.rs`.
+//! `xnu/info.rs`, `macos.rs`, `model/abi.rs`, `freebsd/raw.rs`,
+//! `freebsd/live.rs` and `model/freebsd/abi.rs`.
 
 use std::path::Path;
 
-use crate::{Error, Pid, PidQuery};
+use crate::{Error, Fd, InfoBuf, Pid, PidQuery, ProcId, ProcInfo, Thread};
 
 // ---- the one selection point ---------------------------------------------
 
@@ -138,4 +139,109 @@ pub(crate) trait ListPids {
 
     /// Writes matching pids to the front of `out`.
     fn list(&self, query: &PidQuery, out: &mut [Pid]) -> Result<Listed, Error>;
+}
+
+// ---- the per-process capability ------------------------------------------
+
+/// What one read of an executable path produced.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[allow(dead_code)]
+pub(crate) enum PathRead {
+    /// The whole path: its first `len` bytes of the buffer; `deleted` when
+    /// the kernel marked the executable as gone (Linux's `" (deleted)"`,
+    /// already cut from `len`).
+    Complete {
+        /// Bytes of the path.
+        len: usize,
+        /// The executable no longer exists under this name.
+        deleted: bool,
+    },
+    /// The buffer was too small, or was filled and may hold a cut path:
+    /// ask again with at least `needed` bytes (`None`: more than given).
+    Full {
+        /// A size that holds the path, when the backend knows one.
+        needed: Option<usize>,
+    },
+}
+
+/// The per-process capability: "who is this pid", its executable, threads,
+/// open fds and identity. A backend may list pids without implementing it;
+/// every method has a default that says `Unsupported`, so a backend
+/// implements what its kernel offers, one method at a time.
+///
+/// The buffer-filling methods (`exe`, `threads`, `fds`) write into a slice
+/// and report whether it held the whole answer, as [`ListPids::list`]
+/// does; the caller (`info/`) grows the buffer and asks again, so a backend
+/// never loops itself.
+pub(crate) trait Inspect: ListPids {
+    /// The info of `pid`: `NoSuchProcess` when it does not exist,
+    /// `NotAProcess` when it is another process's thread.
+    fn info(&self, pid: Pid) -> Result<ProcInfo, Error> {
+        Err(Error::unsupported("process info").with_pid(pid))
+    }
+
+    /// The infos of every process `query` matches, into `out.infos`
+    /// (cleared first). The default lists the pids, then reads each,
+    /// leaving out those that vanished or are hidden in between; a backend
+    /// with a cheaper single pass overrides it.
+    fn infos(&self, query: &PidQuery, out: &mut InfoBuf) -> Result<(), Error> {
+        out.infos.clear();
+        crate::list::engine::fill(self, query, &mut out.pids)?;
+        let pids = core::mem::take(&mut out.pids);
+        let mut result = Ok(());
+        for pid in pids.iter() {
+            match self.info(pid) {
+                Ok(info) => out.infos.push(info),
+                Err(e) if skipped_in_listing(&e) => {}
+                Err(e) => {
+                    out.infos.clear();
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        out.pids = pids;
+        result
+    }
+
+    /// The executable path of `pid`, into the front of `out`.
+    fn exe(&self, pid: Pid, out: &mut [u8]) -> Result<PathRead, Error> {
+        let _ = out;
+        Err(Error::unsupported("executable path").with_pid(pid))
+    }
+
+    /// The threads of `pid`, into the front of `out`.
+    fn threads(&self, pid: Pid, out: &mut [Thread]) -> Result<Listed, Error> {
+        let _ = out;
+        Err(Error::unsupported("thread list").with_pid(pid))
+    }
+
+    /// The open fds of `pid` and their kinds, into the front of `out`.
+    fn fds(&self, pid: Pid, out: &mut [Fd]) -> Result<Listed, Error> {
+        let _ = out;
+        Err(Error::unsupported("fd list").with_pid(pid))
+    }
+
+    /// The identity of `pid`.
+    fn identity(&self, pid: Pid) -> Result<ProcId, Error> {
+        Err(Error::unsupported("process identity").with_pid(pid))
+    }
+
+    /// Whether `id.pid()` still names the process `id` was taken from:
+    /// `Ok(false)` when it is gone or the pid names another process.
+    fn is_current(&self, id: &ProcId) -> Result<bool, Error> {
+        Err(Error::unsupported("process identity").with_pid(id.pid()))
+    }
+}
+
+/// The errors that leave one process out of a whole-query answer: it
+/// vanished, or the caller may not see it (as a listing skips it).
+#[inline]
+pub(crate) fn skipped_in_listing(e: &Error) -> bool {
+    matches!(
+        e.kind(),
+        crate::ErrorKind::NoSuchProcess
+            | crate::ErrorKind::NotAProcess
+            | crate::ErrorKind::PermissionDenied
+    )
 }

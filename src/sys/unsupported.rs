@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::{ListPids, Listed, Platform};
+use super::{Inspect, ListPids, Listed, Platform};
 use crate::{Error, Pid, PidQuery};
 
 /// The live system on a platform pidquery does not support.
@@ -55,3 +55,6 @@ impl ListPids for Live {
         Err(Error::unsupported("listing processes"))
     }
 }
+
+/// Every per-process call is `Unsupported` (the trait's defaults).
+impl Inspect for Live {}

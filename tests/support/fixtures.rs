@@ -255,3 +255,86 @@ pub fn with_uids(ruid: u32, euid: u32) -> Proc {
     });
     proc
 }
+
+/// A `sleep` traced by `strace` (its tracer): the tracee, a child of
+/// `strace`, is returned with the guard of `strace`; `None` when `strace`
+/// is not installed. Dropping the guard kills both.
+pub fn traced() -> Option<(Proc, Pid)> {
+    if !have("strace") {
+        return None;
+    }
+    let mut cmd = Command::new("strace");
+    cmd.args(["-o", "/dev/null", "sleep", SLEEP_SECS])
+        .process_group(0);
+    let strace = Proc::spawn(quiet(&mut cmd));
+    let group = strace.pid();
+    let strace = strace.kill_group_on_drop(group);
+    let tracee = wait_children(strace.pid(), 1, "sleep")[0];
+    wait_until(&format!("pid {tracee} to be traced"), || {
+        (tracer_pid(tracee)? != 0).then_some(())
+    });
+    Some((strace, tracee))
+}
+
+/// `TracerPid:` of `pid`, read directly.
+pub fn tracer_pid(pid: Pid) -> Option<i32> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("TracerPid:"))?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// A `python3` with `extra` threads besides its main one, each sleeping,
+/// and with `extra` pipes, a socket pair, an epoll and an eventfd open;
+/// `None` when `python3` is not installed.
+pub fn threaded(extra: usize) -> Option<Proc> {
+    if !have("python3") {
+        return None;
+    }
+    let script = format!(
+        "import os, select, socket, threading, time\n\
+         keep = [os.pipe() for _ in range({extra})]\n\
+         keep.append(socket.socketpair())\n\
+         keep.append(select.epoll())\n\
+         keep.append(os.eventfd(0))\n\
+         for _ in range({extra}):\n    threading.Thread(target=time.sleep, args=({SLEEP_SECS},), daemon=True).start()\n\
+         time.sleep({SLEEP_SECS})\n"
+    );
+    let proc = Proc::spawn(quiet(Command::new("python3").args(["-c", &script])));
+    let pid = proc.pid();
+    wait_until(&format!("pid {pid} to run {} threads", extra + 1), || {
+        let n = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?.count();
+        (n == extra + 1).then_some(())
+    });
+    Some(proc)
+}
+
+/// A copy of `sleep` run from a temporary directory and then deleted
+/// (its `/proc/<pid>/exe` reads `<path> (deleted)`), with the path it had.
+pub fn deleted_exe() -> (Proc, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("pidquery-deleted-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create a temporary directory");
+    let path = dir.join("pqdelsleep");
+    std::fs::copy(super::env::which("sleep"), &path).expect("copy sleep");
+    let proc = Proc::spawn(quiet(Command::new(&path).arg(SLEEP_SECS)));
+    wait_exec(proc.pid(), "pqdelsleep");
+    std::fs::remove_file(&path).expect("delete the copy");
+    let _ = std::fs::remove_dir(&dir);
+    (proc, path)
+}
+
+/// A copy of `sleep` under a directory path of about `len` bytes, running.
+pub fn long_path_exe(len: usize) -> (Proc, PathBuf) {
+    let mut dir = std::env::temp_dir().join(format!("pidquery-long-{}", std::process::id()));
+    while dir.as_os_str().len() < len {
+        dir.push("d".repeat(200));
+    }
+    std::fs::create_dir_all(&dir).expect("create a deep directory");
+    let path = dir.join("pqlongsleep");
+    std::fs::copy(super::env::which("sleep"), &path).expect("copy sleep");
+    let proc = Proc::spawn(quiet(Command::new(&path).arg(SLEEP_SECS)));
+    wait_exec(proc.pid(), "pqlongsleep");
+    (proc, path)
+}

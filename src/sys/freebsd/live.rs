@@ -79,3 +79,7 @@ impl Platform for KernProc {
         None
     }
 }
+
+/// Per-process info is not implemented on FreeBSD yet: every call is
+/// `Unsupported` (see the backend's docs for what it needs).
+impl crate::sys::Inspect for KernProc {}

@@ -6,6 +6,8 @@
 //! - `lease.rs`: the reusable scan descriptor;
 //! - `scan.rs`: the full scan and each filter's test;
 //! - `children.rs`: `ppid` from the parent's `children` file;
+//! - `info.rs`: per-process information (`stat`, `status`, `exe`, `task/`,
+//!   `fd/`, pidfds), the [`Inspect`](super::Inspect) entry point;
 //! - `syscalls.rs`: the raw calls, the only `unsafe` code.
 //!
 //! # Cost per filter
@@ -30,6 +32,7 @@
 //! give the same answer.
 
 mod children;
+mod info;
 mod lease;
 mod scan;
 mod syscalls;
@@ -87,6 +90,8 @@ pub(crate) struct ProcFs {
     /// Set once `<pid>/task/<tid>/children` proved absent (a kernel without
     /// `CONFIG_PROC_CHILDREN`): `ppid` then always scans.
     no_children_file: AtomicBool,
+    /// What per-process reads learn once: clock tick, boot time, pidfs.
+    facts: info::Facts,
 }
 
 impl ProcFs {
@@ -129,6 +134,7 @@ impl ProcFs {
             root,
             spare: Mutex::new(None),
             no_children_file: AtomicBool::new(false),
+            facts: info::Facts::new(),
         })
     }
 

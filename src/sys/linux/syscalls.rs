@@ -107,3 +107,63 @@ pub(super) fn fstatfs(fd: BorrowedFd<'_>) -> Result<libc::statfs, Errno> {
     // SAFETY: `fstatfs` succeeded, so it initialized the whole struct.
     Ok(unsafe { fs.assume_init() })
 }
+
+/// `readlinkat(dir, path, buf)`: the bytes written (not NUL-terminated;
+/// the kernel truncates silently, so `buf.len()` may mean "cut short").
+pub(super) fn readlinkat(dir: BorrowedFd<'_>, path: &CStr, buf: &mut [u8]) -> Result<usize, Errno> {
+    let (ptr, len) = (buf.as_mut_ptr().cast::<libc::c_char>(), buf.len());
+    // SAFETY: `dir` is open, `path` NUL-terminated, `ptr` writable for
+    // `len` bytes; the kernel writes at most `len`.
+    let n = restart(|| unsafe { libc::readlinkat(dir.as_raw_fd(), path.as_ptr(), ptr, len) })?;
+    Ok(usize::try_from(n).unwrap_or(0).min(len))
+}
+
+/// `pidfd_open(pid, 0)`: a descriptor of the process `pid` of the caller's
+/// pid namespace (Linux 5.3+).
+pub(super) fn pidfd_open(pid: libc::pid_t) -> Result<OwnedFd, Errno> {
+    // SAFETY: no memory is passed; flags 0.
+    let fd = restart(|| unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) })?;
+    let fd = libc::c_int::try_from(fd).map_err(|_| Errno::EINVAL)?;
+    // SAFETY: `pidfd_open` returned a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `pidfd_send_signal(pidfd, 0, NULL, 0)`: `Ok` while the process has not
+/// been reaped (a zombie included), `ESRCH` after, `EPERM` when alive but
+/// not ours to signal.
+pub(super) fn pidfd_probe(pidfd: BorrowedFd<'_>) -> Result<(), Errno> {
+    let fd = pidfd.as_raw_fd();
+    // SAFETY: `pidfd` is open; signal 0 sends nothing; no memory is passed
+    // (a NULL `siginfo_t` is allowed).
+    restart(|| unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            fd,
+            0,
+            core::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    })
+    .map(drop)
+}
+
+/// `sysconf(_SC_CLK_TCK)`: clock ticks per second (`USER_HZ`), the unit
+/// of `/proc/<pid>/stat`'s times; `None` if the system does not say.
+pub(super) fn clock_ticks() -> Option<u32> {
+    // SAFETY: `sysconf` has no preconditions and passes no memory.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    u32::try_from(hz).ok().filter(|&hz| hz > 0)
+}
+
+/// `clock_gettime(clock)` in nanoseconds.
+pub(super) fn clock_ns(clock: libc::clockid_t) -> Result<u128, Errno> {
+    let mut ts = MaybeUninit::<libc::timespec>::uninit();
+    let out = ts.as_mut_ptr();
+    // SAFETY: `out` is a writable `timespec`.
+    restart(|| unsafe { libc::clock_gettime(clock, out) })?;
+    // SAFETY: `clock_gettime` succeeded and filled `ts`.
+    let ts = unsafe { ts.assume_init() };
+    let secs = u128::try_from(ts.tv_sec).map_err(|_| Errno::EINVAL)?;
+    let nanos = u128::try_from(ts.tv_nsec).map_err(|_| Errno::EINVAL)?;
+    Ok(secs * 1_000_000_000 + nanos)
+}

@@ -1,5 +1,5 @@
-//! An in-memory model of xnu's `proc_listpids`, for tests and fuzzing on any
-//! host (feature `model`).
+//! An in-memory model of xnu's `proc_listpids` and `proc_pidinfo`, for
+//! tests and fuzzing on any host (feature `model`).
 //!
 //! A [`Model`] is a process table — [`Proc`]s with parent, group, terminal,
 //! uids, ptrace state — behind an exact reproduction of the kernel call
@@ -23,6 +23,48 @@
 //! `libc::proc_listpids`; [`Model::fill`], [`Model::fill_slice`] and
 //! [`Model::probe`] run the crate's engine through it with the very code
 //! macOS runs over libproc. Only the function differs.
+//!
+//! # Per-process calls
+//!
+//! Each [`Proc`] also holds what `proc_pidinfo` reports (names, ids,
+//! flags, start time, `p_uniqueid`, executable, descriptors, threads, task
+//! counters), and [`proc_pidinfo`], [`proc_pidpath`] and [`proc_name`] are
+//! stand-ins with the exact signatures of libc's, reproducing
+//! `bsd/kern/proc_info.c` and libproc's wrappers:
+//!
+//! - the flavor is checked first (`EINVAL`), then the buffer against the
+//!   flavor's record (`ENOMEM`, before the pid is looked up), then a path
+//!   buffer over 4096 bytes (`EOVERFLOW`), then the pid (`ESRCH`), then the
+//!   MAC policy ([`Model::deny`], [`Model::deny_flavor`]), then the
+//!   same-user check: the caller's *effective* uid
+//!   ([`Model::set_caller_uid`]) must be the process's, or root's, except
+//!   for the five exempt flavors (`PROC_PIDT_SHORTBSDINFO`,
+//!   `PROC_PIDUNIQIDENTIFIERINFO`, `PROC_PIDPATHINFO`,
+//!   `PROC_PIDCOALITIONINFO`, `PROC_PIDPLATFORMINFO`): `EPERM`;
+//! - zombies are found only by `PROC_PIDTBSDINFO`,
+//!   `PROC_PIDT_SHORTBSDINFO`, `PROC_PIDUNIQIDENTIFIERINFO` and
+//!   `PROC_PIDT_BSDINFOWITHUNIQID` with `arg != 0` (and
+//!   `PROC_PIDPLATFORMINFO`); their BSD record has `pbi_nfiles` 0 and no
+//!   task-policy flags;
+//! - fixed records are copied whole and return their size;
+//!   `PROC_PIDLISTFDS` answers a NULL buffer with `(fd_nfiles + 20) × 8`
+//!   (table slots, not open descriptors) and lists at most
+//!   `min(fd_nfiles, buffersize / 8)`; `PROC_PIDLISTTHREADS` lists pthread
+//!   handles (`PROC_PIDLISTTHREADIDS` thread ids), at most `min(threads +
+//!   10, buffersize / 8)`; both truncate silently, with the bound read
+//!   before the walk ([`InfoCall::during`]);
+//! - `PROC_PIDPATHINFO` copies the whole buffer NUL-padded and returns 0;
+//!   `ENOSPC` when the path does not fit, `ENOENT` for a deleted
+//!   executable, `ESRCH` for none; `proc_pidpath` refuses buffers outside
+//!   1024–4096 and returns `strlen`; `proc_name` refuses buffers under 32
+//!   and asks `PROC_PIDTBSDINFO` with `arg` 0;
+//! - every failure is 0 with `errno` set, never -1.
+//!
+//! [`Model::info`], [`Model::infos`], [`Model::exe`], [`Model::threads`],
+//! [`Model::fds`], [`Model::identity`] and [`Model::is_current`] run the
+//! xnu backend through them into the crate's public types, with the same
+//! code as [`System`](crate::System) on macOS; [`InfoCall`]s script what
+//! happens around each per-process call.
 //!
 //! # Races
 //!
@@ -68,7 +110,16 @@
 //! - `observe.rs`: [`Observation`]s of each call;
 //! - `kernel.rs`: xnu's `proc_listpids` over the table, and the engine's
 //!   entry points ([`Model::fill`] …);
-//! - `abi.rs`: the C-ABI stand-in [`proc_listpids`], the only `unsafe` code;
+//! - `process.rs`: what a process holds beyond listing (names, executable,
+//!   descriptors, threads, identifiers) and the operations on it
+//!   ([`Model::open_fd`], [`Model::spawn_thread`], [`Model::exec`] …);
+//! - `pidinfo.rs`: xnu's `proc_pidinfo` over the table, the per-process
+//!   schedule ([`InfoCall`], [`Burst`]) and the engine's per-process entry
+//!   points ([`Model::info`], [`Model::fds`], [`Model::threads`],
+//!   [`Model::exe`] …);
+//! - `abi.rs`: the C-ABI stand-ins [`proc_listpids`], [`proc_pidinfo`],
+//!   [`proc_pidpath`], [`proc_name`], the only `unsafe` code of the xnu
+//!   model;
 //! - `freebsd/`: the FreeBSD model, [`model::freebsd`](freebsd): `sysctl
 //!   kern.proc.*` over a pid hash walked stripe by stripe, with its own
 //!   stand-in [`freebsd::sysctl`].
@@ -77,15 +128,38 @@ mod abi;
 pub mod freebsd;
 mod kernel;
 mod observe;
+mod pidinfo;
+mod process;
 mod schedule;
 mod table;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_info;
 
-pub use abi::proc_listpids;
+pub use abi::{proc_listpids, proc_name, proc_pidinfo, proc_pidpath};
 pub use observe::Observation;
+pub use pidinfo::{Burst, InfoCall};
+pub use process::{Exe, Thread};
 pub use schedule::{Call, Churn};
 pub use table::{Model, Proc};
+
+/// The records `proc_pidinfo` copies out, as `#[repr(C)]` mirrors of
+/// xnu's structs with their bytes decoded and encoded in safe code, and
+/// what the xnu backend makes of them.
+///
+/// ```
+/// use pidquery::model::records::{BsdInfo, FdInfo, TaskAllInfo};
+///
+/// assert_eq!((BsdInfo::SIZE, FdInfo::SIZE, TaskAllInfo::SIZE), (136, 8, 232));
+/// let mut b = BsdInfo::ZEROED;
+/// b.pbi_pid = 42;
+/// assert_eq!(BsdInfo::decode(&b.encode()), b);
+/// ```
+pub mod records {
+    pub use crate::sys::xnu::info::{Bsd, RawInfo, ThreadList};
+    pub use crate::sys::xnu::records::*;
+}
 
 /// The xnu list types and constants the model's kernel call takes.
 pub use crate::sys::xnu::consts as xnu;

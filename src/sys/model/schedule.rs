@@ -172,7 +172,8 @@ impl Model {
         self.every_call = call;
     }
 
-    /// Drops the remaining script and the every-call churn.
+    /// Drops the remaining scripts (of `proc_listpids` and of the
+    /// per-process calls) and the every-call churn of both.
     ///
     /// ```
     /// let mut model = pidquery::model::Model::new();
@@ -182,10 +183,14 @@ impl Model {
     pub fn clear_schedule(&mut self) {
         self.script.clear();
         self.every_call = Call::QUIET;
+        self.info_script.clear();
+        self.every_info_call = super::InfoCall::QUIET;
     }
 
     /// A sandbox (MAC policy) that denies every call with `errno`, or
-    /// `None` to allow.
+    /// `None` to allow: `proc_listpids` before anything else, the
+    /// per-process calls after their pid lookup (as `proc_security_policy`
+    /// runs), exempt flavors included.
     ///
     /// ```
     /// use pidquery::{model::Model, Errno, PidQuery};

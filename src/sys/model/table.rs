@@ -3,8 +3,10 @@
 
 use std::collections::VecDeque;
 
-use super::{Call, Churn, Observation};
+use super::process::{Exe, Thread};
+use super::{Call, Churn, InfoCall, Observation};
 use crate::sys::xnu::consts as xnu;
+use crate::sys::xnu::records::TaskInfo;
 use crate::{Dev, Errno, Pid};
 
 /// `NODEV`: the `s_ttydev` of a session without a terminal.
@@ -58,13 +60,78 @@ pub struct Proc {
     pub traced_from: Option<Pid>,
     /// `p_kdebug != 0`: matched by `PROC_KDBG_ONLY`.
     pub kdebug: bool,
-    /// An exec's transient shadow copy: counted in `nprocs`, never listed.
+    /// An exec's transient shadow copy: counted in `nprocs`, never listed,
+    /// never found by `proc_pidinfo`.
     pub shadow: bool,
+
+    // ---- what proc_pidinfo reports (sys/model/pidinfo.rs) ----------------
+    /// `p_comm`: `MAXCOMLEN` bytes and a NUL. Records keep 15 bytes and a
+    /// NUL (the kernel forces `[15]` to 0). Set by [`Proc::with_name`].
+    pub comm: [u8; xnu::MAXCOMLEN + 1],
+    /// `p_name`: 32 bytes and a NUL; records keep 31. Empty unless set.
+    pub name: [u8; 2 * xnu::MAXCOMLEN + 1],
+    /// The session id (the session leader's pid): `PROC_FLAG_SLEADER` when
+    /// it is this pid.
+    pub sid: Pid,
+    /// The terminal's foreground process group (`e_tpgid`).
+    pub tpgid: Pid,
+    /// The effective gid.
+    pub gid: u32,
+    /// The real gid.
+    pub rgid: u32,
+    /// The saved uid.
+    pub svuid: u32,
+    /// The saved gid.
+    pub svgid: u32,
+    /// `p_stat` while live (`SRUN` unless set); a zombie reports `SZOMB`.
+    pub stat: u32,
+    /// `p_xstat`: the exit status a zombie reports.
+    pub xstat: u32,
+    /// `PROC_FLAG_*` bits the model does not derive (`SYSTEM`, `LP64`,
+    /// `PSUGID`, `EXEC`, `PPWAIT`, `THCWD`, `PC_*`, `PA_*`, `ROSETTA`…).
+    /// Derived: `TRACED` (`traced_from`), `CONTROLT`
+    /// (`controlling_terminal`), `INEXIT` (zombies), and in the full record
+    /// only, `SLEADER` (`sid == pid`) and `CTTY` (`tty`).
+    pub flags: u32,
+    /// Task-policy (darwinbg) flag bits, reported for live processes only.
+    pub policy_flags: u32,
+    /// `p_nice`.
+    pub nice: i32,
+    /// Start time, microseconds since the Unix epoch.
+    pub start_usec: u64,
+    /// `p_uniqueid`: 0 here means "assign one" when the model adds the
+    /// process; never reused.
+    pub uniqueid: u64,
+    /// The parent's `p_uniqueid`.
+    pub puniqueid: u64,
+    /// `p_idversion`: changed by every exec.
+    pub idversion: i32,
+    /// The original parent's `p_idversion`.
+    pub orig_ppidversion: i32,
+    /// The main executable's UUID.
+    pub uuid: [u8; 16],
+    /// The executable (`p_textvp`).
+    pub exe: Exe,
+    /// Open descriptors as `(fd, PROX_FDTYPE_*)`, ascending by fd.
+    pub fds: Vec<(i32, u32)>,
+    /// `fd_nfiles`: descriptor-table slots (at least the highest fd + 1).
+    pub fd_nfiles: u32,
+    /// Threads, oldest first (the task's thread queue order).
+    pub threads: Vec<Thread>,
+    /// The task's counters; `pti_threadnum` and `pti_numrunning` are
+    /// derived from `threads`.
+    pub task: TaskInfo,
+    /// The resource and jetsam coalition ids (`PROC_PIDCOALITIONINFO`).
+    pub coalitions: [u64; 2],
+    /// The platform the executable was built for (`PROC_PIDPLATFORMINFO`;
+    /// `PLATFORM_MACOS` is 1).
+    pub platform: u32,
 }
 
 impl Proc {
-    /// A process with pid `pid`, its own process group, parent 0, uid and
-    /// ruid 0, no terminal, not traced.
+    /// A process with pid `pid`, its own process group and session, parent
+    /// 0, all ids 0, no terminal, not traced, running (`SRUN`), 64-bit, no
+    /// name, no executable, no descriptors, no threads.
     ///
     /// ```
     /// let p = pidquery::model::Proc::new(pidquery::Pid::from_raw(7).unwrap());
@@ -83,6 +150,32 @@ impl Proc {
             traced_from: None,
             kdebug: false,
             shadow: false,
+            comm: [0; xnu::MAXCOMLEN + 1],
+            name: [0; 2 * xnu::MAXCOMLEN + 1],
+            sid: pid,
+            tpgid: Pid::ZERO,
+            gid: 0,
+            rgid: 0,
+            svuid: 0,
+            svgid: 0,
+            stat: xnu::SRUN,
+            xstat: 0,
+            flags: xnu::PROC_FLAG_LP64,
+            policy_flags: 0,
+            nice: 0,
+            start_usec: 0,
+            uniqueid: 0,
+            puniqueid: 0,
+            idversion: 0,
+            orig_ppidversion: 0,
+            uuid: [0; 16],
+            exe: Exe::Missing,
+            fds: Vec::new(),
+            fd_nfiles: 0,
+            threads: Vec::new(),
+            task: TaskInfo::ZEROED,
+            coalitions: [0; 2],
+            platform: 1,
         }
     }
 
@@ -138,6 +231,19 @@ pub struct Model {
     pub(super) recording: bool,
     pub(super) observations: Vec<Observation>,
     pub(super) calls: u64,
+    // ---- per-process calls (sys/model/pidinfo.rs) ------------------------
+    /// The caller's effective uid; 0 holds `PRIV_GLOBAL_PROC_INFO`.
+    pub(super) caller_uid: u32,
+    pub(super) info_script: VecDeque<InfoCall>,
+    pub(super) every_info_call: InfoCall,
+    /// MAC denials of single `proc_pidinfo` flavors.
+    pub(super) denied_flavors: Vec<(i32, Errno)>,
+    pub(super) info_calls: u64,
+    /// The clock start times are read from, microseconds since the epoch.
+    pub(super) clock_usec: u64,
+    pub(super) last_uniqueid: u64,
+    pub(super) last_idversion: i32,
+    pub(super) last_thread: u64,
 }
 
 impl Default for Model {
@@ -147,8 +253,10 @@ impl Default for Model {
 }
 
 impl Model {
-    /// A freshly booted table: `kernel_task` (pid 0) and `launchd` (pid 1,
-    /// parent 0), both root. New pids count up from 100.
+    /// A freshly booted table: `kernel_task` (pid 0, a system process
+    /// without an executable) and `launchd` (pid 1, parent 0,
+    /// `/sbin/launchd`), both root, one thread each. New pids count up from
+    /// 100. The caller is root.
     ///
     /// ```
     /// let model = pidquery::model::Model::new();
@@ -157,8 +265,18 @@ impl Model {
     pub fn new() -> Model {
         let mut model = Model::vacant();
         let launchd = Pid::from_raw(1).unwrap_or(Pid::ZERO);
-        model.allproc.push(Proc::new(Pid::ZERO));
-        model.allproc.push(Proc::new(launchd));
+        let kernel = Proc {
+            flags: xnu::PROC_FLAG_SYSTEM | xnu::PROC_FLAG_LP64,
+            ..Proc::new(Pid::ZERO)
+        }
+        .with_name(b"kernel_task");
+        let init = Proc {
+            exe: Exe::At(b"/sbin/launchd".to_vec()),
+            ..Proc::new(launchd)
+        }
+        .with_name(b"launchd");
+        model.insert(kernel);
+        model.insert(init);
         model.next_pid = 100;
         model
     }
@@ -184,6 +302,15 @@ impl Model {
             recording: false,
             observations: Vec::new(),
             calls: 0,
+            caller_uid: 0,
+            info_script: VecDeque::new(),
+            every_info_call: InfoCall::QUIET,
+            denied_flavors: Vec::new(),
+            info_calls: 0,
+            clock_usec: super::process::BOOT_USEC,
+            last_uniqueid: 0,
+            last_idversion: 0,
+            last_thread: 0,
         }
     }
 
@@ -217,25 +344,45 @@ impl Model {
     }
 
     /// What a child of `parent` inherits; `None` for an unknown parent.
+    ///
+    /// A fork copies the group, session, terminal, credentials, names,
+    /// executable, nice and descriptor table; the child has one thread, no
+    /// task counters, a fresh start time and `p_uniqueid`, the parent's as
+    /// `p_puniqueid`, and has not called exec.
     pub(super) fn child_of(&self, parent: Pid) -> Option<Proc> {
         self.allproc.iter().find(|p| p.pid == parent).map(|p| Proc {
             ppid: parent,
             traced_from: None,
             shadow: false,
             pgrp_detached: false,
+            stat: xnu::SRUN,
+            xstat: 0,
+            flags: p.flags & !(xnu::PROC_FLAG_EXEC | xnu::PROC_FLAG_PPWAIT),
+            puniqueid: p.uniqueid,
+            orig_ppidversion: p.idversion,
+            threads: Vec::new(),
+            task: TaskInfo::ZEROED,
             ..p.clone()
         })
     }
 
     pub(super) fn fork(&mut self, parent: Pid, template: Option<&Proc>) -> Pid {
         let pid = self.free_pid();
-        let child = match template {
+        let mut child = match template {
             Some(t) => Proc { pid, ..t.clone() },
             None => Proc {
                 ppid: parent,
                 ..Proc::new(pid)
             },
         };
+        child.uniqueid = 0;
+        child.start_usec = 0;
+        child.idversion = 0;
+        self.admit(&mut child);
+        if child.threads.is_empty() {
+            let thread = self.new_thread();
+            child.threads.push(thread);
+        }
         self.allproc.push(child);
         pid
     }
@@ -256,6 +403,11 @@ impl Model {
     /// Adds a fully described live process at the head of `allproc`.
     /// Returns false (and adds nothing) if its pid is in use.
     ///
+    /// What it leaves unset the model fills in: a `uniqueid` of 0 gets the
+    /// next one, a `start_usec` of 0 the model's clock, an `idversion` of 0
+    /// the next one, and a process without threads (not a shadow) one main
+    /// thread.
+    ///
     /// ```
     /// use pidquery::{model::{Model, Proc}, Pid};
     /// let mut model = Model::new();
@@ -268,6 +420,12 @@ impl Model {
         }
         if proc.pid.as_raw() >= self.next_pid {
             self.next_pid = proc.pid.as_raw().saturating_add(1);
+        }
+        let mut proc = proc;
+        self.admit(&mut proc);
+        if proc.threads.is_empty() && !proc.shadow {
+            let thread = self.new_thread();
+            proc.threads.push(thread);
         }
         self.allproc.push(proc);
         true
@@ -329,8 +487,9 @@ impl Model {
         self.zombproc.iter().rev()
     }
 
-    /// `pid` exits: it moves to the head of `zombproc` and its live
-    /// children are reparented to pid 1. False if `pid` is not live.
+    /// `pid` exits: it moves to the head of `zombproc`, its descriptors
+    /// are closed and its threads gone, and its live children are
+    /// reparented to pid 1. False if `pid` is not live.
     ///
     /// ```
     /// let mut model = pidquery::model::Model::new();
@@ -342,11 +501,14 @@ impl Model {
         let Some(at) = self.allproc.iter().position(|p| p.pid == pid) else {
             return false;
         };
-        let proc = self.allproc.remove(at);
+        let mut proc = self.allproc.remove(at);
         let init = Pid::from_raw(1).unwrap_or(Pid::ZERO);
         for child in self.allproc.iter_mut().filter(|p| p.ppid == pid) {
             child.ppid = init;
         }
+        // exit() closes every descriptor and ends every thread.
+        proc.fds.clear();
+        proc.threads.clear();
         self.zombproc.push(proc);
         true
     }

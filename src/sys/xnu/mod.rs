@@ -38,6 +38,9 @@ use core::ffi::{c_int, c_void};
 use core::ptr;
 
 pub mod consts;
+pub mod info;
+pub(crate) mod inspect;
+pub mod records;
 
 use super::errno;
 use super::{ListPids, Listed};
@@ -69,22 +72,31 @@ const PID_BYTES: usize = core::mem::size_of::<c_int>();
 /// Pids passed in one call: the byte count must fit a positive `c_int`.
 const MAX_CALL_PIDS: usize = c_int::MAX as usize / PID_BYTES;
 
-/// An xnu-style kernel: `proc_listpids` and its calling convention.
+/// An xnu-style kernel: `proc_listpids`, the per-process calls
+/// (`info.rs`), and their calling conventions.
 #[derive(Copy, Clone, Debug)]
 pub(crate) struct Xnu {
     listpids: ListPidsFn,
+    procs: info::Procinfo,
 }
 
 impl Xnu {
-    /// Wraps a `proc_listpids`-shaped function.
+    /// Wraps a `proc_listpids`-shaped function and the per-process ones.
     ///
     /// # Safety
     ///
     /// `listpids` must honour `proc_listpids`' memory contract: with a NULL
     /// buffer it writes nothing; otherwise it writes at most `buffersize`
     /// bytes (a non-negative size) to `buffer`, and only during the call.
-    pub(crate) const unsafe fn new(listpids: ListPidsFn) -> Xnu {
-        Xnu { listpids }
+    /// `procs` was built under [`info::Procinfo::new`]'s contract.
+    pub(crate) const unsafe fn new(listpids: ListPidsFn, procs: info::Procinfo) -> Xnu {
+        Xnu { listpids, procs }
+    }
+
+    /// The per-process calls.
+    #[inline]
+    pub(crate) const fn procs(&self) -> &info::Procinfo {
+        &self.procs
     }
 
     /// One call, EINTR retried. Returns the byte count (never negative).
@@ -130,11 +142,7 @@ pub(crate) unsafe fn listpids(
     errno::set(0);
     // SAFETY: forwarded from this function's contract.
     let ret = unsafe { f(kind, typeinfo, buffer, buffersize) };
-    let err = errno::get();
-    match usize::try_from(ret) {
-        Ok(bytes) if bytes > 0 || err == 0 => Ok(bytes),
-        _ => Err(Errno::from_raw(err)),
-    }
+    info::outcome(ret, errno::get())
 }
 
 impl ListPids for Xnu {
@@ -250,9 +258,20 @@ mod tests {
         0
     }
 
+    /// A `proc_pidinfo`/`proc_pidpath`/`proc_name` fake that always fails:
+    /// the listing tests never call it.
+    unsafe extern "C" fn no_info(_: c_int, _: c_int, _: u64, _: *mut c_void, _: c_int) -> c_int {
+        errno::set(libc::ENOSYS);
+        0
+    }
+    unsafe extern "C" fn no_string(_: c_int, _: *mut c_void, _: u32) -> c_int {
+        errno::set(libc::ENOSYS);
+        0
+    }
+
     fn kernel(f: ListPidsFn) -> Xnu {
         // SAFETY: every fake writes at most `size` bytes, nothing via NULL.
-        unsafe { Xnu::new(f) }
+        unsafe { Xnu::new(f, info::Procinfo::new(no_info, no_string, no_string)) }
     }
 
     #[test]

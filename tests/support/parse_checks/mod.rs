@@ -18,5 +18,8 @@ pub mod dirents;
 pub mod kinfo;
 pub mod pid_list;
 pub mod pid_path;
+pub mod proc_stat;
 pub mod stat;
+pub mod stat_record;
 pub mod status;
+pub mod status_ids;

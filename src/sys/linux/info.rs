@@ -1,0 +1,782 @@
+//! Per-process information from `/proc/<pid>`: `stat`, `status`, `exe`,
+//! `task/`, `fd/`, and pidfds for identity.
+//!
+//! # One process per answer
+//!
+//! Every call opens the process's directory once (`O_PATH`) and reads its
+//! files through that descriptor. procfs binds the directory to the process
+//! (its `struct pid`), not to the number: once the process is reaped, every
+//! lookup under the old descriptor fails, even if the pid has been reused.
+//! So `stat` and `status` read for one info always describe the same
+//! process, and a process that vanishes mid-call is "no such process".
+//!
+//! # Threads are not processes
+//!
+//! `/proc/<tid>` resolves for a thread that is not its group's leader. An
+//! info checks `Tgid` of `status`; `exe` and `fds` check the first entry of
+//! `task/`, which the kernel lists leader first (`first_tid` in
+//! `fs/proc/base.c` walks the thread list from the leader); `threads` does
+//! the same on the listing it reads anyway; `identity` reads `exit_signal`
+//! of `stat`, which is -1 exactly for a thread that is not a leader
+//! (`copy_process` with `CLONE_THREAD`; `de_thread` sets it for the thread
+//! that becomes leader at exec).
+//!
+//! # Start times
+//!
+//! `starttime` of `stat` counts clock ticks (`sysconf(_SC_CLK_TCK)`) since
+//! boot; the boot time is `btime` of the proc root's `stat` (whole seconds,
+//! as `ps` uses it), read once per [`ProcFs`]. Where that file cannot be
+//! read it is computed from `CLOCK_REALTIME - CLOCK_BOOTTIME`.
+//!
+//! # Identity
+//!
+//! pidfs (Linux 6.9+) gives each process a 64-bit inode number that is never
+//! reused: `fstat` of a pidfd. A pidfd names a process of the *caller's* pid
+//! namespace, so this key is taken only when the proc root shows that
+//! namespace (its `self` is the caller's pid); otherwise, and on older
+//! kernels, the identity is the pid and start time.
+//!
+//! # Allocation
+//!
+//! None: paths are built on the stack, files read into stack buffers, and
+//! failures kept as a small [`Fail`] until they leave the backend (so a
+//! process skipped in a listing costs no `Error`).
+
+use core::ffi::CStr;
+use core::mem::MaybeUninit;
+use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+use super::syscalls::{
+    clock_ns, clock_ticks, fstat, fstatfs, getdents, openat, pidfd_open, pidfd_probe, read,
+    readlinkat, stat_at,
+};
+use super::{stat_uid, ProcFs};
+use crate::info::proc_info::ProcInfo;
+use crate::parse::{self, Dirents, StatRecord, StatusIds};
+use crate::sys::{Inspect, Listed, PathRead};
+use crate::{
+    Comm, Dev, Errno, Error, ErrorKind, Fd, Filter, InfoBuf, Pid, PidQuery, ProcFlags, ProcId,
+    StartTime, State, Thread,
+};
+
+/// Bytes of `<pid>/stat` read: the longest record (a 64-byte name and 52
+/// fields of up to 20 digits) is under 1300 bytes.
+const STAT_BUF: usize = 2048;
+/// Bytes of `<pid>/status` read: the id lines come before `FDSize:`, within
+/// the first 600 bytes even with a fully escaped 64-byte name.
+const STATUS_BUF: usize = 1024;
+/// Bytes of `getdents64` records per call for `task/` and `fd/`.
+const DENTS_BUF: usize = 8192;
+/// Bytes of `getdents64` records for the leader check: `.`, `..` and the
+/// first thread fit.
+const FIRST_TID_BUF: usize = 128;
+/// Bytes of an fd link read to classify it ("anon_inode:[eventpoll]" is 22).
+const FD_LINK_BUF: usize = 64;
+/// Bytes of `/proc/stat` read per call while looking for `btime`.
+const PROC_STAT_CHUNK: usize = 4096;
+
+/// `PF_EXITING` (`include/linux/sched.h`).
+const PF_EXITING: u32 = 0x0000_0004;
+/// `PF_KTHREAD` (`include/linux/sched.h`).
+const PF_KTHREAD: u32 = 0x0020_0000;
+/// pidfs's `f_type` (`PID_FS_MAGIC`, `include/uapi/linux/magic.h`).
+const PID_FS_MAGIC: i64 = 0x5049_4446;
+/// The suffix `d_path` gives an unlinked file.
+const DELETED: &[u8] = b" (deleted)";
+
+/// Not yet learned.
+const UNKNOWN: u8 = 0;
+const YES: u8 = 1;
+const NO: u8 = 2;
+
+/// What per-process reads learn once per proc root.
+#[derive(Debug)]
+pub(super) struct Facts {
+    /// Clock ticks per second, `None` if the system does not say.
+    hz: Option<u32>,
+    /// Boot time in seconds since the epoch; `u64::MAX` until read.
+    boot_secs: AtomicU64,
+    /// Whether pidfds work here and name this root's processes, with pidfs
+    /// inodes as identities.
+    pidfs: AtomicU8,
+}
+
+impl Facts {
+    pub(super) fn new() -> Facts {
+        Facts {
+            hz: clock_ticks(),
+            boot_secs: AtomicU64::new(u64::MAX),
+            pidfs: AtomicU8::new(UNKNOWN),
+        }
+    }
+}
+
+/// A failure inside the backend, before it becomes an [`Error`] (which
+/// allocates for its path): cheap to make and drop for a skipped process.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Fail {
+    /// The process is gone (or never was).
+    Gone,
+    /// The pid is a thread of this process (when known).
+    Thread(Option<Pid>),
+    /// The kernel refused.
+    Denied(&'static str, Errno),
+    /// A system call failed otherwise.
+    Os(&'static str, Errno),
+    /// The kernel's text did not parse.
+    Malformed(&'static str),
+}
+
+impl Fail {
+    /// A failed call on a per-process file: gone, refused, or other.
+    fn of(op: &'static str, errno: Errno) -> Fail {
+        match errno.raw() {
+            libc::ENOENT | libc::ESRCH => Fail::Gone,
+            libc::EACCES | libc::EPERM => Fail::Denied(op, errno),
+            _ => Fail::Os(op, errno),
+        }
+    }
+
+    /// True for the failures a whole-query answer skips.
+    fn skips(self) -> bool {
+        matches!(self, Fail::Gone | Fail::Thread(_) | Fail::Denied(..))
+    }
+}
+
+impl ProcFs {
+    /// The public error for `fail` on `pid`, from the call `call`.
+    fn error(&self, call: &'static str, pid: Pid, fail: Fail) -> Error {
+        match fail {
+            Fail::Gone => Error::no_such_process(call, pid).with_path(&self.path),
+            Fail::Thread(tgid) => Error::not_a_process(call, pid, tgid).with_path(&self.path),
+            Fail::Denied(op, errno) => {
+                Error::permission_denied(op, pid, errno).with_path(&self.path)
+            }
+            Fail::Os(op, errno) => self.err(op, errno).with_pid(pid),
+            Fail::Malformed(file) => self.malformed(pid, file),
+        }
+    }
+
+    /// Opens `<pid>` under the root as an `O_PATH` directory.
+    fn pid_dir(&self, pid: Pid) -> Result<OwnedFd, Fail> {
+        let mut path = [0u8; parse::PID_PATH_MAX];
+        let name = parse::pid_path(pid, b"", &mut path).ok_or(Fail::Gone)?;
+        openat(self.root.as_fd(), name, libc::O_PATH | libc::O_DIRECTORY)
+            .map_err(|e| Fail::of("open", e))
+    }
+
+    /// Clock ticks per second.
+    fn hz(&self) -> Result<u32, Fail> {
+        self.facts
+            .hz
+            .ok_or(Fail::Os("sysconf(_SC_CLK_TCK)", Errno::EINVAL))
+    }
+
+    /// The boot time in seconds since the epoch, read once.
+    fn boot_secs(&self) -> Result<u64, Fail> {
+        let known = self.facts.boot_secs.load(Ordering::Relaxed);
+        if known != u64::MAX {
+            return Ok(known);
+        }
+        let secs = match read_btime(self.root.as_fd()) {
+            Some(secs) => secs,
+            None => boot_from_clocks()?,
+        };
+        self.facts.boot_secs.store(secs, Ordering::Relaxed);
+        Ok(secs)
+    }
+
+    /// A start time from `stat`'s `starttime`.
+    fn start_time(&self, ticks: u64) -> Result<StartTime, Fail> {
+        StartTime::since_boot(ticks, self.hz()?, self.boot_secs()?).ok_or(Fail::Malformed("stat"))
+    }
+
+    /// Whether pidfds name this root's processes and carry pidfs inodes:
+    /// learned once (the kernel has pidfs; the root's `self` is us).
+    fn pidfs(&self) -> bool {
+        match self.facts.pidfs.load(Ordering::Relaxed) {
+            YES => return true,
+            NO => return false,
+            _ => {}
+        }
+        let yes = self.root_is_our_pid_ns() && pidfs_available();
+        self.facts
+            .pidfs
+            .store(if yes { YES } else { NO }, Ordering::Relaxed);
+        yes
+    }
+
+    /// True when this root's `self` names the calling process by its own
+    /// pid, i.e. the mount shows the caller's pid namespace.
+    fn root_is_our_pid_ns(&self) -> bool {
+        let mut link = [0u8; 16];
+        let Ok(n) = readlinkat(self.root.as_fd(), c"self", &mut link) else {
+            return false;
+        };
+        let me = Pid::this();
+        link.get(..n).and_then(parse::pid_name) == Some(me)
+    }
+
+    /// The info of the process whose directory is `dir`, or `Ok(None)` if
+    /// it does not match `filter` (tested as early as the files allow).
+    fn info_at(
+        &self,
+        dir: BorrowedFd<'_>,
+        pid: Pid,
+        filter: Filter,
+    ) -> Result<Option<ProcInfo>, Fail> {
+        let mut stat_buf = [0u8; STAT_BUF];
+        let mut status_buf = [0u8; STATUS_BUF];
+        // Read first the file the filter needs, so a miss costs one read.
+        let (stat, ids) = if let Filter::Ruid(_) = filter {
+            let ids = read_status(dir, &mut status_buf)?;
+            if !filter_ids(filter, &ids) {
+                return Ok(None);
+            }
+            (read_stat(dir, &mut stat_buf)?, ids)
+        } else {
+            let stat = read_stat(dir, &mut stat_buf)?;
+            if !filter_stat(filter, &stat) {
+                return Ok(None);
+            }
+            (stat, read_status(dir, &mut status_buf)?)
+        };
+        let info = self.compose(pid, &stat, &ids)?;
+        Ok(matches_info(filter, &info).then_some(info))
+    }
+
+    /// A [`ProcInfo`] from one process's `stat` and `status`.
+    fn compose(&self, pid: Pid, stat: &StatRecord<'_>, ids: &StatusIds) -> Result<ProcInfo, Fail> {
+        if ids.tgid != pid.as_raw() {
+            return Err(Fail::Thread(Pid::from_raw(ids.tgid)));
+        }
+        if stat.pid != pid.as_raw() || ids.pid != pid.as_raw() {
+            return Err(Fail::Malformed("stat"));
+        }
+        // A task in its final release reads -1 for its group and session.
+        let (Some(pgid), Some(sid)) = (Pid::from_raw(stat.pgrp), Pid::from_raw(stat.session))
+        else {
+            return Err(Fail::Gone);
+        };
+        let ppid = Pid::from_raw(stat.ppid).ok_or(Fail::Malformed("stat"))?;
+        let tty = (stat.tty_nr != 0).then(|| Dev::from_raw(u64::from(stat.tty_nr as u32)));
+        let tpgid = Pid::from_raw(stat.tpgid).filter(|_| tty.is_some());
+        let mut flags = ProcFlags::empty();
+        flags.set(ProcFlags::KERNEL, stat.flags & PF_KTHREAD != 0);
+        flags.set(ProcFlags::EXITING, stat.flags & PF_EXITING != 0);
+        flags.set(ProcFlags::TRACED, ids.tracer_pid != 0);
+        flags.set(ProcFlags::SESSION_LEADER, sid == pid);
+        flags.set(ProcFlags::HAS_TTY, tty.is_some());
+        flags.set(ProcFlags::FOREGROUND, tpgid == Some(pgid));
+        let nice = i32::try_from(stat.nice).map_err(|_| Fail::Malformed("stat"))?;
+        let threads = u32::try_from(stat.num_threads).map_err(|_| Fail::Malformed("stat"))?;
+        Ok(ProcInfo {
+            pid,
+            ppid,
+            pgid,
+            sid: Some(sid),
+            tty,
+            tpgid,
+            ruid: ids.uid.real,
+            euid: ids.uid.effective,
+            suid: ids.uid.saved,
+            rgid: ids.gid.real,
+            egid: ids.gid.effective,
+            sgid: ids.gid.saved,
+            state: State::from_letter(stat.state),
+            flags,
+            nice: Some(nice),
+            threads: Some(threads),
+            start: Some(self.start_time(stat.starttime)?),
+            comm: Comm::new(stat.comm).ok_or(Fail::Malformed("stat"))?,
+        })
+    }
+
+    /// One pass over the root: each process read once, tested on its info.
+    fn scan_infos(&self, filter: Filter, out: &mut Vec<ProcInfo>) -> Result<(), Error> {
+        let lease = self.lease()?;
+        let dir = lease.fd();
+        let mut dents = [MaybeUninit::<u8>::uninit(); 32 * 1024];
+        loop {
+            let bytes = getdents(dir, &mut dents).map_err(|e| self.err("getdents64", e))?;
+            if bytes.is_empty() {
+                break;
+            }
+            for dirent in Dirents::new(bytes) {
+                let dirent = dirent.map_err(|_| {
+                    Error::new(ErrorKind::Malformed, "getdents64").with_path(&self.path)
+                })?;
+                let Some(pid) = parse::pid_name(dirent.name) else {
+                    continue;
+                };
+                // The effective uid is the directory's owner: one fstatat
+                // rules out most processes before any file is read.
+                if let Filter::Uid(uid) = filter {
+                    match stat_uid(dir, dirent.name_c) {
+                        Ok(Some(owner)) if owner == uid => {}
+                        Ok(_) => continue,
+                        Err(e) => return Err(self.err("fstatat", e).with_pid(pid)),
+                    }
+                }
+                match self.read_one(pid, filter) {
+                    Ok(Some(info)) => out.push(info),
+                    Ok(None) => {}
+                    Err(fail) if fail.skips() => {}
+                    Err(fail) => return Err(self.error("info", pid, fail)),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The info of `pid` if it matches `filter`.
+    fn read_one(&self, pid: Pid, filter: Filter) -> Result<Option<ProcInfo>, Fail> {
+        let dir = self.pid_dir(pid)?;
+        self.info_at(dir.as_fd(), pid, filter)
+    }
+
+    /// The pidfs inode of `pid` and its `stat` read while that pidfd held
+    /// the process, so that both describe one process.
+    fn pidfs_identity(&self, pid: Pid) -> Result<ProcId, Fail> {
+        for _ in 0..crate::MAX_ATTEMPTS {
+            let pidfd = match pidfd_open(pid.as_raw()) {
+                Ok(fd) => fd,
+                // Not a leader (ENOENT since Linux 6.9, EINVAL before), or
+                // gone: the stat read says which.
+                Err(e) if e == Errno::EINVAL || e == Errno::ENOENT => {
+                    return self.stat_identity(pid)
+                }
+                Err(e) => return Err(Fail::of("pidfd_open", e)),
+            };
+            let ino = fstat(pidfd.as_fd())
+                .map_err(|e| Fail::Os("fstat", e))?
+                .st_ino;
+            let id = self.stat_identity(pid)?;
+            // Still not reaped: the pid was not reused, so `stat` was this
+            // process's.
+            match pidfd_probe(pidfd.as_fd()) {
+                Ok(()) => return Ok(ProcId::new(pid, id.start(), Some(ino))),
+                Err(e) if e == Errno::EPERM => return Ok(ProcId::new(pid, id.start(), Some(ino))),
+                Err(_) => continue,
+            }
+        }
+        Err(Fail::Gone)
+    }
+
+    /// The identity from `stat` alone: pid and start time.
+    fn stat_identity(&self, pid: Pid) -> Result<ProcId, Fail> {
+        let dir = self.pid_dir(pid)?;
+        let mut buf = [0u8; STAT_BUF];
+        let stat = read_stat(dir.as_fd(), &mut buf)?;
+        if stat.exit_signal == -1 || stat.pid != pid.as_raw() {
+            let mut status = [0u8; STATUS_BUF];
+            let tgid = read_status(dir.as_fd(), &mut status)
+                .ok()
+                .and_then(|ids| Pid::from_raw(ids.tgid));
+            return Err(Fail::Thread(tgid));
+        }
+        Ok(ProcId::new(
+            pid,
+            Some(self.start_time(stat.starttime)?),
+            None,
+        ))
+    }
+
+    /// Whether `id` still names its process, by pidfs inode or start time.
+    fn check(&self, id: &ProcId) -> Result<bool, Fail> {
+        if let (Some(ino), true) = (id.unique(), self.pidfs()) {
+            return match pidfd_open(id.pid().as_raw()) {
+                Ok(fd) => Ok(fstat(fd.as_fd()).map_err(|e| Fail::Os("fstat", e))?.st_ino == ino),
+                // Gone, or now a thread's number (ENOENT since 6.9).
+                Err(e) if e == Errno::ESRCH || e == Errno::EINVAL || e == Errno::ENOENT => {
+                    Ok(false)
+                }
+                Err(e) => Err(Fail::Os("pidfd_open", e)),
+            };
+        }
+        match self.stat_identity(id.pid()) {
+            Ok(now) => Ok(now.start() == id.start()),
+            Err(Fail::Gone | Fail::Thread(_)) => Ok(false),
+            Err(fail) => Err(fail),
+        }
+    }
+
+    /// The path of `<pid>/exe` into `out`.
+    fn read_exe(&self, pid: Pid, out: &mut [u8]) -> Result<PathRead, Fail> {
+        let dir = self.pid_dir(pid)?;
+        check_leader(dir.as_fd(), pid)?;
+        let n = match readlinkat(dir.as_fd(), c"exe", out) {
+            Ok(n) => n,
+            Err(e) if e == Errno::ENOENT => {
+                // No executable (a kernel thread, a zombie), or gone: the
+                // directory tells.
+                return match stat_at(dir.as_fd(), c"stat", 0) {
+                    Ok(_) => Err(Fail::Os("readlink exe", e)),
+                    Err(_) => Err(Fail::Gone),
+                };
+            }
+            Err(e) => return Err(Fail::of("readlink exe", e)),
+        };
+        if n >= out.len() {
+            return Ok(PathRead::Full { needed: None });
+        }
+        let path = out.get(..n).unwrap_or_default();
+        if !path.ends_with(DELETED) || names_exe(dir.as_fd(), out, n) {
+            return Ok(PathRead::Complete {
+                len: n,
+                deleted: false,
+            });
+        }
+        Ok(PathRead::Complete {
+            len: n - DELETED.len(),
+            deleted: true,
+        })
+    }
+
+    /// The threads of `pid`, from `<pid>/task`.
+    fn read_threads(&self, pid: Pid, out: &mut [Thread]) -> Result<Listed, Fail> {
+        let mut path = [0u8; parse::PID_PATH_MAX];
+        let name = parse::pid_path(pid, b"task", &mut path).ok_or(Fail::Gone)?;
+        let task = openat(self.root.as_fd(), name, libc::O_DIRECTORY)
+            .map_err(|e| Fail::of("open task", e))?;
+        let mut found = 0usize;
+        let mut first = true;
+        for_each_pid(task.as_fd(), "getdents64 task", |tid| {
+            if first && tid != pid {
+                // The kernel lists the leader first: this is its thread.
+                return Err(Fail::Thread(Some(tid)));
+            }
+            first = false;
+            if let Some(slot) = out.get_mut(found) {
+                *slot = Thread::Tid(tid);
+            }
+            found += 1;
+            Ok(())
+        })?;
+        if found == 0 {
+            return Err(Fail::Gone);
+        }
+        Ok(listed(found, out.len()))
+    }
+
+    /// The open fds of `pid` and their kinds, from `<pid>/fd`.
+    fn read_fds(&self, pid: Pid, out: &mut [Fd]) -> Result<Listed, Fail> {
+        let dir = self.pid_dir(pid)?;
+        check_leader(dir.as_fd(), pid)?;
+        let fd_dir =
+            openat(dir.as_fd(), c"fd", libc::O_DIRECTORY).map_err(|e| Fail::of("open fd", e))?;
+        let mut found = 0usize;
+        let mut dents = [MaybeUninit::<u8>::uninit(); DENTS_BUF];
+        loop {
+            let bytes =
+                getdents(fd_dir.as_fd(), &mut dents).map_err(|e| Fail::of("getdents64 fd", e))?;
+            if bytes.is_empty() {
+                break;
+            }
+            for dirent in Dirents::new(bytes) {
+                let dirent = dirent.map_err(|_| Fail::Malformed("getdents64 fd"))?;
+                let Some(fd) = parse::pid_name(dirent.name) else {
+                    continue;
+                };
+                let mut link = [0u8; FD_LINK_BUF];
+                let kind = match readlinkat(fd_dir.as_fd(), dirent.name_c, &mut link) {
+                    Ok(n) => parse::fd_kind(link.get(..n).unwrap_or_default()),
+                    // Closed since the listing: not open any more.
+                    Err(e) if e == Errno::ENOENT => continue,
+                    Err(e) => return Err(Fail::of("readlink fd", e)),
+                };
+                if let Some(slot) = out.get_mut(found) {
+                    *slot = Fd::new(fd.as_raw(), kind);
+                }
+                found += 1;
+            }
+        }
+        Ok(listed(found, out.len()))
+    }
+}
+
+impl Inspect for ProcFs {
+    fn info(&self, pid: Pid) -> Result<ProcInfo, Error> {
+        let read = self
+            .pid_dir(pid)
+            .and_then(|dir| self.info_at(dir.as_fd(), pid, Filter::All));
+        match read {
+            Ok(Some(info)) => Ok(info),
+            Ok(None) => Err(self.error("info", pid, Fail::Gone)),
+            Err(fail) => Err(self.error("info", pid, fail)),
+        }
+    }
+
+    fn infos(&self, query: &PidQuery, out: &mut InfoBuf) -> Result<(), Error> {
+        out.infos.clear();
+        let filter = query.filter();
+        if let Filter::Ppid(ppid) = filter {
+            // The children file lists them in O(children), when it can
+            // prove its answer complete; each is then read and re-tested.
+            let InfoBuf { infos, pids } = out;
+            let want = pids.capacity().max(crate::INLINE_PIDS);
+            let listed = self.list_children(ppid, pids.spare(want));
+            if let Some(Listed::Complete(n)) = listed {
+                pids.set_answer_len(n);
+                for pid in pids.iter() {
+                    match self.read_one(pid, filter) {
+                        Ok(Some(info)) => infos.push(info),
+                        Ok(None) => {}
+                        Err(fail) if fail.skips() => {}
+                        Err(fail) => {
+                            infos.clear();
+                            return Err(self.error("info", pid, fail));
+                        }
+                    }
+                }
+                return Ok(());
+            }
+            pids.set_answer_len(0);
+        }
+        let result = self.scan_infos(filter, &mut out.infos);
+        if result.is_err() {
+            out.infos.clear();
+        }
+        result
+    }
+
+    fn exe(&self, pid: Pid, out: &mut [u8]) -> Result<PathRead, Error> {
+        self.read_exe(pid, out)
+            .map_err(|fail| self.error("exe", pid, fail))
+    }
+
+    fn threads(&self, pid: Pid, out: &mut [Thread]) -> Result<Listed, Error> {
+        self.read_threads(pid, out)
+            .map_err(|fail| self.error("threads", pid, fail))
+    }
+
+    fn fds(&self, pid: Pid, out: &mut [Fd]) -> Result<Listed, Error> {
+        self.read_fds(pid, out)
+            .map_err(|fail| self.error("fds", pid, fail))
+    }
+
+    fn identity(&self, pid: Pid) -> Result<ProcId, Error> {
+        let id = if self.pidfs() {
+            self.pidfs_identity(pid)
+        } else {
+            self.stat_identity(pid)
+        };
+        id.map_err(|fail| self.error("identity", pid, fail))
+    }
+
+    fn is_current(&self, id: &ProcId) -> Result<bool, Error> {
+        self.check(id)
+            .map_err(|fail| self.error("is_current", id.pid(), fail))
+    }
+}
+
+/// `Complete(found)` if it fit in `room`, else `Full` with the count.
+fn listed(found: usize, room: usize) -> Listed {
+    if found <= room {
+        Listed::Complete(found)
+    } else {
+        Listed::Full {
+            needed: Some(found),
+        }
+    }
+}
+
+/// Reads the file `name` under `dir` into `buf` until end of file or `buf`
+/// is full (see `read_pid_file`: one read when the text fits).
+fn read_at<'b>(
+    dir: BorrowedFd<'_>,
+    name: &CStr,
+    op: &'static str,
+    buf: &'b mut [u8],
+) -> Result<&'b [u8], Fail> {
+    let fd = openat(dir, name, 0).map_err(|e| Fail::of(op, e))?;
+    let mut filled = 0;
+    while let Some(spare) = buf.get_mut(filled..).filter(|s| !s.is_empty()) {
+        let n = read(fd.as_fd(), spare).map_err(|e| Fail::of(op, e))?;
+        filled += n;
+        if n < spare.len() {
+            break;
+        }
+    }
+    Ok(buf.get(..filled).unwrap_or_default())
+}
+
+/// `stat`, parsed whole.
+fn read_stat<'b>(dir: BorrowedFd<'_>, buf: &'b mut [u8]) -> Result<StatRecord<'b>, Fail> {
+    let bytes = read_at(dir, c"stat", "read stat", buf)?;
+    parse::stat_record(bytes).ok_or(Fail::Malformed("stat"))
+}
+
+/// The id lines of `status`.
+fn read_status(dir: BorrowedFd<'_>, buf: &mut [u8]) -> Result<StatusIds, Fail> {
+    let bytes = read_at(dir, c"status", "read status", buf)?;
+    parse::status_ids(bytes).ok_or(Fail::Malformed("status"))
+}
+
+/// Whether `stat` passes the filters it can decide (`ppid`, `pgrp`, `tty`).
+fn filter_stat(filter: Filter, stat: &StatRecord<'_>) -> bool {
+    match filter {
+        Filter::Ppid(ppid) => stat.ppid == ppid.as_raw(),
+        Filter::Pgrp(pgrp) => stat.pgrp == pgrp.as_raw(),
+        // tty_nr uses the same encoding as st_rdev; 0 means none.
+        Filter::Tty(dev) => stat.tty_nr != 0 && u64::from(stat.tty_nr as u32) == dev.raw(),
+        _ => true,
+    }
+}
+
+/// Whether `status` passes the filters it can decide (`ruid`).
+fn filter_ids(filter: Filter, ids: &StatusIds) -> bool {
+    match filter {
+        Filter::Ruid(ruid) => ids.uid.real == ruid,
+        _ => true,
+    }
+}
+
+/// Whether `info` matches `filter`, as a listing decides it.
+fn matches_info(filter: Filter, info: &ProcInfo) -> bool {
+    match filter {
+        Filter::All => true,
+        Filter::Uid(uid) => info.euid == uid,
+        Filter::Ruid(ruid) => info.ruid == ruid,
+        Filter::Ppid(ppid) => info.ppid == ppid,
+        Filter::Pgrp(pgrp) => info.pgid == pgrp,
+        Filter::Tty(dev) => info.tty == Some(dev),
+    }
+}
+
+/// Calls `each` for every numeric entry of the directory `dir`, in order.
+fn for_each_pid(
+    dir: BorrowedFd<'_>,
+    op: &'static str,
+    mut each: impl FnMut(Pid) -> Result<(), Fail>,
+) -> Result<(), Fail> {
+    let mut dents = [MaybeUninit::<u8>::uninit(); DENTS_BUF];
+    loop {
+        let bytes = getdents(dir, &mut dents).map_err(|e| Fail::of(op, e))?;
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        for dirent in Dirents::new(bytes) {
+            let dirent = dirent.map_err(|_| Fail::Malformed(op))?;
+            if let Some(pid) = parse::pid_name(dirent.name) {
+                each(pid)?;
+            }
+        }
+    }
+}
+
+/// `Ok` if `pid`, whose directory is `dir`, leads its thread group: the
+/// first entry of `task/` is the leader.
+fn check_leader(dir: BorrowedFd<'_>, pid: Pid) -> Result<(), Fail> {
+    let task = openat(dir, c"task", libc::O_DIRECTORY).map_err(|e| Fail::of("open task", e))?;
+    let mut dents = [MaybeUninit::<u8>::uninit(); FIRST_TID_BUF];
+    loop {
+        let bytes =
+            getdents(task.as_fd(), &mut dents).map_err(|e| Fail::of("getdents64 task", e))?;
+        if bytes.is_empty() {
+            return Err(Fail::Gone);
+        }
+        for dirent in Dirents::new(bytes) {
+            let dirent = dirent.map_err(|_| Fail::Malformed("getdents64 task"))?;
+            if let Some(first) = parse::pid_name(dirent.name) {
+                return if first == pid {
+                    Ok(())
+                } else {
+                    Err(Fail::Thread(Some(first)))
+                };
+            }
+        }
+    }
+}
+
+/// Whether the link text in `buf[..len]`, taken as a path, leads to the
+/// process's executable (`<dir>/exe` followed): then a `" (deleted)"` at
+/// its end is part of the real name. Uses `buf[len]` for the NUL.
+fn names_exe(dir: BorrowedFd<'_>, buf: &mut [u8], len: usize) -> bool {
+    let Ok(exe) = stat_at(dir, c"exe", 0) else {
+        return false;
+    };
+    if exe.st_nlink == 0 {
+        return false;
+    }
+    let Some(nul) = buf.get_mut(len) else {
+        return false;
+    };
+    *nul = 0;
+    let Some(path) = buf
+        .get(..=len)
+        .and_then(|b| CStr::from_bytes_with_nul(b).ok())
+    else {
+        return false;
+    };
+    match stat_at(dir, path, 0) {
+        Ok(named) => named.st_dev == exe.st_dev && named.st_ino == exe.st_ino,
+        Err(_) => false,
+    }
+}
+
+/// `btime` from the proc root's `stat`, read in chunks on the stack (its
+/// `intr` line alone can be tens of kilobytes).
+fn read_btime(root: BorrowedFd<'_>) -> Option<u64> {
+    let fd = openat(root, c"stat", 0).ok()?;
+    let mut buf = [0u8; PROC_STAT_CHUNK];
+    // Bytes at the front of `buf` carried over: the start of a line.
+    let mut carry = 0usize;
+    // Whether the bytes at the front continue a line dropped for length.
+    let mut mid_line = false;
+    loop {
+        let spare = buf.get_mut(carry..)?;
+        let n = read(fd.as_fd(), spare).ok()?;
+        if n == 0 {
+            return None;
+        }
+        let filled = carry + n;
+        let text = buf.get(..filled)?;
+        let start = if mid_line {
+            text.iter()
+                .position(|&b| b == b'\n')
+                .map_or(filled, |i| i + 1)
+        } else {
+            0
+        };
+        let lines = text.get(start..)?;
+        if let Some(secs) = parse::boot_time(lines) {
+            return Some(secs);
+        }
+        // Keep the unfinished last line, if it is short enough to be
+        // `btime`'s; otherwise skip it.
+        let last = lines.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let tail = start + last;
+        let tail_len = filled - tail;
+        if tail_len <= 64 && (tail > 0 || !mid_line) {
+            buf.copy_within(tail..filled, 0);
+            carry = tail_len;
+            mid_line = false;
+        } else {
+            carry = 0;
+            mid_line = true;
+        }
+    }
+}
+
+/// The boot time as the kernel computes `btime`: `CLOCK_REALTIME` minus
+/// `CLOCK_BOOTTIME`, in whole seconds.
+fn boot_from_clocks() -> Result<u64, Fail> {
+    let real = clock_ns(libc::CLOCK_REALTIME).map_err(|e| Fail::Os("clock_gettime", e))?;
+    let boot = clock_ns(libc::CLOCK_BOOTTIME).map_err(|e| Fail::Os("clock_gettime", e))?;
+    u64::try_from(real.saturating_sub(boot) / 1_000_000_000).map_err(|_| Fail::Malformed("clock"))
+}
+
+/// Whether this kernel gives pidfds pidfs inodes (Linux 6.9+).
+fn pidfs_available() -> bool {
+    let Ok(fd) = pidfd_open(Pid::this().as_raw()) else {
+        return false;
+    };
+    // `f_type`'s integer type differs between architectures.
+    #[allow(clippy::useless_conversion)]
+    match fstatfs(fd.as_fd()) {
+        Ok(fs) => i64::from(fs.f_type) == PID_FS_MAGIC,
+        Err(_) => false,
+    }
+}
