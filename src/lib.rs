@@ -131,6 +131,8 @@ pub use list::engine::MAX_ATTEMPTS;
 pub use list::query::{Filter, PidQuery};
 pub use pid::Pid;
 // The backends' public extras (`macos`, `model`); none on most platforms.
+pub use list::links;
+pub use list::watch::{Change, Changes, Watch};
 #[allow(unused_imports)]
 pub use sys::public::*;
 pub use system::{System, DEFAULT_PROC_ROOT};

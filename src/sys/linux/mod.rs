@@ -6,6 +6,8 @@
 //! - `lease.rs`: the reusable scan descriptor;
 //! - `scan.rs`: the full scan and each filter's test;
 //! - `children.rs`: `ppid` from the parent's `children` file;
+//! - `tree.rs`: `descendants`, by a walk over `children` files or one
+//!   scan that links parents;
 //! - `syscalls.rs`: the raw calls, the only `unsafe` code.
 //!
 //! # Cost per filter
@@ -33,6 +35,7 @@ mod children;
 mod lease;
 mod scan;
 mod syscalls;
+mod tree;
 
 use core::ffi::CStr;
 use std::fs::OpenOptions;
@@ -170,6 +173,9 @@ impl ListPids for ProcFs {
             if let Some(listed) = self.list_children(ppid, out) {
                 return Ok(listed);
             }
+        }
+        if let Filter::Descendants(root) = filter {
+            return self.list_descendants(root, out);
         }
         self.scan(filter, out)
     }
