@@ -92,8 +92,17 @@ fn descendants_allocate_nothing_per_call_after_warm_up() {
             ROUNDS / 4,
             ROUNDS / 4
         );
-        for (how, counts) in [("fill", fill), ("fill_slice", slice), ("System::fill", open), ("probe", probe)] {
-            assert_eq!(counts, Counts::ZERO, "descendants ({name}): {how} used the heap");
+        for (how, counts) in [
+            ("fill", fill),
+            ("fill_slice", slice),
+            ("System::fill", open),
+            ("probe", probe),
+        ] {
+            assert_eq!(
+                counts,
+                Counts::ZERO,
+                "descendants ({name}): {how} used the heap"
+            );
         }
     }
     drop(root);

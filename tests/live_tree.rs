@@ -32,7 +32,10 @@ fn ps_below(root: Pid) -> BTreeSet<Pid> {
 fn descendants(root: Pid) -> BTreeSet<Pid> {
     let mut buf = PidBuf::new();
     let got = PidQuery::descendants(root).fill(&mut buf).unwrap();
-    assert!(got.windows(2).all(|w| w[0] < w[1]), "not ascending: {got:?}");
+    assert!(
+        got.windows(2).all(|w| w[0] < w[1]),
+        "not ascending: {got:?}"
+    );
     set(got.iter().copied())
 }
 
@@ -57,9 +60,9 @@ fn tree(width: usize) -> (Proc, BTreeSet<Pid>) {
         let table = ps();
         let settled = below.len() == want
             && below.iter().all(|p| {
-                table
-                    .get(p)
-                    .is_some_and(|row| row.stat.starts_with('Z') || support::comm(*p).is_some_and(|c| c == b"sleep"))
+                table.get(p).is_some_and(|row| {
+                    row.stat.starts_with('Z') || support::comm(*p).is_some_and(|c| c == b"sleep")
+                })
             });
         settled.then_some(below)
     });

@@ -114,7 +114,10 @@ fn descendants_match_a_naive_closure_on_random_tables() {
         // Pid 0's subtree is everything else (kernel_task is its own
         // parent, so it is not below itself).
         let everything: Vec<Pid> = closure(&model, Pid::ZERO).into_iter().collect();
-        assert_eq!(descendants(&mut model, Pid::ZERO, &mut PidBuf::new()), everything);
+        assert_eq!(
+            descendants(&mut model, Pid::ZERO, &mut PidBuf::new()),
+            everything
+        );
     }
     assert_eq!(checked, 320);
 }
@@ -156,7 +159,10 @@ fn zombies_stay_below_their_parent_and_orphans_leave() {
         w.sort();
         w
     });
-    let launchds = model.fill(&PidQuery::ppid(p(1)), &mut buf).unwrap().to_vec();
+    let launchds = model
+        .fill(&PidQuery::ppid(p(1)), &mut buf)
+        .unwrap()
+        .to_vec();
     assert!(leaves.iter().all(|leaf| launchds.contains(leaf)));
     model.reap(middle);
     assert_eq!(descendants(&mut model, root, &mut buf), [zombie]);
@@ -194,14 +200,30 @@ fn forks_during_the_walk_are_listed_or_not_but_nothing_else_changes() {
         if round % 2 == 0 {
             // Only births: everything there before is found, nothing that
             // is not below the root by the end.
-            assert!(before.is_subset(&got), "round {round}: lost {:?}", before.difference(&got));
-            assert!(got.is_subset(&after), "round {round}: {:?} not below", got.difference(&after));
+            assert!(
+                before.is_subset(&got),
+                "round {round}: lost {:?}",
+                before.difference(&got)
+            );
+            assert!(
+                got.is_subset(&after),
+                "round {round}: {:?} not below",
+                got.difference(&after)
+            );
         } else {
             // Exits make zombies (still below) and orphans (no longer):
             // never anything that was not below at the start, and
             // everything still below at the end.
-            assert!(got.is_subset(&before), "round {round}: {:?}", got.difference(&before));
-            assert!(after.is_subset(&got), "round {round}: lost {:?}", after.difference(&got));
+            assert!(
+                got.is_subset(&before),
+                "round {round}: {:?}",
+                got.difference(&before)
+            );
+            assert!(
+                after.is_subset(&got),
+                "round {round}: lost {:?}",
+                after.difference(&got)
+            );
         }
     }
 }
@@ -233,7 +255,10 @@ fn the_walk_makes_one_call_per_process_of_the_subtree_plus_one() {
     let got = descendants(&mut model, root, &mut buf);
     let calls = model.calls() - before;
     assert_eq!(got.len(), 99);
-    assert_eq!(calls, 100, "one PROC_PPID_ONLY per process of the subtree and the root");
+    assert_eq!(
+        calls, 100,
+        "one PROC_PPID_ONLY per process of the subtree and the root"
+    );
     // Each call walks the table: 100 walks of 10,102 processes, against
     // 10,103 calls (one walk) for the alternative.
     assert!(calls < nprocs as u64 / 100);
@@ -280,7 +305,11 @@ fn watch_reports_exact_births_and_deaths_on_unsorted_answers() {
                 }
             }
             1 => {
-                let live: Vec<Pid> = model.live().map(|p| p.pid).filter(|p| p.as_raw() > 1).collect();
+                let live: Vec<Pid> = model
+                    .live()
+                    .map(|p| p.pid)
+                    .filter(|p| p.as_raw() > 1)
+                    .collect();
                 if !live.is_empty() {
                     model.exit(live[rng.below(live.len())]);
                 }
