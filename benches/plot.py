@@ -68,9 +68,15 @@ def load(path):
             ns = float(row["median_ns"])
             if not math.isfinite(ns) or ns <= 0:
                 continue
+            # The count at the quietest moment of the group: other people's
+            # processes come and go on a shared machine.
+            procs = int(row["processes_range"].split("\u2013")[0])
             lines = panels.setdefault(query, OrderedDict())
-            lines.setdefault(row["column"], []).append((int(row["processes"]), ns / 1e6))
-    return panels
+            lines.setdefault(row["column"], []).append((procs, ns / 1e6))
+    # A query measured at one process count only has no scaling to show.
+    return OrderedDict(
+        (q, lines) for q, lines in panels.items() if max(len(p) for p in lines.values()) > 1
+    )
 
 
 def main():

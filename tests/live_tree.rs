@@ -159,6 +159,47 @@ time.sleep(float(sys.argv[1]))
     assert_eq!(descendants(python), ps_below(python));
 }
 
+/// Middle processes that keep forking and reaping short-lived children
+/// beside long-lived ones: every answer lists every long-lived process of
+/// the tree, whatever is reaped while it reads.
+#[test]
+fn descendants_under_churn_never_lose_a_long_lived_process() {
+    let middle = format!(
+        "sleep {SLEEP_SECS} & sleep {SLEEP_SECS} & while :; do true & true & true & wait; done"
+    );
+    let script = format!(
+        "for i in 1 2 3; do sh -c '{middle}' & done; sleep {SLEEP_SECS} & exec sleep {SLEEP_SECS}"
+    );
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", &script]).process_group(0);
+    let root = Proc::spawn(quiet(&mut cmd));
+    let pid = root.pid();
+    let root = root.kill_group_on_drop(pid);
+    // The long-lived: the 3 shells, their 6 sleeps, the root's own sleep.
+    let stable = wait_until("10 long-lived processes below the root", || {
+        let table = ps();
+        let below = ps_below(pid);
+        let stable: BTreeSet<Pid> = below
+            .into_iter()
+            .filter(|p| {
+                table.get(p).is_some_and(|row| !row.stat.starts_with('Z'))
+                    && support::comm(*p).is_some_and(|c| c == b"sleep" || c == b"sh")
+            })
+            .collect();
+        (stable.len() == 10).then_some(stable)
+    });
+    let mut buf = PidBuf::new();
+    for round in 0..300 {
+        let got = set(PidQuery::descendants(pid).fill(&mut buf).unwrap().iter().copied());
+        assert!(
+            stable.is_subset(&got),
+            "round {round}: lost {:?}",
+            stable.difference(&got)
+        );
+    }
+    drop(root);
+}
+
 #[test]
 fn descendants_of_a_process_that_does_not_exist_are_none() {
     assert!(descendants(Pid::from_raw(i32::MAX).unwrap()).is_empty());

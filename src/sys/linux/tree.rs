@@ -30,9 +30,10 @@
 //! twice).
 
 use core::mem::MaybeUninit;
+use std::os::fd::AsFd;
 
 use super::syscalls::getdents;
-use super::{read_pid_file, ProcFs};
+use super::{read_pid_file, stat_uid, ProcFs};
 use crate::list::links;
 use crate::parse::{self, Dirents};
 use crate::sys::{ListPids, Listed};
@@ -71,9 +72,33 @@ impl ProcFs {
             let node = *out.get(head)?;
             head += 1;
             let room = out.get_mut(tail..)?;
-            tail += complete(self.list_children(node, room)?)?;
+            tail += self.children_of_node(node, room)?;
         }
         Some(tail)
+    }
+
+    /// The children of a process the walk found, into `room`: its proven
+    /// `children` list, or none when it has been reaped meanwhile (its
+    /// children were reparented out of the tree when it exited, so their
+    /// ancestry changed during the query). A list that a child reaped
+    /// mid-read kept from being proven is read once more before giving up.
+    fn children_of_node(&self, node: Pid, room: &mut [Pid]) -> Option<usize> {
+        for _ in 0..2 {
+            if let Some(listed) = self.list_children(node, room) {
+                return complete(listed);
+            }
+            if !self.exists(node) {
+                return Some(0);
+            }
+        }
+        None
+    }
+
+    /// Whether `/proc/<pid>` can be looked up (a zombie can).
+    fn exists(&self, pid: Pid) -> bool {
+        let mut path = [0u8; parse::PID_PATH_MAX];
+        parse::pid_path(pid, b"", &mut path)
+            .is_some_and(|name| matches!(stat_uid(self.root.as_fd(), name), Ok(Some(_))))
     }
 
     /// One scan of every process's `stat`, writing `(pid, parent)` pairs
@@ -268,6 +293,16 @@ mod tests {
             panic!("room for every process");
         };
         assert_eq!(out[..n].iter().copied().collect::<BTreeSet<_>>(), oracle);
+    }
+
+    #[test]
+    fn a_node_gone_meanwhile_has_no_children() {
+        let fs = ProcFs::open_root(Path::new("/proc")).unwrap();
+        let gone = Pid::from_raw(i32::MAX).unwrap();
+        let mut room = [Pid::ZERO; 4];
+        assert_eq!(fs.children_of_node(gone, &mut room), Some(0));
+        assert!(!fs.exists(gone));
+        assert!(fs.exists(Pid::this()));
     }
 
     #[test]
