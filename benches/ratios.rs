@@ -3,8 +3,10 @@
 //!
 //! Criterion measures one contestant for seconds, then the next, so a build
 //! starting on another core between two of them skews their ratio. Here each
-//! round gives every contestant a short slice in turn (the order rotating
-//! between rounds) and keeps the fastest call of its slice: the cost with
+//! round gives every contestant a short slice in turn (in a fresh random
+//! order every round: a rotation would have each contestant always follow
+//! the same one, and inherit what that one left in the caches) and keeps
+//! the fastest call of its slice: the cost with
 //! the least interference. A ratio is taken within each round, and the
 //! tables show the median over rounds. The processes column gives the range
 //! of `/proc`'s process count seen at the start of the rounds: other
@@ -110,6 +112,16 @@ mod linux {
         }
     }
 
+    /// Fisher–Yates with xorshift: deterministic, no dependency.
+    fn shuffle(v: &mut [usize], seed: &mut u64) {
+        for i in (1..v.len()).rev() {
+            *seed ^= *seed << 13;
+            *seed ^= *seed >> 7;
+            *seed ^= *seed << 17;
+            v.swap(i, (*seed % (i as u64 + 1)) as usize);
+        }
+    }
+
     /// One group's measurements.
     struct Row {
         group: String,
@@ -154,14 +166,19 @@ mod linux {
             let mut best = vec![Vec::with_capacity(rounds); n];
             let mut heap = vec![(0u64, 0u64); n]; // (heap calls, calls)
             let (mut fewest, mut most) = (procs, procs);
-            for round in 0..rounds {
+            let mut seed = 0x2545_f491_4f6c_dd1d_u64 ^ group.name.len() as u64;
+            for _round in 0..rounds {
                 if !test_mode {
                     let now = process_count();
                     fewest = fewest.min(now);
                     most = most.max(now);
                 }
-                for k in 0..n {
-                    let i = (k + round) % n;
+                // A fresh order every round, so that no contestant always
+                // follows the same one (whose traces in the caches it
+                // would inherit).
+                let mut order: Vec<usize> = (0..n).collect();
+                shuffle(&mut order, &mut seed);
+                for &i in &order {
                     let c = &mut contestants[i];
                     let start = Instant::now();
                     let mut fastest = f64::INFINITY;

@@ -190,7 +190,11 @@ fn descendants_under_churn_never_lose_a_long_lived_process() {
     });
     let mut buf = PidBuf::new();
     for round in 0..300 {
-        let got = set(PidQuery::descendants(pid).fill(&mut buf).unwrap().iter().copied());
+        let got = set(PidQuery::descendants(pid)
+            .fill(&mut buf)
+            .unwrap()
+            .iter()
+            .copied());
         assert!(
             stable.is_subset(&got),
             "round {round}: lost {:?}",
