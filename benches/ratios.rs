@@ -103,10 +103,8 @@ mod linux {
     fn fmt_allocs(a: f64) -> String {
         if a.is_nan() {
             "n/a".to_owned()
-        } else if a < 10.0 {
-            format!("{a:.0}")
         } else if a < 10_000.0 {
-            format!("{:.0}", a)
+            format!("{a:.0}")
         } else {
             format!("{:.0}k", a / 1e3)
         }

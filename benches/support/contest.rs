@@ -510,22 +510,28 @@ fn crowd_sizes(test_mode: bool) -> Vec<usize> {
         .collect()
 }
 
-/// A pid in the first tenth of the table, at a twentieth of it: the
+/// A pid in the first tenth of the table, as late in it as possible: the
 /// target of the `find` groups. One of the processes the bench started
-/// when one is there (they stay for the whole group), else the pid at that
-/// rank.
+/// when one is there (they stay for the whole group), else a process that
+/// is not a kernel worker (workers come and go; `ksoftirqd/0`,
+/// `migration/0` and the like stay).
 fn early_pid(stable: &[i32]) -> i32 {
     let all: Vec<i32> = PidQuery::all()
         .iter()
         .expect("all")
         .map(|p| p.as_raw())
         .collect();
-    let tenth = (all.len() / 10).max(1);
-    all.iter()
-        .take(tenth)
+    let tenth = &all[..(all.len() / 10).max(1)];
+    let lasting = |p: &i32| {
+        std::fs::read_to_string(format!("/proc/{p}/comm"))
+            .is_ok_and(|c| !c.starts_with("kworker"))
+    };
+    tenth
+        .iter()
         .rev()
         .find(|p| stable.contains(p))
-        .or_else(|| all.get(all.len() / 20))
+        .or_else(|| tenth.iter().rev().find(|p| lasting(p)))
+        .or(tenth.last())
         .copied()
         .expect("a process table is never empty")
 }

@@ -320,7 +320,7 @@ impl Pidfds {
                 // SAFETY: `pidfd_open(pid, 0)` takes two integers and
                 // returns a new descriptor or -1.
                 let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-                (fd >= 0).then(|| libc::pollfd {
+                (fd >= 0).then_some(libc::pollfd {
                     fd: fd as i32,
                     events: libc::POLLIN,
                     revents: 0,

@@ -133,11 +133,11 @@ fn watch(
         let changes = watch.poll_in(system)?;
         let mut out = io::BufWriter::new(io::stdout().lock());
         let written = changes
-            .map(|change| match change {
+            .into_iter()
+            .try_for_each(|change| match change {
                 Change::Born(pid) => writeln!(out, "+{pid}"),
                 Change::Died(pid) => writeln!(out, "-{pid}"),
             })
-            .collect::<io::Result<()>>()
             .and_then(|()| out.flush());
         match written {
             Ok(()) => {}
