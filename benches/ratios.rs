@@ -3,25 +3,42 @@
 //!
 //! Criterion measures one contestant for seconds, then the next, so a build
 //! starting on another core between two of them skews their ratio. Here each
-//! round gives every contestant a short slice in turn (the order rotating
-//! between rounds) and keeps the fastest call of its slice: the cost with
-//! the least interference. A ratio is taken within each round, and the table
-//! shows the median over rounds. The processes column gives the range of
-//! `/proc`'s process count seen at the start of the rounds: other people's
-//! processes come and go on a shared machine.
+//! round gives every contestant a short slice in turn (in a fresh random
+//! order every round: a rotation would have each contestant always follow
+//! the same one, and inherit what that one left in the caches) and keeps
+//! the fastest call of its slice: the cost with
+//! the least interference. A ratio is taken within each round, and the
+//! tables show the median over rounds. The processes column gives the range
+//! of `/proc`'s process count seen at the start of the rounds: other
+//! people's processes come and go on a shared machine.
 //!
 //! ```text
 //! cargo bench --bench ratios
-//! PIDQUERY_BENCH_EXTRA=2000,10000 PIDQUERY_BENCH_ROUNDS=31 cargo bench --bench ratios
-//! PIDQUERY_BENCH_EXTRA=10000 cargo bench --bench ratios -- 'all +'   # some groups only
+//! PIDQUERY_BENCH_EXTRA=2000,10000 PIDQUERY_BENCH_ROUNDS=15 cargo bench --bench ratios
+//! PIDQUERY_BENCH_EXTRA=10000 cargo bench --bench ratios -- 'descendants'   # some groups only
+//! python3 benches/plot.py target/pidquery-bench/ratios.csv benches/scaling.svg
 //! ```
 //!
 //! `PIDQUERY_BENCH_EXTRA` is as for the `query` bench;
-//! `PIDQUERY_BENCH_ROUNDS` (default 21) sets the rounds. Under `--test`
-//! every contestant runs once and nothing is printed but the check.
+//! `PIDQUERY_BENCH_ROUNDS` (default 15) sets the rounds;
+//! `PIDQUERY_BENCH_CSV` (default `target/pidquery-bench/ratios.csv`) is
+//! where every contestant's median time, ratio to the floor and heap
+//! allocations per call go, one line each, for `benches/plot.py`. Under
+//! `--test` every contestant runs once and nothing is printed but the
+//! check.
 
 #[cfg(target_os = "linux")]
 mod support;
+
+// The counting allocator of the tests: heap calls per query, per thread.
+#[cfg(target_os = "linux")]
+#[allow(dead_code)]
+#[path = "../tests/support/alloc.rs"]
+mod alloc;
+
+#[cfg(target_os = "linux")]
+#[global_allocator]
+static GLOBAL: alloc::Counting = alloc::Counting;
 
 #[cfg(target_os = "linux")]
 fn main() {
@@ -37,14 +54,18 @@ fn main() {
 #[cfg(target_os = "linux")]
 mod linux {
     use std::env;
+    use std::fmt::Write as _;
     use std::hint::black_box;
+    use std::io::Write as _;
+    use std::path::PathBuf;
     use std::time::{Duration, Instant};
 
-    use super::support::contest;
+    use super::alloc::Counts;
+    use super::support::contest::{self, COLUMNS};
     use super::support::fixture::process_count;
 
     /// How long one contestant runs per round (at least 3 calls, 2 with a
-    /// crowd).
+    /// crowd, 1 for the slowest).
     const SLICE: Duration = Duration::from_millis(40);
 
     fn median(mut v: Vec<f64>) -> f64 {
@@ -68,6 +89,48 @@ mod linux {
         }
     }
 
+    /// Two decimals, or 1/N below 0.1 so that small ratios keep a digit.
+    fn fmt_ratio(r: f64) -> String {
+        if r.is_nan() {
+            "n/a".to_owned()
+        } else if r >= 0.1 {
+            format!("×{r:.2}")
+        } else {
+            format!("×1/{:.0}", 1.0 / r)
+        }
+    }
+
+    fn fmt_allocs(a: f64) -> String {
+        if a.is_nan() {
+            "n/a".to_owned()
+        } else if a < 10_000.0 {
+            format!("{a:.0}")
+        } else {
+            format!("{:.0}k", a / 1e3)
+        }
+    }
+
+    /// Fisher–Yates with xorshift: deterministic, no dependency.
+    fn shuffle(v: &mut [usize], seed: &mut u64) {
+        for i in (1..v.len()).rev() {
+            *seed ^= *seed << 13;
+            *seed ^= *seed >> 7;
+            *seed ^= *seed << 17;
+            v.swap(i, (*seed % (i as u64 + 1)) as usize);
+        }
+    }
+
+    /// One group's measurements.
+    struct Row {
+        group: String,
+        procs: String,
+        procs_mid: usize,
+        /// Per contestant: name, column, median best time, median ratio to
+        /// the floor, heap calls per call.
+        cells: Vec<(&'static str, &'static str, f64, f64, f64)>,
+        targets: Vec<(String, f64)>,
+    }
+
     pub fn main() {
         let test_mode = env::args().any(|a| a == "--test");
         let rounds = if test_mode {
@@ -76,29 +139,16 @@ mod linux {
             env::var("PIDQUERY_BENCH_ROUNDS")
                 .ok()
                 .and_then(|s| s.parse().ok())
-                .unwrap_or(21usize)
+                .unwrap_or(15usize)
                 .max(1)
         };
-        let columns = [
-            ("pidquery fill", "floor"),
-            ("procfs", "pidquery fill"),
-            ("sysinfo new", "pidquery fill"),
-            ("sysinfo reused", "pidquery fill"),
-            ("std fs", "pidquery fill"),
-            ("pidquery fill_slice", "floor"),
-            ("children file", "pidquery fill"),
-        ];
-        if !test_mode {
-            let heads: Vec<String> = columns.iter().map(|(a, b)| format!("{a} / {b}")).collect();
-            println!(
-                "| group | processes | pidquery fill | {} |",
-                heads.join(" | ")
-            );
-            println!("| --- | ---: | ---: |{}", " ---: |".repeat(columns.len()));
-        }
+        let csv_path = env::var_os("PIDQUERY_BENCH_CSV")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("target/pidquery-bench/ratios.csv"));
         // A bare argument, as with criterion, keeps only the groups whose name
         // contains it.
         let only = env::args().skip(1).find(|a| !a.starts_with('-'));
+        let mut rows: Vec<Row> = Vec::new();
         contest::run(test_mode, |group| {
             if only
                 .as_ref()
@@ -109,32 +159,41 @@ mod linux {
             let procs = process_count();
             let mut contestants = contest::contestants(group);
             let n = contestants.len();
-            // A crowd makes the slow contestants take a third of a second a call.
             let min_calls = if group.crowd { 2 } else { 3 };
             // best[i][r]: contestant i's fastest call in round r, in ns.
             let mut best = vec![Vec::with_capacity(rounds); n];
+            let mut heap = vec![(0u64, 0u64); n]; // (heap calls, calls)
             let (mut fewest, mut most) = (procs, procs);
-            for round in 0..rounds {
+            let mut seed = 0x2545_f491_4f6c_dd1d_u64 ^ group.name.len() as u64;
+            for _round in 0..rounds {
                 if !test_mode {
                     let now = process_count();
                     fewest = fewest.min(now);
                     most = most.max(now);
                 }
-                for k in 0..n {
-                    let i = (k + round) % n;
-                    let run = &mut contestants[i].run;
+                // A fresh order every round, so that no contestant always
+                // follows the same one (whose traces in the caches it
+                // would inherit).
+                let mut order: Vec<usize> = (0..n).collect();
+                shuffle(&mut order, &mut seed);
+                for &i in &order {
+                    let c = &mut contestants[i];
                     let start = Instant::now();
                     let mut fastest = f64::INFINITY;
                     let mut calls = 0;
-                    while calls < min_calls || start.elapsed() < SLICE {
+                    let least = min_calls.min(c.max_calls);
+                    let before = Counts::now();
+                    while calls < least || (start.elapsed() < SLICE && calls < c.max_calls) {
                         let t = Instant::now();
-                        black_box(run());
+                        black_box((c.run)());
                         fastest = fastest.min(t.elapsed().as_nanos() as f64);
                         calls += 1;
                         if test_mode {
                             break;
                         }
                     }
+                    heap[i].0 += Counts::now().since(before).takes();
+                    heap[i].1 += calls as u64;
                     best[i].push(fastest);
                 }
             }
@@ -143,32 +202,126 @@ mod linux {
                 return;
             }
             let index = |name: &str| contestants.iter().position(|c| c.name == name);
-            let ratio = |a: &str, b: &str| -> String {
-                let (Some(a), Some(b)) = (index(a), index(b)) else {
-                    return "n/a".to_owned();
-                };
-                let per_round = best[a].iter().zip(&best[b]).map(|(x, y)| x / y).collect();
-                let r = median(per_round);
-                // Below 0.1, 1/N keeps a significant digit.
-                if r >= 0.1 {
-                    format!("{r:.2}")
-                } else {
-                    format!("1/{:.0}", 1.0 / r)
-                }
+            let ratio = |a: usize, b: usize| -> f64 {
+                median(best[a].iter().zip(&best[b]).map(|(x, y)| x / y).collect())
             };
-            let cells: Vec<String> = columns.iter().map(|(a, b)| ratio(a, b)).collect();
-            let fill = index("pidquery fill").map_or(f64::NAN, |i| median(best[i].clone()));
-            let procs = if fewest == most {
+            let floor = index("floor");
+            let cells = contestants
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let to_floor = floor.map_or(f64::NAN, |f| ratio(i, f));
+                    let allocs = heap[i].0 as f64 / heap[i].1.max(1) as f64;
+                    (c.name, c.column, median(best[i].clone()), to_floor, allocs)
+                })
+                .collect();
+            let targets = group
+                .targets
+                .iter()
+                .filter_map(|(a, b)| Some((format!("{a} / {b}"), ratio(index(a)?, index(b)?))))
+                .collect();
+            let range = if fewest == most {
                 procs.to_string()
             } else {
                 format!("{fewest}–{most}")
             };
+            let row = Row {
+                group: group.name.clone(),
+                procs: range,
+                procs_mid: (fewest + most) / 2,
+                cells,
+                targets,
+            };
+            eprintln!("{}: done ({})", row.group, row.procs);
+            rows.push(row);
+        });
+        if test_mode {
+            return;
+        }
+        print_tables(&rows);
+        if let Err(e) = write_csv(&rows, &csv_path) {
+            eprintln!("cannot write {}: {e}", csv_path.display());
+        } else {
+            eprintln!("results: {}", csv_path.display());
+        }
+    }
+
+    fn cell<'a>(
+        row: &'a Row,
+        column: &str,
+    ) -> Option<&'a (&'static str, &'static str, f64, f64, f64)> {
+        row.cells.iter().find(|c| c.1 == column)
+    }
+
+    fn print_tables(rows: &[Row]) {
+        let shown: Vec<&str> = COLUMNS
+            .iter()
+            .copied()
+            .filter(|col| rows.iter().any(|r| cell(r, col).is_some()))
+            .collect();
+        println!("Median per call, ratio to the floor (the bare syscalls) in the same rounds:\n");
+        println!("| group | processes | floor | {} |", shown.join(" | "));
+        println!("| --- | ---: | ---: |{}", " ---: |".repeat(shown.len()));
+        for r in rows {
+            let floor = cell(r, "floor").map_or("n/a".to_owned(), |c| fmt_time(c.2));
+            let cells: Vec<String> = shown
+                .iter()
+                .map(|col| match cell(r, col) {
+                    Some(c) => format!("{} ({})", fmt_ratio(c.3), fmt_time(c.2)),
+                    None => String::new(),
+                })
+                .collect();
             println!(
-                "| {} | {procs} | {} | {} |",
-                group.name,
-                fmt_time(fill),
+                "| {} | {} | {floor} | {} |",
+                r.group,
+                r.procs,
                 cells.join(" | ")
             );
-        });
+        }
+        println!("\nTargets (median of per-round ratios):\n");
+        println!("| group | ratio | value |");
+        println!("| --- | --- | ---: |");
+        for r in rows {
+            for (what, v) in &r.targets {
+                println!("| {} | {what} | {} |", r.group, fmt_ratio(*v));
+            }
+        }
+        println!("\nHeap allocations per call (mean over every call timed):\n");
+        println!("| group | {} |", shown.join(" | "));
+        println!("| --- |{}", " ---: |".repeat(shown.len()));
+        for r in rows {
+            let cells: Vec<String> = shown
+                .iter()
+                .map(|col| cell(r, col).map_or(String::new(), |c| fmt_allocs(c.4)))
+                .collect();
+            println!("| {} | {} |", r.group, cells.join(" | "));
+        }
+    }
+
+    fn write_csv(rows: &[Row], path: &PathBuf) -> std::io::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut text = String::from(
+            "group,query,processes,processes_range,contestant,column,median_ns,ratio_to_floor,allocs_per_call\n",
+        );
+        for r in rows {
+            for (name, column, ns, to_floor, allocs) in &r.cells {
+                let _ = writeln!(
+                    text,
+                    "{},{},{},{},{},{},{:.0},{:.4},{:.1}",
+                    r.group,
+                    contest::query_of(&r.group),
+                    r.procs_mid,
+                    r.procs,
+                    name,
+                    column,
+                    ns,
+                    to_floor,
+                    allocs
+                );
+            }
+        }
+        std::fs::File::create(path)?.write_all(text.as_bytes())
     }
 }

@@ -69,6 +69,9 @@
 //!   to a scan whenever that answer cannot be proven complete.
 //! - **Zero allocation.** A [`PidBuf`] holds small answers inline and is
 //!   reused; paths are built on the stack; the proc root stays open.
+//! - **Trees and changes.** [`PidQuery::descendants`] lists a whole subtree
+//!   in O(descendants) on Linux; a [`Watch`] reports the processes born and
+//!   gone since its last poll, from two reused buffers and a sorted merge.
 //! - **Never short.** A fill is complete or an error: on macOS a return that
 //!   fills the buffer may be truncated, so the engine grows and retries
 //!   (bounded, then [`ErrorKind::Raced`]); [`PidQuery::fill_slice`] says
@@ -88,6 +91,7 @@
 //! | `ppid` | real parent (`stat`); a tracer does not count | parent, and also the original parent of a traced process |
 //! | `pgrp` | process group (`stat`) | process group |
 //! | `tty` | controlling terminal (`tty_nr` of `stat` against `st_rdev`, right for `/dev/pts/256` and up); no ctty never matches | session tty of a process with a controlling terminal |
+//! | `descendants` | the subtree by real parents: `children` files walked breadth first, or one scan of `stat` linked in the buffer; not a snapshot: a process whose ancestry stays put during the query is listed; ascending | by `PROC_PPID_ONLY` from each process found (so traced processes count below their original parent too); sorted ascending |
 //! | numbering | the pid namespace of the proc mount | global |
 //! | hidden processes | `hidepid` mounts: what the mount shows; a pid that vanishes or is denied mid-query is skipped | sandbox denial is an error |
 //! | a full buffer | the backend counts every match, so it knows the size | proves nothing: grow and ask again |
@@ -177,6 +181,8 @@ pub use list::engine::MAX_ATTEMPTS;
 pub use list::query::{Filter, PidQuery};
 pub use pid::Pid;
 // The backends' public extras (`macos`, `model`); none on most platforms.
+pub use list::links;
+pub use list::watch::{Change, Changes, Watch};
 #[allow(unused_imports)]
 pub use sys::public::*;
 pub use system::{System, DEFAULT_PROC_ROOT};

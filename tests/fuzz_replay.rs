@@ -104,6 +104,20 @@ fn kinfo_inputs() {
     replay("kinfo", |_, input| kinfo::check(input));
 }
 
+#[test]
+fn links_inputs() {
+    replay("links", |_, input| {
+        support::tree_checks::links::check(input)
+    });
+}
+
+#[test]
+fn changes_inputs() {
+    replay("changes", |_, input| {
+        support::tree_checks::changes::check(input)
+    });
+}
+
 /// The engine's operation sequences over the xnu model. The seeds together
 /// reach every outcome the checker knows: races, truncation, answers cut by
 /// the kernel's estimate, injected errors, and a fill that spends its

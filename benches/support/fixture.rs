@@ -341,3 +341,178 @@ impl Drop for Crowd {
         });
     }
 }
+
+/// A three-level tree of `1 + middles × (1 + leaves)` processes in a
+/// process group of its own: a `sh` (the root, a child of the bench,
+/// blocked reading a pipe) → `middles` `sleep`s → `leaves` `sleep`s each.
+/// When the pipe closes the root kills the whole group.
+pub struct Tree {
+    sh: Child,
+    stdin: Option<ChildStdin>,
+    /// Every process below the root, sorted.
+    pub below: Vec<i32>,
+}
+
+impl Tree {
+    /// Spawns the tree and waits until every process runs `sleep`.
+    pub fn spawn(middles: usize, leaves: usize) -> io::Result<Tree> {
+        let middle = format!(
+            "i=0; while [ $i -lt {leaves} ]; do sleep 86400 </dev/null >/dev/null 2>&1 & i=$((i+1)); done; exec sleep 86400"
+        );
+        let script = format!(
+            "i=0; while [ $i -lt {middles} ]; do sh -c '{middle}' </dev/null >/dev/null 2>&1 & i=$((i+1)); done\necho ready\nread _\nkill -9 0"
+        );
+        let mut sh = Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()?;
+        let stdin = sh.stdin.take();
+        let mut tree = Tree {
+            stdin,
+            below: Vec::new(),
+            sh,
+        };
+        let mut line = String::new();
+        if let Some(out) = tree.sh.stdout.take() {
+            BufReader::new(out).read_line(&mut line)?;
+        }
+        let root = tree.sh.id();
+        let want = middles * (1 + leaves);
+        let complete = wait_until(Duration::from_secs(60), || {
+            let middles = children_of(root);
+            let mut below = middles.clone();
+            for &m in &middles {
+                below.extend(children_of(m as u32));
+            }
+            below.sort_unstable();
+            let ready = below.len() == want
+                && below.iter().all(|p| {
+                    fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() == "sleep")
+                });
+            tree.below = below;
+            ready
+        });
+        if line.trim() != "ready" || !complete {
+            return Err(io::Error::other(format!(
+                "tree: {} of {want} processes started",
+                tree.below.len()
+            )));
+        }
+        Ok(tree)
+    }
+
+    /// The root: a child of the bench.
+    pub fn root(&self) -> i32 {
+        self.sh.id() as i32
+    }
+}
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        kill(&format!("-{}", self.sh.id()));
+        let _ = self.sh.wait();
+    }
+}
+
+/// A multi-threaded parent with a few children: a `python3` (four threads
+/// beside the main one, blocked) whose children are `cat`s reading pipes it
+/// holds, one forked by the main thread and the others by other threads.
+/// It exits when its stdin closes, and the `cat`s when it is gone.
+pub struct Threaded {
+    python: Child,
+    stdin: Option<ChildStdin>,
+    /// Its children, sorted.
+    pub children: Vec<i32>,
+}
+
+impl Threaded {
+    pub fn spawn(children: usize) -> io::Result<Threaded> {
+        const PY: &str = r#"
+import subprocess, sys, threading
+n = int(sys.argv[1])
+kids = []
+lock = threading.Lock()
+def fork():
+    p = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    with lock:
+        kids.append(p)
+    threading.Event().wait()
+kids.append(subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL))
+for _ in range(max(n - 1, 0)):
+    threading.Thread(target=fork, daemon=True).start()
+for _ in range(4 - max(n - 1, 0)):
+    threading.Thread(target=threading.Event().wait, daemon=True).start()
+print("ready", flush=True)
+sys.stdin.read()
+"#;
+        let mut python = Command::new("python3")
+            .args(["-c", PY, &children.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let stdin = python.stdin.take();
+        let mut line = String::new();
+        if let Some(out) = python.stdout.take() {
+            BufReader::new(out).read_line(&mut line)?;
+        }
+        let mut threaded = Threaded {
+            stdin,
+            children: Vec::new(),
+            python,
+        };
+        let pid = threaded.python.id();
+        let ready = wait_until(Duration::from_secs(30), || {
+            let mut kids = Vec::new();
+            if let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) {
+                for task in tasks.flatten() {
+                    let list = fs::read_to_string(task.path().join("children")).unwrap_or_default();
+                    kids.extend(
+                        list.split_whitespace()
+                            .filter_map(|s| s.parse::<i32>().ok()),
+                    );
+                }
+            }
+            kids.sort_unstable();
+            let ready = kids.len() == children
+                && kids.iter().all(|k| {
+                    fs::read_to_string(format!("/proc/{k}/comm")).is_ok_and(|c| c.trim() == "cat")
+                });
+            threaded.children = kids;
+            ready
+        });
+        if line.trim() != "ready" || !ready {
+            return Err(io::Error::other("python3 did not start its children"));
+        }
+        Ok(threaded)
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.python.id() as i32
+    }
+
+    /// How many threads it has now.
+    pub fn threads(&self) -> usize {
+        fs::read_dir(format!("/proc/{}/task", self.python.id())).map_or(0, |d| d.count())
+    }
+}
+
+impl Drop for Threaded {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let _ = self.python.wait();
+    }
+}
+
+impl Crowd {
+    /// The extra processes, sorted.
+    pub fn members(&self) -> Vec<i32> {
+        let mut m = self.members.clone();
+        m.sort_unstable();
+        m
+    }
+}

@@ -152,6 +152,125 @@ impl Floor {
     }
 }
 
+impl Floor {
+    /// Every process's `(pid, parent)`: one `openat`+`read`+`close` of
+    /// `<pid>/stat` each (the scan a parent map needs).
+    pub fn parents(&mut self, out: &mut Vec<(i32, i32)>) -> io::Result<()> {
+        out.clear();
+        self.scan(|dir, pid, name| {
+            let mut buf = [0u8; 1024];
+            let Some(bytes) = read_pid_file(dir, name, b"stat", &mut buf) else {
+                return;
+            };
+            let Some(close) = bytes.iter().rposition(|&b| b == b')') else {
+                return;
+            };
+            let ppid = bytes[close + 1..]
+                .split(|&b| b == b' ')
+                .filter(|f| !f.is_empty())
+                .nth(1)
+                .and_then(parse_i64);
+            if let Some(ppid) = ppid {
+                out.push((pid, ppid as i32));
+            }
+        })
+    }
+}
+
+/// The `children` files of every thread of `pid`, read with libc and not
+/// checked (`/proc/<pid>/task`, `getdents64`, then
+/// `task/<tid>/children` of each): what reading the children files alone
+/// costs. Pushes the pids listed to `out`.
+pub fn children_files(pid: i32, out: &mut Vec<i32>) -> io::Result<()> {
+    let path = format!("/proc/{pid}/task\0");
+    // SAFETY: `path` is NUL-terminated.
+    let task = unsafe {
+        libc::open(
+            path.as_ptr().cast(),
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
+    if task < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut dents = [0u8; 4096];
+    let mut tids = [0i32; 256];
+    let mut ntids = 0;
+    loop {
+        // SAFETY: `task` is an open directory; the kernel writes at most
+        // `dents.len()` bytes.
+        let n =
+            unsafe { libc::syscall(libc::SYS_getdents64, task, dents.as_mut_ptr(), dents.len()) };
+        if n <= 0 {
+            break;
+        }
+        let mut rest = &dents[..n as usize];
+        while rest.len() > 19 {
+            let reclen = usize::from(u16::from_ne_bytes([rest[16], rest[17]]));
+            let name = &rest[19..reclen.min(rest.len())];
+            let digits = name.iter().take_while(|b| b.is_ascii_digit()).count();
+            if digits > 0 && ntids < tids.len() {
+                tids[ntids] = name[..digits]
+                    .iter()
+                    .fold(0i32, |acc, d| acc * 10 + i32::from(d - b'0'));
+                ntids += 1;
+            }
+            rest = &rest[reclen.max(20).min(rest.len())..];
+        }
+    }
+    let mut buf = [0u8; 4096];
+    for &tid in &tids[..ntids] {
+        let file = format!("{tid}/children\0");
+        // SAFETY: `task` is open and `file` NUL-terminated.
+        let fd =
+            unsafe { libc::openat(task, file.as_ptr().cast(), libc::O_RDONLY | libc::O_CLOEXEC) };
+        if fd < 0 {
+            continue;
+        }
+        let mut value = 0i32;
+        let mut in_number = false;
+        loop {
+            // SAFETY: `fd` is open; `buf` is writable for its length.
+            let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+            if n <= 0 {
+                break;
+            }
+            for &b in &buf[..n as usize] {
+                if b.is_ascii_digit() {
+                    value = value * 10 + i32::from(b - b'0');
+                    in_number = true;
+                } else if in_number {
+                    out.push(value);
+                    value = 0;
+                    in_number = false;
+                }
+            }
+        }
+        if in_number {
+            out.push(value);
+        }
+        // SAFETY: `fd` came from `openat` above and is closed once.
+        unsafe { libc::close(fd) };
+    }
+    // SAFETY: `task` came from `open` above and is closed once.
+    unsafe { libc::close(task) };
+    Ok(())
+}
+
+/// The subtree below `root` by reading children files alone, breadth
+/// first ([`children_files`] of each process found).
+pub fn descendants_by_children(root: i32, out: &mut Vec<i32>) -> io::Result<()> {
+    out.clear();
+    children_files(root, out)?;
+    let mut next = 0;
+    while let Some(&pid) = out.get(next) {
+        next += 1;
+        // A process gone meanwhile has no children left to list.
+        let _ = children_files(pid, out);
+    }
+    Ok(())
+}
+
 fn parse_i64(field: &[u8]) -> Option<i64> {
     let (neg, digits) = match field.split_first() {
         Some((b'-', rest)) => (true, rest),
@@ -184,4 +303,46 @@ fn read_pid_file<'b>(dir: RawFd, name: &[u8], file: &[u8], buf: &'b mut [u8]) ->
     // SAFETY: `fd` was returned by `openat` above and is closed only here.
     unsafe { libc::close(fd) };
     buf.get(..usize::try_from(n).ok()?)
+}
+
+/// A pidfd per process (`pidfd_open`), polled without waiting: the check a
+/// watcher woken by exits would make. It sees deaths only.
+pub struct Pidfds {
+    fds: Vec<libc::pollfd>,
+}
+
+impl Pidfds {
+    /// Opens a pidfd for each of `pids` (those that exist).
+    pub fn open(pids: &[i32]) -> Pidfds {
+        let fds = pids
+            .iter()
+            .filter_map(|&pid| {
+                // SAFETY: `pidfd_open(pid, 0)` takes two integers and
+                // returns a new descriptor or -1.
+                let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+                (fd >= 0).then_some(libc::pollfd {
+                    fd: fd as i32,
+                    events: libc::POLLIN,
+                    revents: 0,
+                })
+            })
+            .collect();
+        Pidfds { fds }
+    }
+
+    /// How many of the processes have exited: one `poll` with no timeout.
+    pub fn ready(&mut self) -> usize {
+        // SAFETY: `fds` is a live array of `fds.len()` pollfds.
+        let n = unsafe { libc::poll(self.fds.as_mut_ptr(), self.fds.len() as libc::nfds_t, 0) };
+        usize::try_from(n).unwrap_or(0)
+    }
+}
+
+impl Drop for Pidfds {
+    fn drop(&mut self) {
+        for p in &self.fds {
+            // SAFETY: each fd came from `pidfd_open` and is closed once.
+            unsafe { libc::close(p.fd) };
+        }
+    }
 }

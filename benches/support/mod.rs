@@ -1,5 +1,9 @@
 //! Shared pieces of the benchmarks: the processes they query, the
 //! bare-syscall floor, and the peers answering the same filters.
+//!
+//! Each bench uses part of it.
+
+#![allow(dead_code)]
 
 pub mod contest;
 pub mod fixture;

@@ -9,13 +9,13 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use pidquery::{Pid, PidBuf, PidQuery, System};
+use pidquery::{Change, Pid, PidBuf, PidQuery, System, Watch};
 
 #[path = "listpids/output.rs"]
 mod output;
 
 const USAGE: &str = "\
-Usage: listpids [FILTER] [--proc-root PATH] [--count | --long | --format LIST | --json]
+Usage: listpids [FILTER] [--proc-root PATH] [--count | --long | --format LIST | --json | --watch MS]
        listpids all | uid [UID] | ruid [UID] | ppid [PID] | pgrp [PGID] | tty TTY
 
 Print the process ids matching one filter, one per line, ascending.
@@ -27,6 +27,8 @@ Filters (at most one):
   --ppid PID     parent process id
   --pgrp PGID    process group id
   --tty TTY      controlling terminal: a path such as /dev/pts/3, or pts/3
+  --descendants PID
+                 the whole subtree below a process (its children, theirs…)
 
 The same filters as subcommands (the form of the original listpids tool):
   all            every process
@@ -54,6 +56,10 @@ control characters as ?; - where the platform cannot give a value.
 
 Options:
   --proc-root PATH  read this procfs mount instead of /proc (Linux)
+  --watch MS        poll every MS milliseconds and print each change as a
+                    line: +PID for a process that appeared, -PID for one
+                    that went away (the first poll prints every match as
+                    +PID); runs until interrupted
   -h, --help        print this help
   -V, --version     print the version
 
@@ -65,6 +71,8 @@ struct Args {
     query: Option<(&'static str, PidQuery)>,
     proc_root: Option<PathBuf>,
     count: bool,
+    /// `--watch MS`: the polling interval.
+    watch: Option<std::time::Duration>,
     /// `--long`, `--format` or `--json`, with the flag that asked.
     infos: Option<(&'static str, output::Mode)>,
     /// A subcommand's filter whose value defaults to this process's.
@@ -145,6 +153,12 @@ fn run(argv: Vec<OsString>) -> Result<ExitCode, Failure> {
             ExitCode::SUCCESS
         });
     }
+    if let Some(every) = args.watch {
+        if args.count {
+            return Err(Failure("--watch cannot be combined with --count".into()));
+        }
+        return watch(system, query, every);
+    }
     let mut buf = PidBuf::new();
     let pids = system.fill(&query, &mut buf)?;
     let mut sorted;
@@ -166,6 +180,32 @@ fn run(argv: Vec<OsString>) -> Result<ExitCode, Failure> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `--watch`: polls until interrupted or the output is closed.
+fn watch(
+    system: &System,
+    query: PidQuery,
+    every: std::time::Duration,
+) -> Result<ExitCode, Failure> {
+    let mut watch = Watch::new(query);
+    loop {
+        let changes = watch.poll_in(system)?;
+        let mut out = io::BufWriter::new(io::stdout().lock());
+        let written = changes
+            .into_iter()
+            .try_for_each(|change| match change {
+                Change::Born(pid) => writeln!(out, "+{pid}"),
+                Change::Died(pid) => writeln!(out, "-{pid}"),
+            })
+            .and_then(|()| out.flush());
+        match written {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+            Err(e) => return Err(Failure(format!("cannot write the output: {e}"))),
+        }
+        std::thread::sleep(every);
+    }
 }
 
 fn print(pids: &[Pid], count: bool) -> io::Result<()> {
@@ -236,6 +276,16 @@ fn parse_args(argv: Vec<OsString>) -> Result<Parsed, Failure> {
                 args.proc_root = Some(PathBuf::from(value("--proc-root")?));
                 continue;
             }
+            "--watch" => {
+                let ms = value("--watch")?;
+                let ms = ms.parse::<u64>().ok().filter(|&ms| ms > 0).ok_or_else(|| {
+                    Failure(format!(
+                        "--watch: '{ms}' is not a positive number of milliseconds"
+                    ))
+                })?;
+                args.watch = Some(std::time::Duration::from_millis(ms));
+                continue;
+            }
             "--uid" => ("--uid", PidQuery::uid(user_id(&value("--uid")?)?)),
             "--ruid" => ("--ruid", PidQuery::ruid(user_id(&value("--ruid")?)?)),
             "--ppid" => (
@@ -247,6 +297,10 @@ fn parse_args(argv: Vec<OsString>) -> Result<Parsed, Failure> {
                 PidQuery::pgrp(pid_arg("--pgrp", &value("--pgrp")?)?),
             ),
             "--tty" => ("--tty", PidQuery::tty_path(tty_path(&value("--tty")?))?),
+            "--descendants" => (
+                "--descendants",
+                PidQuery::descendants(pid_arg("--descendants", &value("--descendants")?)?),
+            ),
             other => return Err(Failure(format!("unknown argument '{other}' (see --help)"))),
         };
         if let Some((previous, _)) = args.query {

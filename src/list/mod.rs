@@ -4,4 +4,6 @@
 
 pub(crate) mod buf;
 pub(crate) mod engine;
+pub mod links;
 pub(crate) mod query;
+pub(crate) mod watch;

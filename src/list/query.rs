@@ -25,6 +25,9 @@ pub enum Filter {
     Ruid(u32),
     /// Processes whose parent is this pid.
     Ppid(Pid),
+    /// The whole subtree below this pid: its children, their children, and
+    /// so on (the pid itself excluded).
+    Descendants(Pid),
 }
 
 /// What to ask the kernel: one filter and its argument.
@@ -44,6 +47,7 @@ pub enum Filter {
 /// | [`uid`](PidQuery::uid) | **effective** uid | `PROC_UID_ONLY` |
 /// | [`ruid`](PidQuery::ruid) | real uid | `PROC_RUID_ONLY` |
 /// | [`ppid`](PidQuery::ppid) | parent pid | `PROC_PPID_ONLY` |
+/// | [`descendants`](PidQuery::descendants) | the subtree below a pid | `PROC_PPID_ONLY`, once per process of the subtree |
 ///
 /// # Examples
 ///
@@ -200,6 +204,64 @@ impl PidQuery {
     pub const fn ppid(ppid: Pid) -> PidQuery {
         PidQuery {
             filter: Filter::Ppid(ppid),
+        }
+    }
+
+    /// The whole subtree below `pid`: its children, their children, and so
+    /// on, ascending, without `pid` itself. A `pid` that does not exist has
+    /// no descendants.
+    ///
+    /// The parent relation is the one [`ppid`](PidQuery::ppid) uses: on
+    /// Linux the real parent; on macOS a traced process also counts below
+    /// its original parent, so the relation may even loop (a process tracing
+    /// its own ancestor), which the walk tolerates: each pid is listed once.
+    ///
+    /// # Cost and consistency
+    ///
+    /// On Linux the answer costs O(descendants): the `children` file of each
+    /// process found, each accepted only when proven complete, as for
+    /// [`ppid`](PidQuery::ppid). When one cannot be read that way (a kernel
+    /// without `CONFIG_PROC_CHILDREN`, a node whose list cannot be proven
+    /// complete, pid 0) the query instead makes **one** scan of `stat` that
+    /// records every process's parent in the reused buffer and links the
+    /// subtree there; for that it needs room for two pids per process, so
+    /// the buffer grows to about twice the process count (a
+    /// [`fill_slice`](PidQuery::fill_slice) that is too small says so in
+    /// [`ErrorKind::Truncated`]). On macOS it is one `PROC_PPID_ONLY` call
+    /// per process of the subtree, plus one.
+    ///
+    /// Neither walk is a snapshot: a process whose line of ancestors up to
+    /// `pid` stays the same for the whole query is listed; one whose
+    /// ancestry changes meanwhile (a middle process exits and its children
+    /// are reparented, a process is born or reaped) may or may not be.
+    ///
+    /// ```
+    /// use pidquery::{Pid, PidBuf, PidQuery};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // A shell with a child that has a child: sh → sh → sleep.
+    /// let mut sh = std::process::Command::new("sh")
+    ///     .args(["-c", "sh -c 'sleep 5 & exec sleep 5' & exec sleep 5"])
+    ///     .spawn()?;
+    /// let root = Pid::from(&sh);
+    /// let mut buf = PidBuf::new();
+    /// # let mut n = 0;
+    /// # for _ in 0..400 {
+    /// #     n = PidQuery::descendants(root).fill(&mut buf)?.len();
+    /// #     if n == 2 { break }
+    /// #     std::thread::sleep(std::time::Duration::from_millis(5));
+    /// # }
+    /// let tree = PidQuery::descendants(root).fill(&mut buf)?;
+    /// assert_eq!(tree.len(), 2);
+    /// assert!(tree.windows(2).all(|w| w[0] < w[1]));
+    /// # std::process::Command::new("kill").arg("-9").args(tree.iter().map(|p| p.to_string())).status()?;
+    /// sh.kill()?;
+    /// sh.wait()?;
+    /// # Ok(()) }
+    /// ```
+    #[inline]
+    pub const fn descendants(pid: Pid) -> PidQuery {
+        PidQuery {
+            filter: Filter::Descendants(pid),
         }
     }
 

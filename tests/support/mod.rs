@@ -12,8 +12,9 @@
 //!   need what is missing;
 //! - [`alloc`]: the counting allocator;
 //! - [`hostile`]: re-execution of a test binary in a child mode;
-//! - [`parse_checks`], [`model_check`] and [`freebsd_check`]: the checks
-//!   the fuzz targets run, replayed by `tests/fuzz_replay.rs`.
+//! - [`parse_checks`], [`tree_checks`], [`model_check`] and
+//!   [`freebsd_check`]: the checks the fuzz targets run, replayed by
+//!   `tests/fuzz_replay.rs`.
 //!
 //! Include it from a test file with `mod support;`. Each test binary uses a
 //! different part of it, hence the module-wide `allow(dead_code,
@@ -28,6 +29,7 @@ pub mod freebsd_check;
 #[cfg(feature = "model")]
 pub mod model_check;
 pub mod parse_checks;
+pub mod tree_checks;
 pub mod wait;
 
 #[cfg(target_os = "linux")]

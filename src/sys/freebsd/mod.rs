@@ -226,6 +226,8 @@ impl Plan {
                 raw => table(Pick::Tdev(raw)),
             },
             Filter::Ppid(ppid) => table(Pick::Ppid(ppid.as_raw())),
+            // No kernel filter: the backend walks `ppid` lists instead.
+            Filter::Descendants(_) => return None,
         })
     }
 
@@ -341,6 +343,12 @@ impl ListPids for KernProc {
     /// The NULL-buffer probe: matches + 5 records for a kernel filter, the
     /// whole process table + 5 for `ppid` (and a `tty` beyond `int`).
     fn estimate(&self, query: &PidQuery) -> Result<usize, Error> {
+        if let Filter::Descendants(root) = query.filter() {
+            // Room for the subtree and, behind it, a whole answer of its
+            // last `ppid` call: at most twice the table.
+            let all = self.estimate(&PidQuery::ppid(root))?;
+            return Ok(all.saturating_mul(2).saturating_add(1));
+        }
         match Plan::of(query) {
             Some(plan) => self.probe(&plan),
             None => Ok(0),
@@ -348,6 +356,11 @@ impl ListPids for KernProc {
     }
 
     fn list(&self, query: &PidQuery, out: &mut [Pid]) -> Result<Listed, Error> {
+        if let Filter::Descendants(root) = query.filter() {
+            // One table fetch per process of the subtree: FreeBSD filters
+            // by parent only in user space.
+            return crate::sys::xnu::tree::walk_by_ppid(self, root, out);
+        }
         let Some(plan) = Plan::of(query) else {
             return Ok(Listed::Complete(0));
         };

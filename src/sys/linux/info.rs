@@ -496,6 +496,30 @@ impl ProcFs {
     }
 }
 
+impl ProcFs {
+    /// Reads the info of each listed pid that still passes `filter` into
+    /// `infos`; a pid gone meanwhile is left out.
+    fn read_listed(
+        &self,
+        pids: &[Pid],
+        filter: Filter,
+        infos: &mut Vec<ProcInfo>,
+    ) -> Result<(), Error> {
+        for &pid in pids {
+            match self.read_one(pid, filter) {
+                Ok(Some(info)) => infos.push(info),
+                Ok(None) => {}
+                Err(fail) if fail.skips() => {}
+                Err(fail) => {
+                    infos.clear();
+                    return Err(self.error("info", pid, fail));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Inspect for ProcFs {
     fn info(&self, pid: Pid) -> Result<ProcInfo, Error> {
         let read = self
@@ -519,20 +543,16 @@ impl Inspect for ProcFs {
             let listed = self.list_children(ppid, pids.spare(want));
             if let Some(Listed::Complete(n)) = listed {
                 pids.set_answer_len(n);
-                for pid in pids.iter() {
-                    match self.read_one(pid, filter) {
-                        Ok(Some(info)) => infos.push(info),
-                        Ok(None) => {}
-                        Err(fail) if fail.skips() => {}
-                        Err(fail) => {
-                            infos.clear();
-                            return Err(self.error("info", pid, fail));
-                        }
-                    }
-                }
-                return Ok(());
+                return self.read_listed(pids.as_slice(), filter, infos);
             }
             pids.set_answer_len(0);
+        }
+        if let Filter::Descendants(_) = filter {
+            // A subtree is no per-process predicate: list it, then read
+            // each member (one that exits meanwhile is left out).
+            let InfoBuf { infos, pids } = out;
+            crate::list::engine::fill(self, query, pids)?;
+            return self.read_listed(pids.as_slice(), Filter::All, infos);
         }
         let result = self.scan_infos(filter, &mut out.infos);
         if result.is_err() {
@@ -642,6 +662,8 @@ fn matches_info(filter: Filter, info: &ProcInfo) -> bool {
         Filter::Ppid(ppid) => info.ppid == ppid,
         Filter::Pgrp(pgrp) => info.pgid == pgrp,
         Filter::Tty(dev) => info.tty == Some(dev),
+        // A subtree is no per-process predicate: `infos` lists it first.
+        Filter::Descendants(_) => true,
     }
 }
 

@@ -8,6 +8,8 @@
 //! - `children.rs`: `ppid` from the parent's `children` file;
 //! - `info.rs`: per-process information (`stat`, `status`, `exe`, `task/`,
 //!   `fd/`, pidfds), the [`Inspect`](super::Inspect) entry point;
+//! - `tree.rs`: `descendants`, by a walk over `children` files or one
+//!   scan that links parents;
 //! - `syscalls.rs`: the raw calls, the only `unsafe` code.
 //!
 //! # Cost per filter
@@ -36,6 +38,7 @@ mod info;
 mod lease;
 mod scan;
 mod syscalls;
+mod tree;
 
 use core::ffi::CStr;
 use std::fs::OpenOptions;
@@ -176,6 +179,9 @@ impl ListPids for ProcFs {
             if let Some(listed) = self.list_children(ppid, out) {
                 return Ok(listed);
             }
+        }
+        if let Filter::Descendants(root) = filter {
+            return self.list_descendants(root, out);
         }
         self.scan(filter, out)
     }

@@ -68,6 +68,8 @@ impl ProcFs {
         let per_pid = |op: &'static str, errno: Errno| self.err(op, errno).with_pid(pid);
         match filter {
             Filter::All => Ok(Some(true)),
+            // Answered by `tree.rs`, never by a per-process test.
+            Filter::Descendants(_) => Ok(None),
             Filter::Uid(uid) => {
                 let Some(owner) = stat_uid(dir, name).map_err(|e| per_pid("fstatat", e))? else {
                     return Ok(None);

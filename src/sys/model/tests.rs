@@ -101,6 +101,8 @@ fn direct(model: &Model, filter: Filter) -> Vec<Pid> {
             Filter::Uid(u) => p.uid == u,
             Filter::Ruid(u) => p.ruid == u,
             Filter::Ppid(pp) => p.ppid == pp || p.traced_from == Some(pp),
+            // Not a per-process test: `tests/model_tree.rs` checks it.
+            Filter::Descendants(_) => panic!("descendants has no per-process predicate"),
         })
         .map(|p| p.pid)
         .collect()

@@ -41,6 +41,7 @@ pub mod consts;
 pub mod info;
 pub(crate) mod inspect;
 pub mod records;
+pub(crate) mod tree;
 
 use super::errno;
 use super::{ListPids, Listed};
@@ -50,7 +51,9 @@ use crate::{Errno, Error, ErrorKind, Filter, Pid, PidQuery};
 /// the one place a query meets xnu's encoding.
 ///
 /// `typeinfo` is the pid, uid or device as the kernel's `uint32_t`; `all`
-/// passes 0. xnu's `dev_t` is a 32-bit int, which an `st_rdev` from macOS
+/// passes 0. xnu has no list type for a subtree: `descendants` is answered
+/// by a walk of `PROC_PPID_ONLY` calls (`tree.rs`), and encodes as the
+/// first of them, the root's children. xnu's `dev_t` is a 32-bit int, which an `st_rdev` from macOS
 /// always fits.
 pub(crate) const fn encode(query: &PidQuery) -> (u32, u32) {
     match query.filter() {
@@ -59,7 +62,9 @@ pub(crate) const fn encode(query: &PidQuery) -> (u32, u32) {
         Filter::Tty(dev) => (consts::PROC_TTY_ONLY, dev.raw() as u32),
         Filter::Uid(uid) => (consts::PROC_UID_ONLY, uid),
         Filter::Ruid(uid) => (consts::PROC_RUID_ONLY, uid),
-        Filter::Ppid(pid) => (consts::PROC_PPID_ONLY, pid.as_raw() as u32),
+        Filter::Ppid(pid) | Filter::Descendants(pid) => {
+            (consts::PROC_PPID_ONLY, pid.as_raw() as u32)
+        }
     }
 }
 
@@ -146,12 +151,21 @@ pub(crate) unsafe fn listpids(
 }
 
 impl ListPids for Xnu {
-    /// The NULL-buffer probe: `(nprocs + 20)` pids for every type.
+    /// The NULL-buffer probe: `(nprocs + 20)` pids for every type; twice
+    /// that for `descendants`, whose walk needs room for the subtree and,
+    /// behind it, for a whole answer of its last call.
     fn estimate(&self, query: &PidQuery) -> Result<usize, Error> {
-        Ok(self.call(query, ptr::null_mut(), 0)? / PID_BYTES)
+        let pids = self.call(query, ptr::null_mut(), 0)? / PID_BYTES;
+        Ok(match query.filter() {
+            Filter::Descendants(_) => pids.saturating_mul(2).saturating_add(1),
+            _ => pids,
+        })
     }
 
     fn list(&self, query: &PidQuery, out: &mut [Pid]) -> Result<Listed, Error> {
+        if let Filter::Descendants(root) = query.filter() {
+            return tree::walk_by_ppid(self, root, out);
+        }
         let len = out.len().min(MAX_CALL_PIDS);
         let Some(out) = out.get_mut(..len).filter(|o| !o.is_empty()) else {
             // No room, and a buffer under 4 bytes is ENOMEM on xnu: ask with

@@ -1,0 +1,341 @@
+//! `descendants` in O(descendants): a breadth-first walk over `children`
+//! files, each accepted only when proven complete (`children.rs`); when one
+//! cannot be, a single scan of `stat` that records every process's parent
+//! in the reused buffer, linked there (`list::links`).
+//!
+//! # The walk
+//!
+//! The answer buffer is the queue: the root's children are written to its
+//! front, then each pid in turn has its own children appended behind the
+//! last, until the reader reaches the end. Each node costs what `ppid` of a
+//! single-threaded parent costs. The walk gives up — and the scan answers
+//! instead — when a node's list cannot be proven complete or does not fit
+//! the room left.
+//!
+//! # The scan
+//!
+//! It needs two slots per process (pid, parent). When the buffer is
+//! smaller than twice the process count (`/proc`'s link count, a generous
+//! estimate), the query reports the buffer full with that need instead of
+//! scanning into it, so the engine grows the buffer once and the next
+//! attempt, with room to spare, usually takes the walk again.
+//!
+//! # Consistency
+//!
+//! A process whose ancestors up to the root stay the same for the whole
+//! query is found by either way: the walk reads its parent's list after
+//! finding the parent, and the scan reads everyone's parent once. A process
+//! whose ancestry changes meanwhile may or may not be. The answer is sorted
+//! and without duplicates (a pid reused mid-walk could otherwise appear
+//! twice).
+
+use core::mem::MaybeUninit;
+use std::os::fd::AsFd;
+
+use super::syscalls::getdents;
+use super::{read_pid_file, stat_uid, ProcFs};
+use crate::list::links;
+use crate::parse::{self, Dirents};
+use crate::sys::{ListPids, Listed};
+use crate::{Error, ErrorKind, Pid, PidQuery};
+
+/// Bytes of `getdents64` records read per call by the scan.
+const DENTS_BUF: usize = 32 * 1024;
+/// Bytes of `<pid>/stat` read; the parent is the fourth field, well within.
+const STAT_BUF: usize = 1024;
+/// Slots the scan asks for beyond two per process: headroom for processes
+/// born before the next attempt.
+const SCAN_HEADROOM: usize = 64;
+
+impl ProcFs {
+    /// Every process below `root`, ascending.
+    pub(super) fn list_descendants(&self, root: Pid, out: &mut [Pid]) -> Result<Listed, Error> {
+        if let Some(n) = self.walk_children(root, out) {
+            return Ok(Listed::Complete(sort_dedup(out, n)));
+        }
+        let need = self
+            .estimate(&PidQuery::descendants(root))?
+            .saturating_mul(2)
+            .saturating_add(SCAN_HEADROOM);
+        if out.len() < need {
+            return Ok(Listed::Full { needed: Some(need) });
+        }
+        self.link_scan(root, out)
+    }
+
+    /// The breadth-first walk over `children` files; `None` when a node's
+    /// list cannot be proven complete or does not fit.
+    fn walk_children(&self, root: Pid, out: &mut [Pid]) -> Option<usize> {
+        let mut tail = complete(self.list_children(root, out)?)?;
+        let mut head = 0;
+        while head < tail {
+            let node = *out.get(head)?;
+            head += 1;
+            let room = out.get_mut(tail..)?;
+            tail += self.children_of_node(node, room)?;
+        }
+        Some(tail)
+    }
+
+    /// The children of a process the walk found, into `room`: its proven
+    /// `children` list, or none when it has been reaped meanwhile (its
+    /// children were reparented out of the tree when it exited, so their
+    /// ancestry changed during the query). A list that a child reaped
+    /// mid-read kept from being proven is read once more before giving up.
+    fn children_of_node(&self, node: Pid, room: &mut [Pid]) -> Option<usize> {
+        for _ in 0..2 {
+            if let Some(listed) = self.list_children(node, room) {
+                return complete(listed);
+            }
+            if !self.exists(node) {
+                return Some(0);
+            }
+        }
+        None
+    }
+
+    /// Whether `/proc/<pid>` can be looked up (a zombie can).
+    fn exists(&self, pid: Pid) -> bool {
+        let mut path = [0u8; parse::PID_PATH_MAX];
+        parse::pid_path(pid, b"", &mut path)
+            .is_some_and(|name| matches!(stat_uid(self.root.as_fd(), name), Ok(Some(_))))
+    }
+
+    /// One scan of every process's `stat`, writing `(pid, parent)` pairs
+    /// to `out`, then the subtree linked in place.
+    fn link_scan(&self, root: Pid, out: &mut [Pid]) -> Result<Listed, Error> {
+        let lease = self.lease()?;
+        let dir = lease.fd();
+        let mut dents = [MaybeUninit::<u8>::uninit(); DENTS_BUF];
+        let mut stat = [0u8; STAT_BUF];
+        let mut pairs = 0usize;
+        loop {
+            let bytes = getdents(dir, &mut dents).map_err(|e| self.err("getdents64", e))?;
+            if bytes.is_empty() {
+                break;
+            }
+            for dirent in Dirents::new(bytes) {
+                let dirent = dirent.map_err(|_| {
+                    Error::new(ErrorKind::Malformed, "getdents64").with_path(&self.path)
+                })?;
+                let Some(pid) = parse::pid_name(dirent.name) else {
+                    continue;
+                };
+                let Some(text) = read_pid_file(dir, pid, b"stat", &mut stat)
+                    .map_err(|e| self.err("read stat", e).with_pid(pid))?
+                else {
+                    continue; // gone or hidden
+                };
+                let fields = parse::stat(text).ok_or_else(|| self.malformed(pid, "stat"))?;
+                // A parent the kernel cannot name (never negative in
+                // practice) ends the chain: the pid is its own parent.
+                let parent = Pid::from_raw(fields.ppid).unwrap_or(pid);
+                if let Some([slot_pid, slot_parent]) = out
+                    .get_mut(2 * pairs..2 * pairs + 2)
+                    .and_then(|s| <&mut [Pid; 2]>::try_from(s).ok())
+                {
+                    *slot_pid = pid;
+                    *slot_parent = parent;
+                }
+                pairs += 1;
+            }
+        }
+        drop(lease);
+        let need = pairs.saturating_mul(2);
+        let Some(table) = out.get_mut(..need) else {
+            return Ok(Listed::Full {
+                needed: Some(need.saturating_add(SCAN_HEADROOM)),
+            });
+        };
+        Ok(Listed::Complete(links::descendants_in_place(table, root)))
+    }
+}
+
+/// The count of a complete list; `None` for one that did not fit.
+fn complete(listed: Listed) -> Option<usize> {
+    match listed {
+        Listed::Complete(n) => Some(n),
+        Listed::Full { .. } => None,
+    }
+}
+
+/// Sorts `out[..n]` and drops duplicates in place; the count kept.
+fn sort_dedup(out: &mut [Pid], n: usize) -> usize {
+    out.get_mut(..n).map_or(0, links::sort_dedup)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::io::{BufRead, BufReader};
+    use std::path::Path;
+    use std::process::{Command, Stdio};
+
+    /// A three-level tree: `sh` (reading its stdin) → `width` shells that
+    /// become `sleep`s, each with `width` `sleep` children and one zombie
+    /// (an exited child the `sleep` never reaps). The whole process group
+    /// is killed on drop.
+    struct Tree {
+        sh: std::process::Child,
+    }
+
+    impl Tree {
+        fn spawn(width: usize) -> Tree {
+            use std::os::unix::process::CommandExt;
+            let middle =
+                format!("for j in $(seq {width}); do sleep 60 & done; (exit 0) & exec sleep 60");
+            let script =
+                format!("for i in $(seq {width}); do sh -c '{middle}' & done; echo ready; read _");
+            let mut sh = Command::new("sh")
+                .args(["-c", &script])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .process_group(0)
+                .spawn()
+                .unwrap();
+            let mut line = String::new();
+            BufReader::new(sh.stdout.take().unwrap())
+                .read_line(&mut line)
+                .unwrap();
+            assert_eq!(line.trim(), "ready");
+            Tree { sh }
+        }
+
+        fn root(&self) -> Pid {
+            Pid::from(&self.sh)
+        }
+    }
+
+    impl Drop for Tree {
+        fn drop(&mut self) {
+            let _ = Command::new("kill")
+                .args(["-s", "KILL", "--", &format!("-{}", self.sh.id())])
+                .status();
+            let _ = self.sh.wait();
+        }
+    }
+
+    /// The subtree below `root` by a naive closure over every process's
+    /// `stat` parent, read with `std`.
+    fn naive(root: Pid) -> BTreeSet<Pid> {
+        let mut parent = BTreeMap::new();
+        for entry in std::fs::read_dir("/proc").unwrap() {
+            let name = entry.unwrap().file_name();
+            let Some(pid) = name.to_str().and_then(|n| n.parse::<i32>().ok()) else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
+            let ppid: i32 = stat
+                .rsplit_once(')')
+                .unwrap()
+                .1
+                .split_whitespace()
+                .nth(1)
+                .unwrap()
+                .parse()
+                .unwrap();
+            parent.insert(pid, ppid);
+        }
+        let mut below = BTreeSet::new();
+        let mut grew = true;
+        while grew {
+            grew = false;
+            for (&pid, &ppid) in &parent {
+                if (ppid == root.as_raw()
+                    || below.contains(&Pid::from_raw(ppid).unwrap_or(Pid::ZERO)))
+                    && below.insert(Pid::from_raw(pid).unwrap())
+                {
+                    grew = true;
+                }
+            }
+        }
+        below.remove(&root);
+        below
+    }
+
+    #[test]
+    fn the_walk_and_the_scan_agree_with_a_naive_closure() {
+        let fs = ProcFs::open_root(Path::new("/proc")).unwrap();
+        let tree = Tree::spawn(4);
+        let root = tree.root();
+        let want = 4 + 4 * 5; // 4 middles, each with 4 sleeps and a zombie
+        let mut out = vec![Pid::ZERO; 1 << 16];
+        // The tree is complete once every middle has exec'd with its
+        // children forked.
+        let mut settled = false;
+        for _ in 0..2000 {
+            if naive(root).len() == want
+                && fs.walk_children(root, &mut out).is_some_and(|n| n == want)
+            {
+                settled = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(settled, "the tree did not reach {want} descendants");
+        let oracle = naive(root);
+        let n = fs
+            .walk_children(root, &mut out)
+            .expect("single-threaded nodes");
+        let n = sort_dedup(&mut out, n);
+        let walked: BTreeSet<Pid> = out[..n].iter().copied().collect();
+        assert_eq!(walked, oracle);
+        let Listed::Complete(n) = fs.link_scan(root, &mut out).unwrap() else {
+            panic!("room for every process");
+        };
+        assert_eq!(out[..n].iter().copied().collect::<BTreeSet<_>>(), oracle);
+        assert!(out[..n].windows(2).all(|w| w[0] < w[1]));
+        // Through the backend entry point: the walk.
+        let Listed::Complete(n) = fs.list_descendants(root, &mut out).unwrap() else {
+            panic!("room for every process");
+        };
+        assert_eq!(out[..n].iter().copied().collect::<BTreeSet<_>>(), oracle);
+    }
+
+    #[test]
+    fn a_node_gone_meanwhile_has_no_children() {
+        let fs = ProcFs::open_root(Path::new("/proc")).unwrap();
+        let gone = Pid::from_raw(i32::MAX).unwrap();
+        let mut room = [Pid::ZERO; 4];
+        assert_eq!(fs.children_of_node(gone, &mut room), Some(0));
+        assert!(!fs.exists(gone));
+        assert!(fs.exists(Pid::this()));
+    }
+
+    #[test]
+    fn a_walk_that_does_not_fit_asks_for_room_for_the_scan() {
+        let fs = ProcFs::open_root(Path::new("/proc")).unwrap();
+        let tree = Tree::spawn(3);
+        let root = tree.root();
+        let mut tiny = [Pid::ZERO; 2];
+        let mut n = 0;
+        for _ in 0..2000 {
+            n = naive(root).len();
+            if n == 3 + 3 * 4 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert_eq!(n, 15);
+        match fs.list_descendants(root, &mut tiny).unwrap() {
+            Listed::Full { needed: Some(need) } => {
+                assert!(need > 2 * 15);
+                let mut room = vec![Pid::ZERO; need];
+                let Listed::Complete(k) = fs.list_descendants(root, &mut room).unwrap() else {
+                    panic!("the room it asked for must do");
+                };
+                assert_eq!(k, 15);
+            }
+            other => panic!("{other:?}"),
+        }
+        // A scan into a buffer too small for the table counts every process.
+        let mut small = vec![Pid::ZERO; 8];
+        match fs.link_scan(root, &mut small).unwrap() {
+            Listed::Full { needed: Some(need) } => assert!(need > 30),
+            other => panic!("{other:?}"),
+        }
+    }
+}
