@@ -292,7 +292,8 @@ impl Change {
 /// use pidquery::{Change, Changes, Pid};
 ///
 /// let p = |raw| Pid::from_raw(raw).unwrap();
-/// let changes = Changes::between(&[p(1), p(5), p(8)], &[p(1), p(2), p(8), p(9)]);
+/// let (before, after) = ([p(1), p(5), p(8)], [p(1), p(2), p(8), p(9)]);
+/// let changes = Changes::between(&before, &after);
 /// assert_eq!(changes.len(), 3);
 /// let all: Vec<Change> = changes.collect();
 /// assert_eq!(all, [Change::Born(p(2)), Change::Died(p(5)), Change::Born(p(9))]);
