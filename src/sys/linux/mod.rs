@@ -14,25 +14,27 @@
 //! - `ppid`, `pgrp`, `tty`: one `openat`+`read`+`close` of `<pid>/stat`;
 //! - `ruid`: one `openat`+`read`+`close` of `<pid>/status`.
 //!
-//! # `ppid` in O(children)
+//! # Shortcuts
 //!
-//! When the parent is single-threaded, `ppid` first reads
-//! `<ppid>/task/<ppid>/children`, then checks that every child it lists
-//! still exists and that the parent is still single-threaded. The kernel
-//! builds that file by walking the thread's `children` list; a child reaped
-//! mid-walk can make it skip a sibling, and a thread that exits hands its
-//! children to another thread, which is why the answer is accepted only
-//! when neither can have happened: every listed child still exists (a reaped
-//! one could not) and the thread set is the parent alone, before and after.
-//! Otherwise — a multi-threaded parent, a kernel without
-//! `CONFIG_PROC_CHILDREN`, a hidden parent or child, more children than the
-//! buffer holds — the query falls back to the full scan, so the two paths
-//! give the same answer.
+//! - `ppid` in O(threads + children): the parent's `task/*/children`
+//!   files, accepted only when the union is proven complete, else the scan
+//!   (`children.rs` holds the proof, from `get_children_pid`);
+//! - `ruid`, and `ppid` when it scans: `pidfd_open` + `PIDFD_GET_INFO` +
+//!   `close` per process instead of reading a file, on kernels that have
+//!   it (6.13+), when the proc root is the caller's pid namespace and
+//!   hides nothing (`view.rs`); per process, any failure but "gone" falls
+//!   back to the file (`pidfd.rs`);
+//! - `uid(0)`: a process reaped between the lookup and the `getattr` of
+//!   its `fstatat` reads as owned by root, so a root-owned answer is
+//!   confirmed: by `getpgid` (no path walk) in the caller's namespace,
+//!   else by a second lookup (`scan.rs`).
 
 mod children;
 mod lease;
+mod pidfd;
 mod scan;
 mod syscalls;
+mod view;
 
 use core::ffi::CStr;
 use std::fs::OpenOptions;
@@ -87,6 +89,9 @@ pub(crate) struct ProcFs {
     /// Set once `<pid>/task/<tid>/children` proved absent (a kernel without
     /// `CONFIG_PROC_CHILDREN`): `ppid` then always scans.
     no_children_file: AtomicBool,
+    /// What this proc root lets queries answer through calls that bypass
+    /// it (`view.rs`).
+    shortcuts: view::Shortcuts,
 }
 
 impl ProcFs {
@@ -129,6 +134,7 @@ impl ProcFs {
             root,
             spare: Mutex::new(None),
             no_children_file: AtomicBool::new(false),
+            shortcuts: view::Shortcuts::default(),
         })
     }
 

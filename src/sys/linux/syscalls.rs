@@ -107,3 +107,164 @@ pub(super) fn fstatfs(fd: BorrowedFd<'_>) -> Result<libc::statfs, Errno> {
     // SAFETY: `fstatfs` succeeded, so it initialized the whole struct.
     Ok(unsafe { fs.assume_init() })
 }
+
+/// `getpgid(pid)`: the process group of `pid` in the caller's pid
+/// namespace; `ESRCH` once `pid` names no task.
+pub(super) fn getpgid(pid: libc::pid_t) -> Result<libc::pid_t, Errno> {
+    // SAFETY: no memory is passed.
+    restart(|| unsafe { libc::getpgid(pid) })
+}
+
+/// `lseek(fd, offset, SEEK_SET)`: moves a directory listing to `offset`.
+pub(super) fn seek_to(fd: BorrowedFd<'_>, offset: i64) -> Result<(), Errno> {
+    // SAFETY: `fd` is open for the call; no memory is passed.
+    restart(|| unsafe { libc::lseek(fd.as_raw_fd(), offset, libc::SEEK_SET) }).map(drop)
+}
+
+/// `pidfd_open(pid, 0)`: a descriptor for the process `pid` of the caller's
+/// pid namespace (close-on-exec, as the kernel always makes it).
+pub(super) fn pidfd_open(pid: libc::pid_t) -> Result<OwnedFd, Errno> {
+    let flags: libc::c_uint = 0;
+    // SAFETY: no memory is passed.
+    let fd = restart(|| unsafe { libc::syscall(libc::SYS_pidfd_open, pid, flags) })?;
+    let fd = libc::c_int::try_from(fd).map_err(|_| Errno::EINVAL)?;
+    // SAFETY: `pidfd_open` returned a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// The first, stable 64 bytes of `struct pidfd_info`
+/// (`include/uapi/linux/pidfd.h`, `PIDFD_INFO_SIZE_VER0`): what
+/// `PIDFD_GET_INFO` fills on every kernel that has it (6.13+).
+#[repr(C)]
+#[derive(Copy, Clone, Debug, Default)]
+pub(super) struct PidfdInfo {
+    /// In: the optional fields asked for; out: the fields filled.
+    pub(super) mask: u64,
+    pub(super) cgroupid: u64,
+    pub(super) pid: u32,
+    pub(super) tgid: u32,
+    pub(super) ppid: u32,
+    pub(super) ruid: u32,
+    pub(super) rgid: u32,
+    pub(super) euid: u32,
+    pub(super) egid: u32,
+    pub(super) suid: u32,
+    pub(super) sgid: u32,
+    pub(super) fsuid: u32,
+    pub(super) fsgid: u32,
+    pub(super) exit_code: i32,
+}
+
+/// `PIDFD_GET_INFO`: `_IOWR(PIDFS_IOCTL_MAGIC 0xFF, 11, struct pidfd_info)`
+/// with the 64-byte first version of the struct.
+const PIDFD_GET_INFO: libc::c_ulong = {
+    const IOC_READ_WRITE: libc::c_ulong = 3;
+    let size = core::mem::size_of::<PidfdInfo>() as libc::c_ulong;
+    (IOC_READ_WRITE << 30) | (size << 16) | (0xFF << 8) | 11
+};
+
+const _: () = assert!(core::mem::size_of::<PidfdInfo>() == 64);
+
+/// `ioctl(pidfd, PIDFD_GET_INFO, info)` asking for nothing optional: the
+/// kernel always fills the pid, parent and credential fields it returns.
+pub(super) fn pidfd_get_info(pidfd: BorrowedFd<'_>) -> Result<PidfdInfo, Errno> {
+    let mut info = PidfdInfo::default();
+    let out: *mut PidfdInfo = &mut info;
+    // SAFETY: `pidfd` is open; `out` points to a writable `PidfdInfo` of
+    // exactly the size encoded in the request, which the kernel copies at
+    // most (`copy_struct_to_user` with our size).
+    restart(|| unsafe { libc::ioctl(pidfd.as_raw_fd(), PIDFD_GET_INFO as _, out) })?;
+    Ok(info)
+}
+
+/// `STATX_MNT_ID_UNIQUE` (`include/uapi/linux/stat.h`, 6.8+).
+const STATX_MNT_ID_UNIQUE: libc::c_uint = 0x4000;
+
+/// The unique (64-bit) id of the mount `fd` is on, from `statx`; `None`
+/// when the kernel does not report it (before 6.8).
+pub(super) fn mount_id(fd: BorrowedFd<'_>) -> Result<Option<u64>, Errno> {
+    // `struct statx` is 256 bytes: `stx_mask` (u32) at byte 0,
+    // `stx_mnt_id` (u64) at byte 144.
+    let mut buf = [0u8; 256];
+    let out = buf.as_mut_ptr();
+    // SAFETY: `fd` is open; the empty path is NUL-terminated; `out` is
+    // writable for the 256 bytes of a `struct statx`.
+    restart(|| unsafe {
+        libc::syscall(
+            libc::SYS_statx,
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH,
+            STATX_MNT_ID_UNIQUE,
+            out,
+        )
+    })?;
+    let mask = buf.first_chunk::<4>().map_or(0, |b| u32::from_ne_bytes(*b));
+    let id = buf
+        .get(144..152)
+        .and_then(|b| b.first_chunk::<8>())
+        .map(|b| u64::from_ne_bytes(*b));
+    Ok(id.filter(|_| mask & STATX_MNT_ID_UNIQUE != 0))
+}
+
+/// The `statmount` system call number, where this build knows it (the
+/// unified table: 457).
+#[cfg(all(
+    any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64",
+        target_arch = "loongarch64",
+        target_arch = "powerpc64",
+        target_arch = "s390x"
+    ),
+    target_pointer_width = "64"
+))]
+const SYS_STATMOUNT: Option<libc::c_long> = Some(457);
+#[cfg(not(all(
+    any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64",
+        target_arch = "loongarch64",
+        target_arch = "powerpc64",
+        target_arch = "s390x"
+    ),
+    target_pointer_width = "64"
+)))]
+const SYS_STATMOUNT: Option<libc::c_long> = None;
+
+/// `struct mnt_id_req`, first version (`include/uapi/linux/mount.h`).
+#[repr(C)]
+struct MntIdReq {
+    size: u32,
+    spare: u32,
+    mnt_id: u64,
+    param: u64,
+}
+
+const _: () = assert!(core::mem::size_of::<MntIdReq>() == 24);
+
+/// `statmount(&{mnt_id, param: mask}, buf, len, 0)` (6.8+): the
+/// mount's `struct statmount` and its strings written to `buf`; the bytes
+/// used (its `size` field: the call itself returns 0). `ENOSYS` where the
+/// call is unknown.
+pub(super) fn statmount(mnt_id: u64, mask: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+    let Some(nr) = SYS_STATMOUNT else {
+        return Err(Errno::from_raw(libc::ENOSYS));
+    };
+    let req = MntIdReq {
+        size: core::mem::size_of::<MntIdReq>() as u32,
+        spare: 0,
+        mnt_id,
+        param: mask,
+    };
+    let req: *const MntIdReq = &req;
+    let (ptr, len) = (buf.as_mut_ptr(), buf.len());
+    // SAFETY: `req` points to a readable `struct mnt_id_req` of the size it
+    // states; `ptr` is writable for `len` bytes, which the kernel never
+    // exceeds (it fails with EOVERFLOW instead).
+    restart(|| unsafe { libc::syscall(nr, req, ptr, len, 0) })?;
+    let used = buf.first_chunk::<4>().map_or(0, |b| u32::from_ne_bytes(*b));
+    Ok(usize::try_from(used).unwrap_or(0).min(len))
+}
