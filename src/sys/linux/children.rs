@@ -49,7 +49,11 @@
 //!   proc root is the caller's pid namespace and hides nothing (see
 //!   `view.rs`), else with one `fstatat` of `<pid>/stat`, which also
 //!   fails exactly where the scan's `openat` of that file would (hidden,
-//!   denied, reaped);
+//!   denied, reaped). For a parent that had [`MANY_CHILDREN`] or more at
+//!   its last query, on a mount that hides nothing, two global counters
+//!   read around the reads can show instead that no task at all was
+//!   released meanwhile (`released.rs`): a few microseconds whatever the
+//!   number of children; when they show a release, each child is checked;
 //! - **no thread gone**: the task directory is listed before and after.
 //!   Threads are appended to the thread list and `proc_task_readdir`
 //!   keeps its order, so if no thread left, the second listing starts with
@@ -75,7 +79,8 @@ use core::mem::MaybeUninit;
 use core::sync::atomic::Ordering;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
-use super::syscalls::{fstat, getdents, getpgid, openat, read, rewind, seek_to};
+use super::released::{nr_threads, total_forks};
+use super::syscalls::{fstat, getdents, getpgid, openat, pread, read, rewind, seek_to};
 use super::{stat_uid, ProcFs};
 use crate::parse::{self, Dirents};
 use crate::sys::Listed;
@@ -92,6 +97,10 @@ pub(super) const MAX_THREADS: usize = 1024;
 /// than twice the processes (a `children` file costs about what a `stat`
 /// does, and a scan reads one `stat` per process).
 const THREADS_WORTH_COUNTING: usize = 64;
+/// A parent listed with at least this many children has its next query
+/// proven by the global task counters (`released.rs`) rather than one call
+/// per child, when they show that no task was released meanwhile.
+const MANY_CHILDREN: usize = 256;
 /// `TGID_OFFSET` (`fs/proc/base.c`): the root directory position of the
 /// process `pid` is `pid + TGID_OFFSET`.
 const TGID_OFFSET: i64 = 258;
@@ -165,15 +174,44 @@ impl ProcFs {
                 return None;
             }
         }
+        // A parent seen with many children last time: count the tasks
+        // released while its files are read (see `released.rs`), which is
+        // cheaper than a call per child and, unlike those calls, shows
+        // nothing hidden, so only where the mount hides nothing.
+        let counted = self.many_children.load(Ordering::Relaxed) == ppid.as_raw();
+        let counters = if counted && self.hides_nothing() {
+            total_forks(self.root.as_fd())
+                .and_then(|forks| Some((forks, nr_threads(self.root.as_fd())?)))
+        } else {
+            None
+        };
         let mut found = 0usize;
+        let mut last = None;
         for &tid in before.as_slice() {
             let file = self.open_children(task.as_fd(), tid)?;
             step(Step::Opened(tid));
             found = read_children(file.as_fd(), out, found, &mut || step(Step::Read(tid)))?;
+            last = Some(file);
+        }
+        let none_released = match (counters, &last) {
+            (Some((forks, tasks)), Some(file)) => none_released(
+                self.root.as_fd(),
+                (forks, tasks),
+                file.as_fd(),
+            ),
+            _ => false,
+        };
+        if counters.is_some() {
+            step(Step::Counted(none_released));
+        }
+        let many = found >= MANY_CHILDREN;
+        if many || counted {
+            let keep = if many { ppid.as_raw() } else { 0 };
+            self.many_children.store(keep, Ordering::Relaxed);
         }
         // More children than room: let the scan count them exactly.
         let answer = out.get_mut(..found)?;
-        if checks.children_remain && !self.all_remain(answer) {
+        if checks.children_remain && !none_released && !self.all_remain(answer) {
             return None;
         }
         if checks.threads_remain {
@@ -254,6 +292,30 @@ pub(super) enum Step {
     Opened(Pid),
     /// One `read` of this thread's children file returned records.
     Read(Pid),
+    /// The global task counters were read around the reads; whether they
+    /// show that no task was released.
+    Counted(bool),
+}
+
+/// Whether no task was released since `(total_forks, nr_threads)` were
+/// read, by the bound of `released.rs`; `file` is a `children` file, whose
+/// read takes `tasklist_lock` between the last two counter reads.
+fn none_released(root: BorrowedFd<'_>, before: (u64, u64), file: BorrowedFd<'_>) -> bool {
+    let (forks, tasks) = before;
+    let Some(tasks_now) = nr_threads(root) else {
+        return false;
+    };
+    // `get_children_pid` takes `read_lock(&tasklist_lock)` even for a
+    // thread without children.
+    if pread(file, &mut [0u8; 1], 0).is_err() {
+        return false;
+    }
+    let Some(forks_now) = total_forks(root) else {
+        return false;
+    };
+    let forked = i128::from(forks_now) - i128::from(forks);
+    let grew = i128::from(tasks_now) - i128::from(tasks);
+    forked - grew <= 0
 }
 
 /// The proofs [`ProcFs::list_children_with`] runs.
@@ -1111,5 +1173,60 @@ for line in sys.stdin:
             assert_eq!(wrong, 0);
             assert!(given > 0, "every answer declined");
         }
+    }
+}
+
+#[cfg(test)]
+mod counted {
+    use super::*;
+    use std::path::Path;
+
+    /// A parent with many children is, from its second query on, proven by
+    /// the task counters when nothing exits meanwhile, and the answer is
+    /// the same as the scan's.
+    #[test]
+    fn many_children_are_proven_by_the_counters() {
+        use std::io::{BufRead, BufReader};
+        use std::os::unix::process::CommandExt;
+        use std::process::{Command, Stdio};
+        let n = MANY_CHILDREN + 44;
+        let mut sh = Command::new("sh")
+            .args([
+                "-c",
+                &format!("for i in $(seq {n}); do sleep 60 & done; echo ready; exec sleep 60"),
+            ])
+            .stdout(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(sh.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let parent = Pid::from(&sh);
+        let fs = ProcFs::open_root(Path::new("/proc")).unwrap();
+        let mut out = vec![Pid::ZERO; 4096];
+        let mut proofs = Vec::new();
+        let mut answers = Vec::new();
+        // Other processes come and go on a shared machine: some queries
+        // may see a release and check each child instead.
+        for _ in 0..50 {
+            let mut seen = None;
+            let listed = fs.list_children_with(parent, &mut out, Checks::ALL, &mut |step| {
+                if let Step::Counted(ok) = step {
+                    seen = Some(ok);
+                }
+            });
+            proofs.push(seen);
+            if let Some(Listed::Complete(k)) = listed {
+                answers.push(out[..k].to_vec());
+            }
+        }
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &format!("-{}", sh.id())])
+            .status();
+        let _ = sh.wait();
+        assert_eq!(proofs[0], None, "the first query knows nothing of the parent");
+        assert!(proofs[1..].iter().all(Option::is_some), "{proofs:?}");
+        assert!(proofs.contains(&Some(true)), "the counters never proved an answer");
+        assert!(answers.iter().all(|a| a.len() == n), "every answer complete");
     }
 }

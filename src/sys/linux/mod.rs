@@ -32,6 +32,7 @@
 mod children;
 mod lease;
 mod pidfd;
+mod released;
 mod scan;
 mod syscalls;
 mod view;
@@ -41,7 +42,7 @@ use std::fs::OpenOptions;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicI32};
 use std::sync::Mutex;
 
 use super::{ListPids, Listed, Platform};
@@ -92,6 +93,9 @@ pub(crate) struct ProcFs {
     /// What this proc root lets queries answer through calls that bypass
     /// it (`view.rs`).
     shortcuts: view::Shortcuts,
+    /// The parent last listed with many children (0: none), whose next
+    /// query is proven by the global task counters (`children.rs`).
+    many_children: AtomicI32,
 }
 
 impl ProcFs {
@@ -135,6 +139,7 @@ impl ProcFs {
             spare: Mutex::new(None),
             no_children_file: AtomicBool::new(false),
             shortcuts: view::Shortcuts::default(),
+            many_children: AtomicI32::new(0),
         })
     }
 

@@ -268,3 +268,11 @@ pub(super) fn statmount(mnt_id: u64, mask: u64, buf: &mut [u8]) -> Result<usize,
     let used = buf.first_chunk::<4>().map_or(0, |b| u32::from_ne_bytes(*b));
     Ok(usize::try_from(used).unwrap_or(0).min(len))
 }
+
+/// `pread(fd, buf, offset)`: the byte count (0 at end of file).
+pub(super) fn pread(fd: BorrowedFd<'_>, buf: &mut [u8], offset: i64) -> Result<usize, Errno> {
+    let (ptr, len) = (buf.as_mut_ptr().cast::<libc::c_void>(), buf.len());
+    // SAFETY: `fd` is open; `ptr` is writable for `len` bytes.
+    let n = restart(|| unsafe { libc::pread(fd.as_raw_fd(), ptr, len, offset) })?;
+    Ok(usize::try_from(n).unwrap_or(0).min(len))
+}
