@@ -79,7 +79,7 @@ use core::mem::MaybeUninit;
 use core::sync::atomic::Ordering;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
-use super::released::{nr_threads, total_forks};
+use super::released::Window;
 use super::syscalls::{fstat, getdents, getpgid, openat, pread, read, rewind, seek_to};
 use super::{stat_uid, ProcFs};
 use crate::parse::{self, Dirents};
@@ -180,8 +180,7 @@ impl ProcFs {
         // nothing hidden, so only where the mount hides nothing.
         let counted = self.many_children.load(Ordering::Relaxed) == ppid.as_raw();
         let counters = if counted && self.hides_nothing() {
-            total_forks(self.root.as_fd())
-                .and_then(|forks| Some((forks, nr_threads(self.root.as_fd())?)))
+            Window::open(self.root.as_fd())
         } else {
             None
         };
@@ -193,12 +192,12 @@ impl ProcFs {
             found = read_children(file.as_fd(), out, found, &mut || step(Step::Read(tid)))?;
             last = Some(file);
         }
+        // `get_children_pid` takes `read_lock(&tasklist_lock)` even for a
+        // thread without children.
         let none_released = match (counters, &last) {
-            (Some((forks, tasks)), Some(file)) => none_released(
-                self.root.as_fd(),
-                (forks, tasks),
-                file.as_fd(),
-            ),
+            (Some(window), Some(file)) => window.none_released(self.root.as_fd(), || {
+                pread(file.as_fd(), &mut [0u8; 1], 0).is_ok()
+            }),
             _ => false,
         };
         if counters.is_some() {
@@ -295,27 +294,6 @@ pub(super) enum Step {
     /// The global task counters were read around the reads; whether they
     /// show that no task was released.
     Counted(bool),
-}
-
-/// Whether no task was released since `(total_forks, nr_threads)` were
-/// read, by the bound of `released.rs`; `file` is a `children` file, whose
-/// read takes `tasklist_lock` between the last two counter reads.
-fn none_released(root: BorrowedFd<'_>, before: (u64, u64), file: BorrowedFd<'_>) -> bool {
-    let (forks, tasks) = before;
-    let Some(tasks_now) = nr_threads(root) else {
-        return false;
-    };
-    // `get_children_pid` takes `read_lock(&tasklist_lock)` even for a
-    // thread without children.
-    if pread(file, &mut [0u8; 1], 0).is_err() {
-        return false;
-    }
-    let Some(forks_now) = total_forks(root) else {
-        return false;
-    };
-    let forked = i128::from(forks_now) - i128::from(forks);
-    let grew = i128::from(tasks_now) - i128::from(tasks);
-    forked - grew <= 0
 }
 
 /// The proofs [`ProcFs::list_children_with`] runs.
@@ -1200,7 +1178,9 @@ mod counted {
             .spawn()
             .unwrap();
         let mut line = String::new();
-        BufReader::new(sh.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        BufReader::new(sh.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
         let parent = Pid::from(&sh);
         let fs = ProcFs::open_root(Path::new("/proc")).unwrap();
         let mut out = vec![Pid::ZERO; 4096];
@@ -1224,9 +1204,18 @@ mod counted {
             .args(["-s", "KILL", "--", &format!("-{}", sh.id())])
             .status();
         let _ = sh.wait();
-        assert_eq!(proofs[0], None, "the first query knows nothing of the parent");
+        assert_eq!(
+            proofs[0], None,
+            "the first query knows nothing of the parent"
+        );
         assert!(proofs[1..].iter().all(Option::is_some), "{proofs:?}");
-        assert!(proofs.contains(&Some(true)), "the counters never proved an answer");
-        assert!(answers.iter().all(|a| a.len() == n), "every answer complete");
+        assert!(
+            proofs.contains(&Some(true)),
+            "the counters never proved an answer"
+        );
+        assert!(
+            answers.iter().all(|a| a.len() == n),
+            "every answer complete"
+        );
     }
 }

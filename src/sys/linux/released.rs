@@ -37,6 +37,52 @@ use std::os::fd::{AsFd, BorrowedFd};
 
 use super::syscalls::{fstatfs, openat, read};
 
+/// The counters read before a piece of work.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(super) struct Window {
+    forks: u64,
+    tasks: u64,
+}
+
+impl Window {
+    /// Reads `total_forks`, then `nr_threads`; `None` if either cannot be
+    /// read.
+    pub(super) fn open(root: BorrowedFd<'_>) -> Option<Window> {
+        let forks = total_forks(root)?;
+        Some(Window {
+            forks,
+            tasks: nr_threads(root)?,
+        })
+    }
+
+    /// Whether no task was released since [`open`](Window::open), by the
+    /// bound above; `lock` must make one call that takes
+    /// `read_lock(&tasklist_lock)` (and say whether it did).
+    pub(super) fn none_released(self, root: BorrowedFd<'_>, lock: impl FnOnce() -> bool) -> bool {
+        let Some(tasks) = nr_threads(root) else {
+            return false;
+        };
+        if !lock() {
+            return false;
+        }
+        let Some(forks) = total_forks(root) else {
+            return false;
+        };
+        let forked = i128::from(forks) - i128::from(self.forks);
+        let grew = i128::from(tasks) - i128::from(self.tasks);
+        forked - grew <= 0
+    }
+}
+
+/// One call that takes `read_lock(&tasklist_lock)`: a one-byte read of the
+/// caller's own `thread-self/children` (`get_children_pid` takes the lock
+/// before it looks at the thread). `false` where that file is missing.
+pub(super) fn lock_tasklist(root: BorrowedFd<'_>) -> bool {
+    openat(root, c"thread-self/children", 0)
+        .and_then(|fd| read(fd.as_fd(), &mut [0u8; 1]))
+        .is_ok()
+}
+
 /// Bytes of `/proc/stat` read per call.
 const STAT_CHUNK: usize = 4096;
 
