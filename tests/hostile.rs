@@ -744,7 +744,11 @@ fn bad_proc_roots_are_clear_errors() {
     // The real thing, reached by other paths, is fine.
     for ok in ["/proc", "/proc/", "/proc/self/root/proc", "/proc/1/../"] {
         let system = System::open(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
-        let all: Vec<Pid> = system.iter(&PidQuery::all()).expect("all").collect();
+        let all: Vec<Pid> = system
+            .iter(&PidQuery::all())
+            .expect("all")
+            .collect::<Result<_, _>>()
+            .expect("all");
         assert!(
             all.contains(&Pid::this()),
             "{ok} does not list this process"

@@ -55,3 +55,11 @@ impl ListPids for Live {
         Err(Error::unsupported("listing processes"))
     }
 }
+
+impl super::StreamPids for Live {
+    type Stream = super::NoStream;
+
+    fn stream(&self, _query: &PidQuery) -> Result<Option<super::NoStream>, Error> {
+        Ok(None)
+    }
+}

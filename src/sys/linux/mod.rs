@@ -34,16 +34,18 @@ mod lease;
 mod pidfd;
 mod released;
 mod scan;
+mod stream;
 mod syscalls;
 mod view;
 
 use core::ffi::CStr;
+use std::borrow::Cow;
 use std::fs::OpenOptions;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicI32};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::{ListPids, Listed, Platform};
 use crate::parse;
@@ -78,10 +80,39 @@ pub(crate) mod dev {
     }
 }
 
-/// A procfs mount, opened once.
-#[derive(Debug)]
+/// A procfs mount, opened once: a cheap handle that a streaming iterator
+/// can keep (`stream.rs`). The live `/proc` lives in a static, so opening
+/// it allocates nothing; another mount is shared by reference count.
+#[derive(Clone, Debug)]
 pub(crate) struct ProcFs {
-    path: PathBuf,
+    shared: Shared,
+}
+
+#[derive(Clone, Debug)]
+enum Shared {
+    Static(&'static Inner),
+    Counted(Arc<Inner>),
+}
+
+impl core::ops::Deref for ProcFs {
+    type Target = Inner;
+
+    #[inline]
+    fn deref(&self) -> &Inner {
+        match &self.shared {
+            Shared::Static(inner) => inner,
+            Shared::Counted(inner) => inner,
+        }
+    }
+}
+
+/// The live `/proc`, once opened.
+static LIVE: OnceLock<Inner> = OnceLock::new();
+
+/// What a [`ProcFs`] holds.
+#[derive(Debug)]
+pub(crate) struct Inner {
+    path: Cow<'static, Path>,
     /// The proc root, used for `*at` calls and to open scan descriptors.
     root: OwnedFd,
     /// A directory descriptor reused for `getdents64` by one query at a
@@ -101,27 +132,54 @@ pub(crate) struct ProcFs {
 impl ProcFs {
     /// Opens the procfs mounted at `path` and checks that it is one.
     fn open_root(path: &Path) -> Result<ProcFs, Error> {
+        let inner = Inner::open(Cow::Owned(path.to_path_buf()))?;
+        Ok(ProcFs {
+            shared: Shared::Counted(Arc::new(inner)),
+        })
+    }
+
+    /// The live `/proc`, opened once for the life of the process; no
+    /// allocation.
+    fn open_live() -> Result<ProcFs, Error> {
+        let inner = match LIVE.get() {
+            Some(inner) => inner,
+            None => {
+                let inner = Inner::open(Cow::Borrowed(Path::new(crate::DEFAULT_PROC_ROOT)))?;
+                // Another thread may have won: its descriptors are kept.
+                LIVE.get_or_init(|| inner)
+            }
+        };
+        Ok(ProcFs {
+            shared: Shared::Static(inner),
+        })
+    }
+}
+
+impl Inner {
+    /// Opens the procfs mounted at `path` and checks that it is one.
+    fn open(path: Cow<'static, Path>) -> Result<Inner, Error> {
+        let path_ref: &Path = &path;
         let root = OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
-            .open(path)
+            .open(path_ref)
             .map_err(|e| {
                 // A path std rejects before the kernel sees it (an interior
                 // NUL) has no OS code: report it as the kernel would.
                 let errno = e.raw_os_error().unwrap_or(libc::EINVAL);
                 Error::new(ErrorKind::ProcRoot, "open")
                     .with_errno(Errno::from_raw(errno))
-                    .with_path(path)
+                    .with_path(path_ref)
             })?;
         let root = OwnedFd::from(root);
         let root_err = |op, errno| {
             Error::new(ErrorKind::ProcRoot, op)
                 .with_errno(errno)
-                .with_path(path)
+                .with_path(path_ref)
         };
         let fs = fstatfs(root.as_fd()).map_err(|errno| root_err("fstatfs", errno))?;
         if fs.f_type != libc::PROC_SUPER_MAGIC {
-            return Err(Error::new(ErrorKind::NotProcfs, "fstatfs").with_path(path));
+            return Err(Error::new(ErrorKind::NotProcfs, "fstatfs").with_path(path_ref));
         }
         // Every directory inside a procfs is procfs too: `/proc/self` would
         // list nothing, `/proc/self/task` thread ids and `/proc/self/fd`
@@ -131,10 +189,10 @@ impl ProcFs {
         // counter that would have to wrap around 2^32 to reach 1.
         let st = fstat(root.as_fd()).map_err(|errno| root_err("fstat", errno))?;
         if st.st_ino != PROC_ROOT_INO {
-            return Err(Error::new(ErrorKind::NotProcfs, "fstat").with_path(path));
+            return Err(Error::new(ErrorKind::NotProcfs, "fstat").with_path(path_ref));
         }
-        Ok(ProcFs {
-            path: path.to_path_buf(),
+        Ok(Inner {
+            path,
             root,
             spare: Mutex::new(None),
             no_children_file: AtomicBool::new(false),
@@ -142,7 +200,9 @@ impl ProcFs {
             many_children: AtomicI32::new(0),
         })
     }
+}
 
+impl ProcFs {
     fn err(&self, op: &'static str, errno: Errno) -> Error {
         Error::os(op, errno).with_path(&self.path)
     }
@@ -156,7 +216,7 @@ impl ProcFs {
 
 impl Platform for ProcFs {
     fn live() -> Result<ProcFs, Error> {
-        ProcFs::open_root(Path::new(crate::DEFAULT_PROC_ROOT))
+        ProcFs::open_live()
     }
 
     fn open(root: &Path) -> Result<ProcFs, Error> {

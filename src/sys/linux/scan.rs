@@ -40,6 +40,15 @@ pub(super) struct Plan {
 }
 
 impl Plan {
+    /// This plan, confirming each root-owned answer as it is found (what a
+    /// stream needs: an answer yielded cannot be taken back).
+    pub(super) fn confirming_as_it_goes(self) -> Plan {
+        Plan {
+            defer_root: false,
+            ..self
+        }
+    }
+
     /// The plan that reads every answer from the proc root's own files.
     pub(super) const FILES: Plan = Plan {
         pidfd: false,

@@ -276,3 +276,13 @@ pub(super) fn pread(fd: BorrowedFd<'_>, buf: &mut [u8], offset: i64) -> Result<u
     let n = restart(|| unsafe { libc::pread(fd.as_raw_fd(), ptr, len, offset) })?;
     Ok(usize::try_from(n).unwrap_or(0).min(len))
 }
+
+/// One `getdents64` call into the initialized buffer `buf`; the bytes
+/// filled (0 at the end of the directory).
+pub(super) fn getdents_into(dir: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
+    let (ptr, len) = (buf.as_mut_ptr(), buf.len());
+    // SAFETY: `dir` is an open directory; the kernel writes at most `len`
+    // bytes to `ptr`, which is writable for that many.
+    let n = restart(|| unsafe { libc::syscall(libc::SYS_getdents64, dir.as_raw_fd(), ptr, len) })?;
+    Ok(usize::try_from(n).unwrap_or(0).min(len))
+}
