@@ -165,7 +165,10 @@ impl ProcFs {
         .ok()?;
         let mut before = Tids::new();
         list_threads(task.as_fd(), &mut before)?;
-        if !before.as_slice().contains(&ppid) || !self.is_process(ppid)? {
+        // A thread group of one is its leader's; a larger one lists its
+        // leader too, which may not be `ppid` (see the module docs).
+        let alone = before.as_slice() == [ppid];
+        if !before.as_slice().contains(&ppid) || !(alone || self.is_process(ppid)?) {
             return None;
         }
         if before.len > THREADS_WORTH_COUNTING {
