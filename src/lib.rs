@@ -64,9 +64,12 @@
 //!   from `status`, parent, group and terminal from `stat` parsed after the
 //!   *last* `)`, so no process name can forge a field.
 //! - **Fast where it matters.** Each filter does the least kernel work that
-//!   answers it; `ppid` of a single-threaded parent costs O(children), not
-//!   O(processes), by reading the parent's `children` file and falling back
-//!   to a scan whenever that answer cannot be proven complete.
+//!   answers it; on Linux `ppid` costs O(threads + children), not
+//!   O(processes), by reading the parent's `children` files and falling
+//!   back to a scan whenever that answer cannot be proven complete; `ruid`
+//!   and a `ppid` scan ask `PIDFD_GET_INFO` (6.13+) instead of reading a
+//!   file per process; [`PidQuery::iter`] streams the scan, so an early
+//!   exit stops it.
 //! - **Zero allocation.** A [`PidBuf`] holds small answers inline and is
 //!   reused; paths are built on the stack; the proc root stays open.
 //! - **Trees and changes.** [`PidQuery::descendants`] lists a whole subtree

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use crate::list::engine;
-use crate::sys::{Live, Platform};
+use crate::sys::{Live, Platform, StreamPids};
 use crate::{Error, Pid, PidBuf, PidQuery, Pids};
 
 /// The default proc root on Linux.
@@ -203,15 +203,26 @@ impl System {
         engine::probe(&self.backend, query)
     }
 
-    /// Runs `query` once and returns an owning iterator over the answer.
+    /// Runs `query` once, one pid at a time: on Linux the iterator streams
+    /// the scan itself (no allocation, an early exit stops the scan); on
+    /// macOS it fills once and iterates. See [`Pids`].
+    ///
+    /// # Errors
+    ///
+    /// As [`fill`](System::fill), for what fails before the first pid;
+    /// later errors are the iterator's last item.
     ///
     /// ```
     /// # fn main() -> Result<(), pidquery::Error> {
     /// let system = pidquery::System::live()?;
-    /// assert!(system.iter(&pidquery::PidQuery::all())?.any(|p| p == pidquery::Pid::this()));
+    /// let me = pidquery::Pid::this();
+    /// assert!(system.iter(&pidquery::PidQuery::all())?.any(|p| p.is_ok_and(|p| p == me)));
     /// # Ok(()) }
     /// ```
     pub fn iter(&self, query: &PidQuery) -> Result<Pids, Error> {
+        if let Some(stream) = self.backend.stream(query)? {
+            return Ok(Pids::streaming(stream));
+        }
         let mut buf = PidBuf::new();
         self.fill(query, &mut buf)?;
         Ok(Pids::new(buf))

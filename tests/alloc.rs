@@ -128,6 +128,25 @@ fn every_flavor_allocates_nothing_per_query_after_warm_up() {
             })
         });
         let (probe, probe_counts) = measure(|| run_rounds(ROUNDS, || query.probe()));
+        // One-shot iteration: on Linux the scan itself, streamed.
+        let ((streamed, found), stream_counts) = measure(|| {
+            let mut streamed = 0usize;
+            let mut found = 0usize;
+            for _ in 0..OTHER_ROUNDS {
+                for pid in query.iter().unwrap() {
+                    pid.unwrap();
+                    streamed += 1;
+                }
+                // An early exit at the first match.
+                found += usize::from(query.iter().unwrap().next().is_some());
+            }
+            (streamed, found)
+        });
+        assert!(
+            streamed >= OTHER_ROUNDS * at_least,
+            "{name}: streamed {streamed}"
+        );
+        assert_eq!(found, OTHER_ROUNDS, "{name}: an early exit found nothing");
         // Iteration over a filled buffer.
         query.fill(&mut buf).unwrap();
         let (iterated, iter_counts) = measure(|| {
@@ -172,7 +191,8 @@ fn every_flavor_allocates_nothing_per_query_after_warm_up() {
             "{name:>13} (answers of {} pids or more): warm-up {warm_up:?}; \
              {ROUNDS} fills {fill_counts:?}; {OTHER_ROUNDS} fill_slices {slice_counts:?}; \
              {OTHER_ROUNDS} fills on System::open(\"/proc\") {open_counts:?}; \
-             {ROUNDS} probes {probe_counts:?}; {ROUNDS}×2 iterations {iter_counts:?}",
+             {ROUNDS} probes {probe_counts:?}; {ROUNDS}×2 iterations {iter_counts:?}; \
+             {OTHER_ROUNDS}×2 streams {stream_counts:?}",
             fill.min_len
         );
         for (how, counts) in [
@@ -181,6 +201,7 @@ fn every_flavor_allocates_nothing_per_query_after_warm_up() {
             ("System::fill", open_counts),
             ("probe", probe_counts),
             ("iteration", iter_counts),
+            ("PidQuery::iter", stream_counts),
         ] {
             assert_eq!(counts, Counts::ZERO, "{name}: {how} used the heap");
         }

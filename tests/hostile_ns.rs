@@ -471,6 +471,15 @@ fn hidepid_noaccess_skips_unreadable_processes() {
         ruid0.iter().all(|p| !mine.contains(p)),
         "ruid 0 lists uid {uid} processes: {ruid0:?}"
     );
+    // Root's processes are listed but their files are denied, so they are
+    // skipped — also where the kernel offers calls that ignore hidepid
+    // (PIDFD_GET_INFO).
+    assert!(
+        !ruid0.contains(&me) && !ruid0.contains(&1),
+        "ruid 0 under hidepid=1 lists denied processes ({} listed, e.g. {:?})",
+        ruid0.len(),
+        &ruid0[..ruid0.len().min(8)]
+    );
     assert_eq!(
         set(&r.ok_pids("ppid")),
         set(&mine),

@@ -80,7 +80,11 @@ fn descendants_of_a_three_level_tree_with_zombies_match_ps() {
     assert_eq!(descendants(root.pid()), below);
     assert_eq!(descendants(root.pid()), ps_below(root.pid()));
     // Each middle process's subtree, and a leaf's (empty).
-    let middles: Vec<Pid> = PidQuery::ppid(root.pid()).iter().unwrap().collect();
+    let middles: Vec<Pid> = PidQuery::ppid(root.pid())
+        .iter()
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
     assert_eq!(middles.len(), 3);
     for m in middles {
         assert_eq!(descendants(m), ps_below(m));
@@ -93,7 +97,11 @@ fn descendants_of_a_three_level_tree_with_zombies_match_ps() {
 #[test]
 fn a_middle_process_that_dies_takes_its_children_out_of_the_tree() {
     let (root, before) = tree(3);
-    let middles: Vec<Pid> = PidQuery::ppid(root.pid()).iter().unwrap().collect();
+    let middles: Vec<Pid> = PidQuery::ppid(root.pid())
+        .iter()
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
     let victim = middles[0];
     let orphans = ps_below(victim);
     assert_eq!(orphans.len(), 4);
@@ -217,7 +225,7 @@ fn descendants_of_pid_0_are_every_process() {
         .unwrap()
         .iter()
         .copied());
-    let all = set(PidQuery::all().iter().unwrap());
+    let all = set(PidQuery::all().iter().unwrap().map(Result::unwrap));
     // Processes come and go meanwhile; ours, and pid 1, are in both.
     for pid in [Pid::this(), Pid::from_raw(1).unwrap()] {
         assert!(everything.contains(&pid) && all.contains(&pid));
@@ -289,7 +297,11 @@ fn watch_over_descendants_sees_a_subtree_leave() {
     let mut watch = Watch::new(PidQuery::descendants(root.pid()));
     let first: BTreeSet<Pid> = watch.poll().unwrap().born().collect();
     assert_eq!(first, below);
-    let middles: Vec<Pid> = PidQuery::ppid(root.pid()).iter().unwrap().collect();
+    let middles: Vec<Pid> = PidQuery::ppid(root.pid())
+        .iter()
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
     let victim = middles[0];
     let orphans = ps_below(victim);
     kill(&[victim]);

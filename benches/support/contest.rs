@@ -460,7 +460,12 @@ fn watch_descendants_contestants(b: &mut Builder, group: &Group, root: i32) {
 fn find_contestants(b: &mut Builder, target: i32, room: usize) {
     let want = pid(target);
     b.add("pidquery iter find", "pidquery", move || {
-        usize::from(PidQuery::all().iter().expect("iter").any(|p| p == want))
+        usize::from(
+            PidQuery::all()
+                .iter()
+                .expect("iter")
+                .any(|p| p.expect("scan") == want),
+        )
     });
     let mut buf = PidBuf::new();
     b.add("pidquery fill", "pidquery fill", move || {
@@ -519,7 +524,7 @@ fn early_pid(stable: &[i32]) -> i32 {
     let all: Vec<i32> = PidQuery::all()
         .iter()
         .expect("all")
-        .map(|p| p.as_raw())
+        .map(|p| p.expect("scan").as_raw())
         .collect();
     let tenth = &all[..(all.len() / 10).max(1)];
     let lasting = |p: &i32| {

@@ -5,7 +5,8 @@ use core::slice;
 
 use smallvec::SmallVec;
 
-use crate::Pid;
+use crate::sys::Stream;
+use crate::{Error, Pid};
 
 /// The inline capacity of [`PidBuf`] by default: answers of up to this many
 /// pids never touch the heap.
@@ -276,43 +277,96 @@ impl DoubleEndedIterator for Iter<'_> {
 impl ExactSizeIterator for Iter<'_> {}
 impl FusedIterator for Iter<'_> {}
 
-/// Owning iterator over one query's answer, from
-/// [`PidQuery::iter`](crate::PidQuery::iter).
+/// The answer to one query, one pid at a time, from
+/// [`PidQuery::iter`](crate::PidQuery::iter) or
+/// [`System::iter`](crate::System::iter).
+///
+/// - **Linux**: the iterator *is* the scan. It holds the directory buffer
+///   and tests each process when it gets there, yielding every match at
+///   once: a loop that stops early (`find`, `any`, "is this group still
+///   alive?") stops the scan there, and nothing is allocated, even the
+///   first time. The answer is the one [`fill`](crate::PidQuery::fill)
+///   gives — ascending, no duplicates, every process alive for the whole
+///   iteration is yielded, one born or reaped meanwhile may or may not be
+///   — over the time the iteration takes. `ppid` is answered from the
+///   parent's `children` files when they can be proven complete (then the
+///   iterator holds that answer), else by streaming the scan.
+/// - **macOS** (and elsewhere): the query fills once, as
+///   [`fill`](crate::PidQuery::fill) would, into a buffer the iterator
+///   owns (which allocates past [`INLINE_PIDS`] pids), then iterates.
+///
+/// Each item is a `Result`: an error that stops the query (a failing
+/// system call on the proc root, an out-of-descriptors process) is the
+/// last item, never a silently short answer. A process that vanishes or
+/// is hidden mid-query is skipped, as with `fill`.
 ///
 /// ```
+/// use pidquery::{Pid, PidQuery};
+///
 /// # fn main() -> Result<(), pidquery::Error> {
-/// let pids = pidquery::PidQuery::all().iter()?;
-/// assert!(pids.len() >= 1);
+/// // An early exit: the scan stops at this process.
+/// let me = PidQuery::all().iter()?.find(|p| p.as_ref().is_ok_and(|&p| p == Pid::this()));
+/// assert!(me.is_some());
+///
+/// // Every item, stopping at the first error.
+/// let all = PidQuery::all().iter()?.collect::<Result<Vec<Pid>, _>>()?;
+/// assert!(all.windows(2).all(|w| w[0] < w[1]));
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Pids {
-    buf: PidBuf,
-    next: usize,
+    inner: Inner,
+}
+
+// The stream holds its directory buffer inline: boxing it would allocate.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+enum Inner {
+    /// A filled answer (backends that do not stream).
+    Filled { buf: PidBuf, next: usize },
+    /// The backend's stream.
+    Streaming(Stream),
 }
 
 impl Pids {
     pub(crate) fn new(buf: PidBuf) -> Pids {
-        Pids { buf, next: 0 }
+        Pids {
+            inner: Inner::Filled { buf, next: 0 },
+        }
+    }
+
+    pub(crate) fn streaming(stream: Stream) -> Pids {
+        Pids {
+            inner: Inner::Streaming(stream),
+        }
     }
 }
 
 impl Iterator for Pids {
-    type Item = Pid;
+    type Item = Result<Pid, Error>;
 
     #[inline]
-    fn next(&mut self) -> Option<Pid> {
-        let pid = self.buf.as_slice().get(self.next).copied()?;
-        self.next += 1;
-        Some(pid)
+    fn next(&mut self) -> Option<Result<Pid, Error>> {
+        match &mut self.inner {
+            Inner::Filled { buf, next } => {
+                let pid = buf.as_slice().get(*next).copied()?;
+                *next += 1;
+                Some(Ok(pid))
+            }
+            Inner::Streaming(stream) => stream.next(),
+        }
     }
 
     #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.buf.len().saturating_sub(self.next);
-        (left, Some(left))
+        match &self.inner {
+            Inner::Filled { buf, next } => {
+                let left = buf.len().saturating_sub(*next);
+                (left, Some(left))
+            }
+            Inner::Streaming(stream) => stream.size_hint(),
+        }
     }
 }
 
-impl ExactSizeIterator for Pids {}
 impl FusedIterator for Pids {}

@@ -70,7 +70,7 @@ impl PidQuery {
     ///
     /// ```
     /// # fn main() -> Result<(), pidquery::Error> {
-    /// let all: Vec<_> = pidquery::PidQuery::all().iter()?.collect();
+    /// let all = pidquery::PidQuery::all().iter()?.collect::<Result<Vec<_>, _>>()?;
     /// assert!(all.contains(&pidquery::Pid::this()));
     /// # Ok(()) }
     /// ```
@@ -90,7 +90,7 @@ impl PidQuery {
     /// let pid = pidquery::Pid::from(&child);
     /// # let mut found = Vec::new();
     /// # for _ in 0..200 {
-    /// #     found = pidquery::PidQuery::pgrp(pid).iter()?.collect();
+    /// #     found = pidquery::PidQuery::pgrp(pid).iter()?.collect::<Result<Vec<_>, _>>()?;
     /// #     if !found.is_empty() { break }
     /// #     std::thread::sleep(std::time::Duration::from_millis(5));
     /// # }
@@ -162,7 +162,7 @@ impl PidQuery {
     /// ```
     /// # fn main() -> Result<(), pidquery::Error> {
     /// // Every system has root-owned processes (init, kernel threads).
-    /// assert!(pidquery::PidQuery::uid(0).iter()?.len() > 0);
+    /// assert!(pidquery::PidQuery::uid(0).iter()?.next().transpose()?.is_some());
     /// # Ok(()) }
     /// ```
     #[inline]
@@ -176,7 +176,7 @@ impl PidQuery {
     ///
     /// ```
     /// # fn main() -> Result<(), pidquery::Error> {
-    /// assert!(pidquery::PidQuery::ruid(0).iter()?.len() > 0);
+    /// assert!(pidquery::PidQuery::ruid(0).iter()?.next().transpose()?.is_some());
     /// # Ok(()) }
     /// ```
     #[inline]
@@ -194,7 +194,7 @@ impl PidQuery {
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let mut child = std::process::Command::new("sleep").arg("5").spawn()?;
-    /// let kids: Vec<_> = pidquery::PidQuery::ppid(pidquery::Pid::this()).iter()?.collect();
+    /// let kids = pidquery::PidQuery::ppid(pidquery::Pid::this()).iter()?.collect::<Result<Vec<_>, _>>()?;
     /// assert!(kids.contains(&pidquery::Pid::from(&child)));
     /// child.kill()?;
     /// child.wait()?;
@@ -339,15 +339,30 @@ impl PidQuery {
         System::live()?.probe(self)
     }
 
-    /// Runs the query once on the live system and returns an owning
-    /// iterator over the answer.
+    /// Runs the query once on the live system, one pid at a time.
     ///
-    /// For repeated queries prefer [`fill`](PidQuery::fill) with a reused
-    /// [`PidBuf`]: this form allocates when the answer is large.
+    /// On Linux the iterator streams the scan itself: nothing is
+    /// allocated, and a loop that stops early (`find`, `any`) stops the
+    /// scan there. On macOS it fills once and iterates (allocating past
+    /// [`INLINE_PIDS`](crate::INLINE_PIDS) pids). Items are `Result`s: an
+    /// error ends the iteration, never a silently short answer. See
+    /// [`Pids`] for the semantics, which are those of
+    /// [`fill`](PidQuery::fill). For the same query in a hot loop prefer
+    /// `fill` with a reused [`PidBuf`].
+    ///
+    /// # Errors
+    ///
+    /// As [`System::fill`], for what fails before the first pid.
     ///
     /// ```
+    /// use pidquery::{Pid, PidQuery};
+    ///
     /// # fn main() -> Result<(), pidquery::Error> {
-    /// let n = pidquery::PidQuery::all().iter()?.count();
+    /// // Stops at this process: on Linux the rest is never read.
+    /// let me = PidQuery::all().iter()?.find(|p| p.as_ref().is_ok_and(|&p| p == Pid::this()));
+    /// assert!(me.transpose()?.is_some());
+    ///
+    /// let n = PidQuery::all().iter()?.count();
     /// assert!(n >= 1);
     /// # Ok(()) }
     /// ```

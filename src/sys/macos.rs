@@ -54,6 +54,15 @@ impl Platform for Xnu {
     }
 }
 
+/// `proc_listpids` answers in one call: a one-shot iteration fills once.
+impl super::StreamPids for Xnu {
+    type Stream = super::NoStream;
+
+    fn stream(&self, _query: &crate::PidQuery) -> Result<Option<super::NoStream>, Error> {
+        Ok(None)
+    }
+}
+
 /// The device-number encoding of xnu's 32-bit `dev_t`: major in the top
 /// byte, minor in the low 24 bits (`bsd/sys/types.h`).
 pub(crate) mod dev {

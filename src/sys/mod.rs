@@ -63,6 +63,9 @@ use unsupported as imp;
 
 pub(crate) use imp::{dev, Live};
 
+/// The streaming iterator of the live backend, or [`NoStream`].
+pub(crate) type Stream = <Live as StreamPids>::Stream;
+
 // ---- code compiled on every host that can test it ------------------------
 
 // The thread's `errno` slot, for libproc's 0-with-errno convention.
@@ -245,3 +248,29 @@ pub(crate) fn skipped_in_listing(e: &Error) -> bool {
             | crate::ErrorKind::PermissionDenied
     )
 }
+/// The streaming capability: a backend that can answer a one-shot
+/// iteration without filling a buffer first (Linux: the scan itself) says
+/// how; the others return `Ok(None)` and the query fills once.
+pub(crate) trait StreamPids {
+    /// The iterator: each matching pid as it is found, or the error that
+    /// ends it.
+    type Stream: Iterator<Item = Result<Pid, Error>> + core::iter::FusedIterator + core::fmt::Debug;
+
+    /// Starts streaming `query`; `Ok(None)` where this backend fills.
+    fn stream(&self, query: &PidQuery) -> Result<Option<Self::Stream>, Error>;
+}
+
+/// The stream of a backend that does not stream: it has no values.
+#[cfg_attr(target_os = "linux", allow(dead_code))]
+#[derive(Debug)]
+pub(crate) enum NoStream {}
+
+impl Iterator for NoStream {
+    type Item = Result<Pid, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match *self {}
+    }
+}
+
+impl core::iter::FusedIterator for NoStream {}

@@ -58,3 +58,10 @@ impl ListPids for Live {
 
 /// Every per-process call is `Unsupported` (the trait's defaults).
 impl Inspect for Live {}
+impl super::StreamPids for Live {
+    type Stream = super::NoStream;
+
+    fn stream(&self, _query: &PidQuery) -> Result<Option<super::NoStream>, Error> {
+        Ok(None)
+    }
+}

@@ -83,3 +83,13 @@ impl Platform for KernProc {
 /// Per-process info is not implemented on FreeBSD yet: every call is
 /// `Unsupported` (see the backend's docs for what it needs).
 impl crate::sys::Inspect for KernProc {}
+
+/// No streaming on FreeBSD: one `sysctl` fetches the whole answer, so
+/// `iter()` fills once and iterates.
+impl crate::sys::StreamPids for KernProc {
+    type Stream = crate::sys::NoStream;
+
+    fn stream(&self, _query: &crate::PidQuery) -> Result<Option<crate::sys::NoStream>, Error> {
+        Ok(None)
+    }
+}

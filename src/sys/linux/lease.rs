@@ -10,23 +10,39 @@ use crate::Error;
 impl ProcFs {
     /// Takes the reusable scan descriptor, rewound, or opens a new one.
     pub(super) fn lease(&self) -> Result<Lease<'_>, Error> {
+        Ok(Lease {
+            fs: self,
+            fd: Some(self.take_spare()?),
+        })
+    }
+
+    /// Takes the reusable scan descriptor out, rewound, or opens a new
+    /// one; give it back with [`put_spare`](Self::put_spare).
+    pub(super) fn take_spare(&self) -> Result<OwnedFd, Error> {
         let reused = self
             .spare
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .take();
-        let fd = match reused {
+        match reused {
             Some(fd) => {
                 rewind(fd.as_fd()).map_err(|errno| self.err("lseek", errno))?;
-                fd
+                Ok(fd)
             }
             None => openat(self.root.as_fd(), c".", libc::O_DIRECTORY)
-                .map_err(|errno| self.err("openat", errno))?,
-        };
-        Ok(Lease {
-            fs: self,
-            fd: Some(fd),
-        })
+                .map_err(|errno| self.err("openat", errno)),
+        }
+    }
+
+    /// Keeps `fd` as the reusable scan descriptor, unless there is one.
+    pub(super) fn put_spare(&self, fd: OwnedFd) {
+        let mut slot = self
+            .spare
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if slot.is_none() {
+            *slot = Some(fd);
+        }
     }
 }
 
@@ -47,13 +63,8 @@ impl Lease<'_> {
 
 impl Drop for Lease<'_> {
     fn drop(&mut self) {
-        let mut slot = self
-            .fs
-            .spare
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if slot.is_none() {
-            *slot = self.fd.take();
+        if let Some(fd) = self.fd.take() {
+            self.fs.put_spare(fd);
         }
     }
 }

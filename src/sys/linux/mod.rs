@@ -18,35 +18,40 @@
 //! - `ppid`, `pgrp`, `tty`: one `openat`+`read`+`close` of `<pid>/stat`;
 //! - `ruid`: one `openat`+`read`+`close` of `<pid>/status`.
 //!
-//! # `ppid` in O(children)
+//! # Shortcuts
 //!
-//! When the parent is single-threaded, `ppid` first reads
-//! `<ppid>/task/<ppid>/children`, then checks that every child it lists
-//! still exists and that the parent is still single-threaded. The kernel
-//! builds that file by walking the thread's `children` list; a child reaped
-//! mid-walk can make it skip a sibling, and a thread that exits hands its
-//! children to another thread, which is why the answer is accepted only
-//! when neither can have happened: every listed child still exists (a reaped
-//! one could not) and the thread set is the parent alone, before and after.
-//! Otherwise — a multi-threaded parent, a kernel without
-//! `CONFIG_PROC_CHILDREN`, a hidden parent or child, more children than the
-//! buffer holds — the query falls back to the full scan, so the two paths
-//! give the same answer.
+//! - `ppid` in O(threads + children): the parent's `task/*/children`
+//!   files, accepted only when the union is proven complete, else the scan
+//!   (`children.rs` holds the proof, from `get_children_pid`);
+//! - `ruid`, and `ppid` when it scans: `pidfd_open` + `PIDFD_GET_INFO` +
+//!   `close` per process instead of reading a file, on kernels that have
+//!   it (6.13+), when the proc root is the caller's pid namespace and
+//!   hides nothing (`view.rs`); per process, any failure but "gone" falls
+//!   back to the file (`pidfd.rs`);
+//! - `uid(0)`: a process reaped between the lookup and the `getattr` of
+//!   its `fstatat` reads as owned by root, so a root-owned answer is
+//!   confirmed: by `getpgid` (no path walk) in the caller's namespace,
+//!   else by a second lookup (`scan.rs`).
 
 mod children;
 mod info;
 mod lease;
+mod pidfd;
+mod released;
 mod scan;
+mod stream;
 mod syscalls;
 mod tree;
+mod view;
 
 use core::ffi::CStr;
+use std::borrow::Cow;
 use std::fs::OpenOptions;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
-use std::sync::Mutex;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicI32};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::{ListPids, Listed, Platform};
 use crate::parse;
@@ -81,10 +86,39 @@ pub(crate) mod dev {
     }
 }
 
-/// A procfs mount, opened once.
-#[derive(Debug)]
+/// A procfs mount, opened once: a cheap handle that a streaming iterator
+/// can keep (`stream.rs`). The live `/proc` lives in a static, so opening
+/// it allocates nothing; another mount is shared by reference count.
+#[derive(Clone, Debug)]
 pub(crate) struct ProcFs {
-    path: PathBuf,
+    shared: Shared,
+}
+
+#[derive(Clone, Debug)]
+enum Shared {
+    Static(&'static Inner),
+    Counted(Arc<Inner>),
+}
+
+impl core::ops::Deref for ProcFs {
+    type Target = Inner;
+
+    #[inline]
+    fn deref(&self) -> &Inner {
+        match &self.shared {
+            Shared::Static(inner) => inner,
+            Shared::Counted(inner) => inner,
+        }
+    }
+}
+
+/// The live `/proc`, once opened.
+static LIVE: OnceLock<Inner> = OnceLock::new();
+
+/// What a [`ProcFs`] holds.
+#[derive(Debug)]
+pub(crate) struct Inner {
+    path: Cow<'static, Path>,
     /// The proc root, used for `*at` calls and to open scan descriptors.
     root: OwnedFd,
     /// A directory descriptor reused for `getdents64` by one query at a
@@ -95,32 +129,65 @@ pub(crate) struct ProcFs {
     no_children_file: AtomicBool,
     /// What per-process reads learn once: clock tick, boot time, pidfs.
     facts: info::Facts,
+    /// What this proc root lets queries answer through calls that bypass
+    /// it (`view.rs`).
+    shortcuts: view::Shortcuts,
+    /// The parent last listed with many children (0: none), whose next
+    /// query is proven by the global task counters (`children.rs`).
+    many_children: AtomicI32,
 }
 
 impl ProcFs {
     /// Opens the procfs mounted at `path` and checks that it is one.
     fn open_root(path: &Path) -> Result<ProcFs, Error> {
+        let inner = Inner::open(Cow::Owned(path.to_path_buf()))?;
+        Ok(ProcFs {
+            shared: Shared::Counted(Arc::new(inner)),
+        })
+    }
+
+    /// The live `/proc`, opened once for the life of the process; no
+    /// allocation.
+    fn open_live() -> Result<ProcFs, Error> {
+        let inner = match LIVE.get() {
+            Some(inner) => inner,
+            None => {
+                let inner = Inner::open(Cow::Borrowed(Path::new(crate::DEFAULT_PROC_ROOT)))?;
+                // Another thread may have won: its descriptors are kept.
+                LIVE.get_or_init(|| inner)
+            }
+        };
+        Ok(ProcFs {
+            shared: Shared::Static(inner),
+        })
+    }
+}
+
+impl Inner {
+    /// Opens the procfs mounted at `path` and checks that it is one.
+    fn open(path: Cow<'static, Path>) -> Result<Inner, Error> {
+        let path_ref: &Path = &path;
         let root = OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
-            .open(path)
+            .open(path_ref)
             .map_err(|e| {
                 // A path std rejects before the kernel sees it (an interior
                 // NUL) has no OS code: report it as the kernel would.
                 let errno = e.raw_os_error().unwrap_or(libc::EINVAL);
                 Error::new(ErrorKind::ProcRoot, "open")
                     .with_errno(Errno::from_raw(errno))
-                    .with_path(path)
+                    .with_path(path_ref)
             })?;
         let root = OwnedFd::from(root);
         let root_err = |op, errno| {
             Error::new(ErrorKind::ProcRoot, op)
                 .with_errno(errno)
-                .with_path(path)
+                .with_path(path_ref)
         };
         let fs = fstatfs(root.as_fd()).map_err(|errno| root_err("fstatfs", errno))?;
         if fs.f_type != libc::PROC_SUPER_MAGIC {
-            return Err(Error::new(ErrorKind::NotProcfs, "fstatfs").with_path(path));
+            return Err(Error::new(ErrorKind::NotProcfs, "fstatfs").with_path(path_ref));
         }
         // Every directory inside a procfs is procfs too: `/proc/self` would
         // list nothing, `/proc/self/task` thread ids and `/proc/self/fd`
@@ -130,17 +197,21 @@ impl ProcFs {
         // counter that would have to wrap around 2^32 to reach 1.
         let st = fstat(root.as_fd()).map_err(|errno| root_err("fstat", errno))?;
         if st.st_ino != PROC_ROOT_INO {
-            return Err(Error::new(ErrorKind::NotProcfs, "fstat").with_path(path));
+            return Err(Error::new(ErrorKind::NotProcfs, "fstat").with_path(path_ref));
         }
-        Ok(ProcFs {
-            path: path.to_path_buf(),
+        Ok(Inner {
+            path,
             root,
             spare: Mutex::new(None),
             no_children_file: AtomicBool::new(false),
             facts: info::Facts::new(),
+            shortcuts: view::Shortcuts::default(),
+            many_children: AtomicI32::new(0),
         })
     }
+}
 
+impl ProcFs {
     fn err(&self, op: &'static str, errno: Errno) -> Error {
         Error::os(op, errno).with_path(&self.path)
     }
@@ -154,7 +225,7 @@ impl ProcFs {
 
 impl Platform for ProcFs {
     fn live() -> Result<ProcFs, Error> {
-        ProcFs::open_root(Path::new(crate::DEFAULT_PROC_ROOT))
+        ProcFs::open_live()
     }
 
     fn open(root: &Path) -> Result<ProcFs, Error> {

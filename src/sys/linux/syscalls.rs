@@ -108,7 +108,185 @@ pub(super) fn fstatfs(fd: BorrowedFd<'_>) -> Result<libc::statfs, Errno> {
     Ok(unsafe { fs.assume_init() })
 }
 
-/// `readlinkat(dir, path, buf)`: the bytes written (not NUL-terminated;
+/// `getpgid(pid)`: the process group of `pid` in the caller's pid
+/// namespace; `ESRCH` once `pid` names no task.
+pub(super) fn getpgid(pid: libc::pid_t) -> Result<libc::pid_t, Errno> {
+    // SAFETY: no memory is passed.
+    restart(|| unsafe { libc::getpgid(pid) })
+}
+
+/// `lseek(fd, offset, SEEK_SET)`: moves a directory listing to `offset`.
+pub(super) fn seek_to(fd: BorrowedFd<'_>, offset: i64) -> Result<(), Errno> {
+    // SAFETY: `fd` is open for the call; no memory is passed.
+    restart(|| unsafe { libc::lseek(fd.as_raw_fd(), offset, libc::SEEK_SET) }).map(drop)
+}
+
+/// `pidfd_open(pid, 0)`: a descriptor for the process `pid` of the caller's
+/// pid namespace (close-on-exec, as the kernel always makes it).
+pub(super) fn pidfd_open(pid: libc::pid_t) -> Result<OwnedFd, Errno> {
+    let flags: libc::c_uint = 0;
+    // SAFETY: no memory is passed.
+    let fd = restart(|| unsafe { libc::syscall(libc::SYS_pidfd_open, pid, flags) })?;
+    let fd = libc::c_int::try_from(fd).map_err(|_| Errno::EINVAL)?;
+    // SAFETY: `pidfd_open` returned a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// The first, stable 64 bytes of `struct pidfd_info`
+/// (`include/uapi/linux/pidfd.h`, `PIDFD_INFO_SIZE_VER0`): what
+/// `PIDFD_GET_INFO` fills on every kernel that has it (6.13+).
+#[repr(C)]
+#[derive(Copy, Clone, Debug, Default)]
+pub(super) struct PidfdInfo {
+    /// In: the optional fields asked for; out: the fields filled.
+    pub(super) mask: u64,
+    pub(super) cgroupid: u64,
+    pub(super) pid: u32,
+    pub(super) tgid: u32,
+    pub(super) ppid: u32,
+    pub(super) ruid: u32,
+    pub(super) rgid: u32,
+    pub(super) euid: u32,
+    pub(super) egid: u32,
+    pub(super) suid: u32,
+    pub(super) sgid: u32,
+    pub(super) fsuid: u32,
+    pub(super) fsgid: u32,
+    pub(super) exit_code: i32,
+}
+
+/// `PIDFD_GET_INFO`: `_IOWR(PIDFS_IOCTL_MAGIC 0xFF, 11, struct pidfd_info)`
+/// with the 64-byte first version of the struct.
+const PIDFD_GET_INFO: libc::c_ulong = {
+    const IOC_READ_WRITE: libc::c_ulong = 3;
+    let size = core::mem::size_of::<PidfdInfo>() as libc::c_ulong;
+    (IOC_READ_WRITE << 30) | (size << 16) | (0xFF << 8) | 11
+};
+
+const _: () = assert!(core::mem::size_of::<PidfdInfo>() == 64);
+
+/// `ioctl(pidfd, PIDFD_GET_INFO, info)` asking for nothing optional: the
+/// kernel always fills the pid, parent and credential fields it returns.
+pub(super) fn pidfd_get_info(pidfd: BorrowedFd<'_>) -> Result<PidfdInfo, Errno> {
+    let mut info = PidfdInfo::default();
+    let out: *mut PidfdInfo = &mut info;
+    // SAFETY: `pidfd` is open; `out` points to a writable `PidfdInfo` of
+    // exactly the size encoded in the request, which the kernel copies at
+    // most (`copy_struct_to_user` with our size).
+    restart(|| unsafe { libc::ioctl(pidfd.as_raw_fd(), PIDFD_GET_INFO as _, out) })?;
+    Ok(info)
+}
+
+/// `STATX_MNT_ID_UNIQUE` (`include/uapi/linux/stat.h`, 6.8+).
+const STATX_MNT_ID_UNIQUE: libc::c_uint = 0x4000;
+
+/// The unique (64-bit) id of the mount `fd` is on, from `statx`; `None`
+/// when the kernel does not report it (before 6.8).
+pub(super) fn mount_id(fd: BorrowedFd<'_>) -> Result<Option<u64>, Errno> {
+    // `struct statx` is 256 bytes: `stx_mask` (u32) at byte 0,
+    // `stx_mnt_id` (u64) at byte 144.
+    let mut buf = [0u8; 256];
+    let out = buf.as_mut_ptr();
+    // SAFETY: `fd` is open; the empty path is NUL-terminated; `out` is
+    // writable for the 256 bytes of a `struct statx`.
+    restart(|| unsafe {
+        libc::syscall(
+            libc::SYS_statx,
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH,
+            STATX_MNT_ID_UNIQUE,
+            out,
+        )
+    })?;
+    let mask = buf.first_chunk::<4>().map_or(0, |b| u32::from_ne_bytes(*b));
+    let id = buf
+        .get(144..152)
+        .and_then(|b| b.first_chunk::<8>())
+        .map(|b| u64::from_ne_bytes(*b));
+    Ok(id.filter(|_| mask & STATX_MNT_ID_UNIQUE != 0))
+}
+
+/// The `statmount` system call number, where this build knows it (the
+/// unified table: 457).
+#[cfg(all(
+    any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64",
+        target_arch = "loongarch64",
+        target_arch = "powerpc64",
+        target_arch = "s390x"
+    ),
+    target_pointer_width = "64"
+))]
+const SYS_STATMOUNT: Option<libc::c_long> = Some(457);
+#[cfg(not(all(
+    any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64",
+        target_arch = "loongarch64",
+        target_arch = "powerpc64",
+        target_arch = "s390x"
+    ),
+    target_pointer_width = "64"
+)))]
+const SYS_STATMOUNT: Option<libc::c_long> = None;
+
+/// `struct mnt_id_req`, first version (`include/uapi/linux/mount.h`).
+#[repr(C)]
+struct MntIdReq {
+    size: u32,
+    spare: u32,
+    mnt_id: u64,
+    param: u64,
+}
+
+const _: () = assert!(core::mem::size_of::<MntIdReq>() == 24);
+
+/// `statmount(&{mnt_id, param: mask}, buf, len, 0)` (6.8+): the
+/// mount's `struct statmount` and its strings written to `buf`; the bytes
+/// used (its `size` field: the call itself returns 0). `ENOSYS` where the
+/// call is unknown.
+pub(super) fn statmount(mnt_id: u64, mask: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+    let Some(nr) = SYS_STATMOUNT else {
+        return Err(Errno::from_raw(libc::ENOSYS));
+    };
+    let req = MntIdReq {
+        size: core::mem::size_of::<MntIdReq>() as u32,
+        spare: 0,
+        mnt_id,
+        param: mask,
+    };
+    let req: *const MntIdReq = &req;
+    let (ptr, len) = (buf.as_mut_ptr(), buf.len());
+    // SAFETY: `req` points to a readable `struct mnt_id_req` of the size it
+    // states; `ptr` is writable for `len` bytes, which the kernel never
+    // exceeds (it fails with EOVERFLOW instead).
+    restart(|| unsafe { libc::syscall(nr, req, ptr, len, 0) })?;
+    let used = buf.first_chunk::<4>().map_or(0, |b| u32::from_ne_bytes(*b));
+    Ok(usize::try_from(used).unwrap_or(0).min(len))
+}
+
+/// `pread(fd, buf, offset)`: the byte count (0 at end of file).
+pub(super) fn pread(fd: BorrowedFd<'_>, buf: &mut [u8], offset: i64) -> Result<usize, Errno> {
+    let (ptr, len) = (buf.as_mut_ptr().cast::<libc::c_void>(), buf.len());
+    // SAFETY: `fd` is open; `ptr` is writable for `len` bytes.
+    let n = restart(|| unsafe { libc::pread(fd.as_raw_fd(), ptr, len, offset) })?;
+    Ok(usize::try_from(n).unwrap_or(0).min(len))
+}
+
+/// One `getdents64` call into the initialized buffer `buf`; the bytes
+/// filled (0 at the end of the directory).
+pub(super) fn getdents_into(dir: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
+    let (ptr, len) = (buf.as_mut_ptr(), buf.len());
+    // SAFETY: `dir` is an open directory; the kernel writes at most `len`
+    // bytes to `ptr`, which is writable for that many.
+    let n = restart(|| unsafe { libc::syscall(libc::SYS_getdents64, dir.as_raw_fd(), ptr, len) })?;
+    Ok(usize::try_from(n).unwrap_or(0).min(len))
+}
+
 /// the kernel truncates silently, so `buf.len()` may mean "cut short").
 pub(super) fn readlinkat(dir: BorrowedFd<'_>, path: &CStr, buf: &mut [u8]) -> Result<usize, Errno> {
     let (ptr, len) = (buf.as_mut_ptr().cast::<libc::c_char>(), buf.len());
@@ -118,18 +296,6 @@ pub(super) fn readlinkat(dir: BorrowedFd<'_>, path: &CStr, buf: &mut [u8]) -> Re
     Ok(usize::try_from(n).unwrap_or(0).min(len))
 }
 
-/// `pidfd_open(pid, 0)`: a descriptor of the process `pid` of the caller's
-/// pid namespace (Linux 5.3+).
-pub(super) fn pidfd_open(pid: libc::pid_t) -> Result<OwnedFd, Errno> {
-    // SAFETY: no memory is passed; flags 0.
-    let fd = restart(|| unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) })?;
-    let fd = libc::c_int::try_from(fd).map_err(|_| Errno::EINVAL)?;
-    // SAFETY: `pidfd_open` returned a new descriptor that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-/// `pidfd_send_signal(pidfd, 0, NULL, 0)`: `Ok` while the process has not
-/// been reaped (a zombie included), `ESRCH` after, `EPERM` when alive but
 /// not ours to signal.
 pub(super) fn pidfd_probe(pidfd: BorrowedFd<'_>) -> Result<(), Errno> {
     let fd = pidfd.as_raw_fd();
@@ -147,7 +313,6 @@ pub(super) fn pidfd_probe(pidfd: BorrowedFd<'_>) -> Result<(), Errno> {
     .map(drop)
 }
 
-/// `sysconf(_SC_CLK_TCK)`: clock ticks per second (`USER_HZ`), the unit
 /// of `/proc/<pid>/stat`'s times; `None` if the system does not say.
 pub(super) fn clock_ticks() -> Option<u32> {
     // SAFETY: `sysconf` has no preconditions and passes no memory.
