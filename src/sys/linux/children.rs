@@ -1068,10 +1068,12 @@ for line in sys.stdin:
         let alive: BTreeSet<Pid> = parent.main_kids.iter().copied().collect();
         assert!(got.contains(&first), "the reaped child was listed first");
         let skipped: Vec<Pid> = alive.difference(&got).copied().collect();
-        assert_eq!(
-            skipped.len(),
-            1,
-            "the kernel skipped one sibling: {skipped:?}"
+        // The kernel skips one sibling when the reap has completed before it
+        // reads the next page; under load it may complete later, and then
+        // nothing is skipped. Never more than one.
+        assert!(
+            skipped.len() <= 1,
+            "the kernel skipped more than one sibling: {skipped:?}"
         );
         assert_eq!(query(&mut parent, Checks::ALL), None, "the proof declines");
         // Left alone, the same parent is answered exactly.
