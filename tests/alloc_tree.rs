@@ -116,28 +116,38 @@ fn watch_polls_allocate_nothing_after_warm_up() {
         ("descendants", PidQuery::descendants(root.pid())),
         ("pgrp", PidQuery::pgrp(root.pid())),
     ] {
-        let mut watch = Watch::with_buffers(
-            query,
-            PidBuf::with_capacity(room()),
-            PidBuf::with_capacity(room()),
-        );
-        for _ in 0..3 {
-            watch.poll().unwrap().count();
-        }
-        let (seen, counts) = measure(|| {
-            let mut seen = 0usize;
-            for _ in 0..ROUNDS {
-                let changes = watch.poll().unwrap();
-                seen += changes.len();
-                seen += changes.born().count();
-                seen += watch.changes().died().count();
-                seen += watch.current().len();
+        for tracked in [false, true] {
+            let mut watch = Watch::with_buffers(
+                query,
+                PidBuf::with_capacity(room()),
+                PidBuf::with_capacity(room()),
+            );
+            if tracked {
+                watch = watch.track_reuse();
             }
-            seen
-        });
-        assert!(seen >= ROUNDS * 12, "{name}: {seen}");
-        eprintln!("watch ({name}): {ROUNDS} polls {counts:?}");
-        assert_eq!(counts, Counts::ZERO, "watch ({name}): a poll used the heap");
+            let name = if tracked {
+                format!("{name}, tracking reuse")
+            } else {
+                name.to_owned()
+            };
+            for _ in 0..3 {
+                watch.poll().unwrap().count();
+            }
+            let (seen, counts) = measure(|| {
+                let mut seen = 0usize;
+                for _ in 0..ROUNDS {
+                    let changes = watch.poll().unwrap();
+                    seen += changes.len();
+                    seen += changes.born().count();
+                    seen += watch.changes().died().count();
+                    seen += watch.current().len();
+                }
+                seen
+            });
+            assert!(seen >= ROUNDS * 12, "{name}: {seen}");
+            eprintln!("watch ({name}): {ROUNDS} polls {counts:?}");
+            assert_eq!(counts, Counts::ZERO, "watch ({name}): a poll used the heap");
+        }
     }
     drop(root);
 }

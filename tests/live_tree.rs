@@ -313,3 +313,66 @@ fn watch_over_descendants_sees_a_subtree_leave() {
     want.sort_by_key(|c| c.pid());
     assert_eq!(changes, want, "the victim is a zombie, still below");
 }
+
+/// A pid reaped and handed to a new member of the same group between two
+/// polls: a watch that tracks reuse reports its death and its birth, one
+/// that does not sees nothing (root only: the kernel is steered to reuse
+/// the pid through `ns_last_pid`).
+#[test]
+fn a_tracking_watch_sees_a_reused_pid_die_and_be_born() {
+    if !support::is_root() {
+        return support::skip(
+            "a_tracking_watch_sees_a_reused_pid_die_and_be_born",
+            "needs root to steer ns_last_pid",
+        );
+    }
+    let last = "/proc/sys/kernel/ns_last_pid";
+    let mut leader_cmd = support::sleep_command();
+    leader_cmd.process_group(0);
+    let leader = Proc::spawn(quiet(&mut leader_cmd));
+    let group = leader.pid();
+    let leader = leader.kill_group_on_drop(group);
+    let member = || {
+        let mut cmd = support::sleep_command();
+        cmd.process_group(group.as_raw());
+        Proc::spawn(quiet(&mut cmd))
+    };
+    let in_group = |pid: Pid| ps().get(&pid).is_some_and(|row| row.pgid == group);
+    let mut tracked = Watch::new(PidQuery::pgrp(group)).track_reuse();
+    let mut plain = Watch::new(PidQuery::pgrp(group));
+    for _ in 0..20 {
+        let first = member();
+        let pid = first.pid();
+        wait_until("the member in its group", || in_group(pid));
+        tracked.poll().unwrap();
+        plain.poll().unwrap();
+        assert!(tracked.current().contains(&pid) && plain.current().contains(&pid));
+        first.kill_and_reap();
+        if std::fs::write(last, (pid.as_raw() - 1).to_string()).is_err() {
+            return support::skip(
+                "a_tracking_watch_sees_a_reused_pid_die_and_be_born",
+                "ns_last_pid is not writable",
+            );
+        }
+        let again = member();
+        if again.pid() != pid {
+            // Someone else took the pid first: try again.
+            again.kill_and_reap();
+            continue;
+        }
+        support::wait_exec(pid, "sleep");
+        wait_until("the new member in its group", || in_group(pid));
+        let seen: Vec<Change> = tracked.poll().unwrap().filter(|c| c.pid() == pid).collect();
+        assert_eq!(seen, [Change::Died(pid), Change::Born(pid)]);
+        assert!(
+            !plain.poll().unwrap().any(|c| c.pid() == pid),
+            "without identities the reuse is invisible"
+        );
+        // And then it is the same process again.
+        assert!(!tracked.poll().unwrap().any(|c| c.pid() == pid));
+        again.kill_and_reap();
+        drop(leader);
+        return;
+    }
+    panic!("could not get a member's pid again in 20 tries");
+}

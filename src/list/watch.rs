@@ -5,7 +5,7 @@ use core::iter::FusedIterator;
 use core::mem;
 
 use super::links;
-use crate::{Error, Pid, PidBuf, PidQuery, System, INLINE_PIDS};
+use crate::{Error, ErrorKind, Pid, PidBuf, PidQuery, ProcId, System, INLINE_PIDS};
 
 /// A query polled again and again, reporting which pids appeared and which
 /// went away since the previous poll.
@@ -25,13 +25,21 @@ use crate::{Error, Pid, PidBuf, PidQuery, System, INLINE_PIDS};
 /// A change is a difference between two answers, each with the platform's
 /// consistency (see the crate docs): a process born and reaped between two
 /// polls is never seen; a zombie is still listed, so its death shows once
-/// it is reaped. Today the answer is a set of pids, so a pid that is
-/// reaped and reused between two polls looks unchanged. The design leaves
-/// room for the per-process identity (a key that survives pid reuse): a
-/// watch that tracks it will keep one key per pid beside each answer, in
-/// two more reused buffers, and the merge will compare (pid, key) pairs,
-/// so that a reused pid shows as [`Change::Died`] then [`Change::Born`] of
-/// the same pid, an order [`Changes`] already promises.
+/// it is reaped.
+///
+/// By default an answer is a set of pids, so a pid that is reaped and
+/// reused between two polls looks unchanged. A watch made with
+/// [`track_reuse`](Watch::track_reuse) also keeps the [`ProcId`] of every
+/// pid of its answer, in two more reused buffers, and compares
+/// identities as well as pids: a reused pid shows as [`Change::Died`] then
+/// [`Change::Born`] of the same pid. That costs, per poll, one
+/// [`System::is_current`] for each pid seen before (on Linux 6.9+ a
+/// `pidfd_open` and an `fstat`, about 2 µs; a read of `stat` elsewhere) and
+/// one [`System::identity`] for each pid born: worth it for the small
+/// answers a profiler follows (`ppid`, `descendants`), several times the
+/// cost of a fill for a query of the whole table. A pid that vanishes
+/// between the fill and its identity is left out of the answer, as if the
+/// fill had not seen it.
 ///
 /// # Waking up without polling
 ///
@@ -71,6 +79,16 @@ pub struct Watch<const N: usize = INLINE_PIDS> {
     current: PidBuf<N>,
     /// The answer before it; the next poll fills this one.
     previous: PidBuf<N>,
+    /// With [`Watch::track_reuse`]: the identity of each pid of `current`
+    /// and `previous`, index for index.
+    ids: Option<Ids>,
+}
+
+/// The identities beside a tracking watch's two answers.
+#[derive(Clone, Debug, Default)]
+struct Ids {
+    current: Vec<ProcId>,
+    previous: Vec<ProcId>,
 }
 
 impl Watch {
@@ -112,7 +130,56 @@ impl<const N: usize> Watch<N> {
             query,
             current: a,
             previous: b,
+            ids: None,
         }
+    }
+
+    /// This watch, also telling a pid reused between two polls from the
+    /// process it named: such a pid is reported as [`Change::Died`] then
+    /// [`Change::Born`]. Forgets the last answer, as [`reset`](Watch::reset).
+    /// See *What counts as a change* above for the cost. Needs the
+    /// platform's per-process identity ([`System::identity`]): on a
+    /// platform without it, a poll fails with [`ErrorKind::Unsupported`].
+    ///
+    /// ```
+    /// use pidquery::{Change, Pid, PidQuery, Watch};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # if pidquery::System::live()?.identity(Pid::this()).is_err() { return Ok(()) }
+    /// let mut watch = Watch::new(PidQuery::ppid(Pid::this())).track_reuse();
+    /// assert!(watch.tracks_reuse());
+    /// let mut child = std::process::Command::new("sleep").arg("5").spawn()?;
+    /// let pid = Pid::from(&child);
+    /// assert!(watch.poll()?.any(|c| c == Change::Born(pid)));
+    /// // Unchanged: the same pid, the same process.
+    /// assert!(!watch.poll()?.any(|c| c.pid() == pid));
+    /// child.kill()?;
+    /// child.wait()?;
+    /// assert!(watch.poll()?.any(|c| c == Change::Died(pid)));
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn track_reuse(mut self) -> Watch<N> {
+        self.reset();
+        // As much room as the answers have, so that buffers sized for the
+        // query serve the identities too.
+        let room = self.current.capacity().max(self.previous.capacity());
+        self.ids = Some(Ids {
+            current: Vec::with_capacity(room),
+            previous: Vec::with_capacity(room),
+        });
+        self
+    }
+
+    /// Whether this watch tells reused pids apart
+    /// ([`track_reuse`](Watch::track_reuse)).
+    ///
+    /// ```
+    /// let watch = pidquery::Watch::new(pidquery::PidQuery::all());
+    /// assert!(!watch.tracks_reuse());
+    /// ```
+    pub fn tracks_reuse(&self) -> bool {
+        self.ids.is_some()
     }
 
     /// The query this watch polls.
@@ -159,7 +226,13 @@ impl<const N: usize> Watch<N> {
     /// # Ok(()) }
     /// ```
     pub fn poll_in(&mut self, system: &System) -> Result<Changes<'_>, Error> {
-        self.poll_with(|query, buf| system.fill(query, buf).map(drop))
+        self.poll_core(
+            |query, buf| system.fill(query, buf).map(drop),
+            |pid, seen| match seen {
+                Some(id) if system.is_current(id)? => Ok(*id),
+                _ => system.identity(pid),
+            },
+        )
     }
 
     /// As [`poll`](Watch::poll), with the answer produced by `fill`, which
@@ -191,6 +264,22 @@ impl<const N: usize> Watch<N> {
     where
         F: FnOnce(&PidQuery, &mut PidBuf<N>) -> Result<(), Error>,
     {
+        self.poll_core(fill, |pid, _| {
+            Err(Error::unsupported("identity of a pid from poll_with").with_pid(pid))
+        })
+    }
+
+    /// A poll: `fill` answers the query; with [`track_reuse`](Watch::track_reuse),
+    /// `identify(pid, seen)` gives the identity of each pid of the new
+    /// answer, `seen` being the one it had in the last answer (to be
+    /// returned as is when it still names the process). An identity error
+    /// saying the pid is gone or hidden drops the pid; any other fails the
+    /// poll, which then changes nothing.
+    pub(crate) fn poll_core<F, I>(&mut self, fill: F, mut identify: I) -> Result<Changes<'_>, Error>
+    where
+        F: FnOnce(&PidQuery, &mut PidBuf<N>) -> Result<(), Error>,
+        I: FnMut(Pid, Option<&ProcId>) -> Result<ProcId, Error>,
+    {
         if let Err(e) = fill(&self.query, &mut self.previous) {
             // Whatever the failed fill left there is the older answer's
             // storage, not an answer.
@@ -198,6 +287,14 @@ impl<const N: usize> Watch<N> {
             return Err(e);
         }
         ascending(&mut self.previous);
+        if let Some(ids) = &mut self.ids {
+            if let Err(e) = identify_all(&self.current, ids, &mut self.previous, &mut identify) {
+                self.previous.clear();
+                ids.previous.clear();
+                return Err(e);
+            }
+            mem::swap(&mut ids.current, &mut ids.previous);
+        }
         mem::swap(&mut self.current, &mut self.previous);
         Ok(self.changes())
     }
@@ -212,7 +309,11 @@ impl<const N: usize> Watch<N> {
     /// # Ok(()) }
     /// ```
     pub fn changes(&self) -> Changes<'_> {
-        Changes::between(&self.previous, &self.current)
+        let changes = Changes::between(&self.previous, &self.current);
+        match &self.ids {
+            Some(ids) => changes.with_ids(&ids.previous, &ids.current),
+            None => changes,
+        }
     }
 
     /// The last answer, ascending, without duplicates (empty before the
@@ -244,7 +345,72 @@ impl<const N: usize> Watch<N> {
     pub fn reset(&mut self) {
         self.current.clear();
         self.previous.clear();
+        if let Some(ids) = &mut self.ids {
+            ids.current.clear();
+            ids.previous.clear();
+        }
     }
+}
+
+/// Fills `ids.previous` with the identity of each pid of `new` (ascending),
+/// asking `identify` with the identity each had in `old` (`ids.current`,
+/// index for index), and drops from `new` the pids that went away
+/// meanwhile, in place. Allocates only to grow `ids.previous` past its
+/// capacity.
+fn identify_all<const N: usize, I>(
+    old: &[Pid],
+    ids: &mut Ids,
+    new: &mut PidBuf<N>,
+    identify: &mut I,
+) -> Result<(), Error>
+where
+    I: FnMut(Pid, Option<&ProcId>) -> Result<ProcId, Error>,
+{
+    ids.previous.clear();
+    let n = new.len();
+    if n > ids.previous.capacity() {
+        // Headroom, as for the answers, so that a table that grows by a
+        // few processes does not grow this at every poll.
+        ids.previous.reserve(n + n / 8 + 16);
+    }
+    let pids = new.spare(n);
+    let (mut kept, mut o) = (0, 0);
+    for i in 0..n {
+        let Some(&pid) = pids.get(i) else { break };
+        while old.get(o).is_some_and(|&p| p < pid) {
+            o += 1;
+        }
+        let seen = if old.get(o) == Some(&pid) {
+            ids.current.get(o)
+        } else {
+            None
+        };
+        match identify(pid, seen) {
+            Ok(id) => {
+                ids.previous.push(id);
+                if let Some(slot) = pids.get_mut(kept) {
+                    *slot = pid;
+                }
+                kept += 1;
+            }
+            Err(e) if is_gone(&e) => {}
+            Err(e) => {
+                new.set_answer_len(n);
+                return Err(e);
+            }
+        }
+    }
+    new.set_answer_len(kept);
+    Ok(())
+}
+
+/// An identity error that means the pid no longer names a process the
+/// caller may see: reaped, now a thread's number, or hidden since the fill.
+fn is_gone(e: &Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::NoSuchProcess | ErrorKind::NotAProcess | ErrorKind::PermissionDenied
+    )
 }
 
 /// Sorts `buf` and drops duplicates, unless it already is strictly
@@ -302,6 +468,11 @@ impl Change {
 pub struct Changes<'a> {
     old: &'a [Pid],
     new: &'a [Pid],
+    /// The identities beside `old` and `new`, index for index, when the
+    /// watch tracks reuse.
+    ids: Option<(&'a [ProcId], &'a [ProcId])>,
+    /// A pid reused between the answers, reported dead, to be reported born.
+    reborn: Option<Pid>,
 }
 
 impl<'a> Changes<'a> {
@@ -314,7 +485,20 @@ impl<'a> Changes<'a> {
     /// assert!(Changes::between(&[Pid::ZERO], &[Pid::ZERO]).is_empty());
     /// ```
     pub fn between(old: &'a [Pid], new: &'a [Pid]) -> Changes<'a> {
-        Changes { old, new }
+        Changes {
+            old,
+            new,
+            ids: None,
+            reborn: None,
+        }
+    }
+
+    /// These changes, also telling apart a pid in both answers whose
+    /// identities differ (reused): the identities are index for index
+    /// with the answers; shorter slices are not compared.
+    fn with_ids(mut self, old: &'a [ProcId], new: &'a [ProcId]) -> Changes<'a> {
+        self.ids = Some((old, new));
+        self
     }
 
     /// True when the two answers are the same.
@@ -373,26 +557,35 @@ impl Iterator for Changes<'_> {
     type Item = Change;
 
     fn next(&mut self) -> Option<Change> {
+        if let Some(pid) = self.reborn.take() {
+            return Some(Change::Born(pid));
+        }
         loop {
             match (self.old.split_first(), self.new.split_first()) {
-                (Some((&o, old)), Some((&n, new))) => {
+                (Some((&o, _)), Some((&n, _))) => {
                     if o == n {
-                        self.old = old;
-                        self.new = new;
+                        let reused = self.ids.is_some_and(
+                            |(a, b)| matches!((a.first(), b.first()), (Some(x), Some(y)) if x != y),
+                        );
+                        self.advance(true, true);
+                        if reused {
+                            self.reborn = Some(n);
+                            return Some(Change::Died(o));
+                        }
                     } else if o < n {
-                        self.old = old;
+                        self.advance(true, false);
                         return Some(Change::Died(o));
                     } else {
-                        self.new = new;
+                        self.advance(false, true);
                         return Some(Change::Born(n));
                     }
                 }
-                (Some((&o, old)), None) => {
-                    self.old = old;
+                (Some((&o, _)), None) => {
+                    self.advance(true, false);
                     return Some(Change::Died(o));
                 }
-                (None, Some((&n, new))) => {
-                    self.new = new;
+                (None, Some((&n, _))) => {
+                    self.advance(false, true);
                     return Some(Change::Born(n));
                 }
                 (None, None) => return None,
@@ -401,9 +594,268 @@ impl Iterator for Changes<'_> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
+        let pending = usize::from(self.reborn.is_some());
+        // A reused pid gives two changes, one per answer it is in.
         let most = self.old.len().saturating_add(self.new.len());
-        (self.old.len().abs_diff(self.new.len()), Some(most))
+        (
+            self.old
+                .len()
+                .abs_diff(self.new.len())
+                .saturating_add(pending),
+            Some(most.saturating_add(pending)),
+        )
+    }
+}
+
+impl Changes<'_> {
+    /// Steps past the first pid of the old answer, the new one, or both,
+    /// and the identities beside them.
+    fn advance(&mut self, old: bool, new: bool) {
+        if old {
+            self.old = self.old.get(1..).unwrap_or_default();
+        }
+        if new {
+            self.new = self.new.get(1..).unwrap_or_default();
+        }
+        if let Some((a, b)) = &mut self.ids {
+            if old {
+                *a = a.get(1..).unwrap_or_default();
+            }
+            if new {
+                *b = b.get(1..).unwrap_or_default();
+            }
+        }
     }
 }
 
 impl FusedIterator for Changes<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(raw: i32) -> Pid {
+        Pid::from_raw(raw).expect("non-negative")
+    }
+
+    fn put<const N: usize>(buf: &mut PidBuf<N>, pids: &[Pid]) {
+        buf.spare(pids.len())[..pids.len()].copy_from_slice(pids);
+        buf.set_answer_len(pids.len());
+    }
+
+    /// A process table of (pid, generation): a pid's identity is its
+    /// generation, bumped when the pid is reused.
+    struct Table {
+        live: Vec<(i32, u64)>,
+        identities: usize,
+        checks: usize,
+        /// Pids that vanish between the fill and their identity.
+        vanish: Vec<i32>,
+        /// Fail every identity with this error.
+        fail: Option<ErrorKind>,
+    }
+
+    impl Table {
+        fn new(live: &[(i32, u64)]) -> Table {
+            Table {
+                live: live.to_vec(),
+                identities: 0,
+                checks: 0,
+                vanish: Vec::new(),
+                fail: None,
+            }
+        }
+
+        fn id(&self, pid: Pid) -> Result<ProcId, Error> {
+            if let Some(kind) = self.fail {
+                return Err(Error::new(kind, "identity").with_pid(pid));
+            }
+            if self.vanish.contains(&pid.as_raw()) {
+                return Err(Error::no_such_process("identity", pid));
+            }
+            match self.live.iter().find(|e| e.0 == pid.as_raw()) {
+                Some(&(_, generation)) => Ok(ProcId::new(pid, None, Some(generation))),
+                None => Err(Error::no_such_process("identity", pid)),
+            }
+        }
+
+        fn poll<'w>(&mut self, watch: &'w mut Watch) -> Result<Vec<Change>, Error> {
+            let live = self.live.clone();
+            let changes = watch.poll_core(
+                |_, buf| {
+                    let pids: Vec<Pid> = live.iter().rev().map(|e| p(e.0)).collect();
+                    put(buf, &pids);
+                    Ok(())
+                },
+                |pid, seen| match seen {
+                    Some(old) => {
+                        self.checks += 1;
+                        match self.id(pid) {
+                            Ok(now) if now == *old => Ok(*old),
+                            Ok(now) => {
+                                self.identities += 1;
+                                Ok(now)
+                            }
+                            Err(e) => Err(e),
+                        }
+                    }
+                    None => {
+                        self.identities += 1;
+                        self.id(pid)
+                    }
+                },
+            )?;
+            Ok(changes.collect())
+        }
+    }
+
+    #[test]
+    fn a_reused_pid_is_a_death_then_a_birth_only_when_tracked() {
+        let mut table = Table::new(&[(1, 0), (5, 0), (9, 0)]);
+        let mut tracked = Watch::new(PidQuery::all()).track_reuse();
+        let mut plain = Watch::new(PidQuery::all());
+        assert_eq!(table.poll(&mut tracked).unwrap().len(), 3);
+        assert_eq!(table.poll(&mut plain).unwrap().len(), 3);
+        assert_eq!(table.identities, 3);
+        // Nothing changed: one check per pid, no new identity.
+        assert_eq!(table.poll(&mut tracked).unwrap(), []);
+        assert_eq!((table.identities, table.checks), (3, 3));
+        // 5 reused, 9 gone, 7 born.
+        table.live = vec![(1, 0), (5, 1), (7, 0)];
+        let got = table.poll(&mut tracked).unwrap();
+        assert_eq!(
+            got,
+            [
+                Change::Died(p(5)),
+                Change::Born(p(5)),
+                Change::Born(p(7)),
+                Change::Died(p(9))
+            ]
+        );
+        let changes = tracked.changes();
+        assert_eq!(changes.len(), 4);
+        assert!(changes.size_hint().1.is_some_and(|h| h >= 4));
+        assert_eq!(tracked.changes().born().collect::<Vec<_>>(), [p(5), p(7)]);
+        assert_eq!(tracked.changes().died().collect::<Vec<_>>(), [p(5), p(9)]);
+        // Without identities the reuse is invisible.
+        assert_eq!(
+            table.poll(&mut plain).unwrap(),
+            [Change::Born(p(7)), Change::Died(p(9))]
+        );
+        assert_eq!(table.poll(&mut tracked).unwrap(), []);
+    }
+
+    #[test]
+    fn a_pid_that_vanishes_before_its_identity_is_left_out() {
+        let mut table = Table::new(&[(2, 0), (3, 0), (4, 0)]);
+        let mut watch = Watch::new(PidQuery::all()).track_reuse();
+        table.vanish = vec![3];
+        let got = table.poll(&mut watch).unwrap();
+        assert_eq!(got, [Change::Born(p(2)), Change::Born(p(4))]);
+        assert_eq!(watch.current(), [p(2), p(4)]);
+        // Seen before, gone at its check: a death.
+        table.vanish = vec![4];
+        assert_eq!(
+            table.poll(&mut watch).unwrap(),
+            [Change::Born(p(3)), Change::Died(p(4))]
+        );
+        assert_eq!(watch.current(), [p(2), p(3)]);
+    }
+
+    #[test]
+    fn a_failed_identity_fails_the_poll_and_changes_nothing() {
+        let mut table = Table::new(&[(2, 0), (3, 0)]);
+        let mut watch = Watch::new(PidQuery::all()).track_reuse();
+        table.poll(&mut watch).unwrap();
+        table.live = vec![(2, 1), (8, 0)];
+        table.fail = Some(ErrorKind::Unsupported);
+        let e = table.poll(&mut watch).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unsupported);
+        assert_eq!(watch.current(), [p(2), p(3)]);
+        table.fail = None;
+        assert_eq!(
+            table.poll(&mut watch).unwrap(),
+            [
+                Change::Died(p(2)),
+                Change::Born(p(2)),
+                Change::Died(p(3)),
+                Change::Born(p(8))
+            ]
+        );
+        // Hidden since the fill counts as gone, not as an error.
+        table.fail = Some(ErrorKind::PermissionDenied);
+        assert_eq!(
+            table.poll(&mut watch).unwrap(),
+            [Change::Died(p(2)), Change::Died(p(8))]
+        );
+    }
+
+    #[test]
+    fn poll_with_on_a_tracking_watch_says_unsupported() {
+        let mut watch = Watch::new(PidQuery::all()).track_reuse();
+        let e = watch
+            .poll_with(|_, buf| {
+                put(buf, &[p(1)]);
+                Ok(())
+            })
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Unsupported);
+        assert!(watch.current().is_empty());
+        // Untracked, the same fill is fine.
+        let mut plain = Watch::new(PidQuery::all());
+        let n = plain
+            .poll_with(|_, buf| {
+                put(buf, &[p(1)]);
+                Ok(())
+            })
+            .unwrap()
+            .count();
+        assert_eq!(n, 1);
+    }
+
+    /// Random tables against a set model: every change is what the
+    /// (pid, generation) sets say, ascending, a death before a birth.
+    #[test]
+    fn tracked_changes_match_the_sets_of_identities() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut table = Table::new(&[]);
+        let mut watch = Watch::new(PidQuery::all()).track_reuse();
+        let mut before: Vec<(i32, u64)> = Vec::new();
+        for _ in 0..500 {
+            let mut live: Vec<(i32, u64)> = Vec::new();
+            for pid in 1..24 {
+                let old = before.iter().find(|e| e.0 == pid).map(|e| e.1);
+                match (next() % 4, old) {
+                    (0, _) => {}
+                    (1, Some(g)) => live.push((pid, g + 1)),
+                    (_, Some(g)) => live.push((pid, g)),
+                    (_, None) => live.push((pid, next() % 1000)),
+                }
+            }
+            table.live = live.clone();
+            let got = table.poll(&mut watch).unwrap();
+            let mut want = Vec::new();
+            for pid in 1..24 {
+                let a = before.iter().find(|e| e.0 == pid);
+                let b = live.iter().find(|e| e.0 == pid);
+                match (a, b) {
+                    (Some(x), Some(y)) if x != y => {
+                        want.push(Change::Died(p(pid)));
+                        want.push(Change::Born(p(pid)));
+                    }
+                    (Some(_), None) => want.push(Change::Died(p(pid))),
+                    (None, Some(_)) => want.push(Change::Born(p(pid))),
+                    _ => {}
+                }
+            }
+            assert_eq!(got, want, "{before:?} -> {live:?}");
+            before = live;
+        }
+    }
+}
