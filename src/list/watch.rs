@@ -679,7 +679,7 @@ mod tests {
             }
         }
 
-        fn poll<'w>(&mut self, watch: &'w mut Watch) -> Result<Vec<Change>, Error> {
+        fn poll(&mut self, watch: &mut Watch) -> Result<Vec<Change>, Error> {
             let live = self.live.clone();
             let changes = watch.poll_core(
                 |_, buf| {
