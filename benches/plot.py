@@ -26,6 +26,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 STYLES = OrderedDict(
     [
         ("pidquery", dict(color="#d62728", marker="o", linewidth=2.2)),
+        ("pidquery tracking reuse", dict(color="#ff7f0e", marker="o", linestyle="-.")),
         ("pidquery fill", dict(color="#ff9896", marker="o", linestyle="--")),
         ("pidquery fill_slice", dict(color="#e377c2", marker="o", linestyle=":")),
         ("floor", dict(color="black", marker="s", linestyle="--")),

@@ -112,3 +112,41 @@ fn watch_rejects_a_bad_interval_and_count() {
         );
     }
 }
+
+#[test]
+fn track_reuse_needs_watch_and_watches_like_it() {
+    let out = listpids().args(["--track-reuse"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("--track-reuse needs --watch"), "{err}");
+
+    let mut leader = support::sleep_command();
+    leader.process_group(0);
+    let leader = Proc::spawn(quiet(&mut leader));
+    let group = leader.pid();
+    let leader = leader.kill_group_on_drop(group);
+    let mut watcher = Command::new(env!("CARGO_BIN_EXE_listpids"));
+    watcher
+        .args([
+            "--watch",
+            "20",
+            "--track-reuse",
+            "--pgrp",
+            &group.to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut watcher = Proc::spawn(&mut watcher);
+    let mut lines = BufReader::new(watcher.take_stdout().unwrap()).lines();
+    let mut next = || lines.next().unwrap().unwrap();
+    assert_eq!(next(), format!("+{group}"));
+    let mut member = support::sleep_command();
+    member.process_group(group.as_raw());
+    let member = Proc::spawn(quiet(&mut member));
+    let m = member.pid();
+    assert_eq!(next(), format!("+{m}"));
+    member.kill_and_reap();
+    assert_eq!(next(), format!("-{m}"));
+    drop(watcher);
+    drop(leader);
+}

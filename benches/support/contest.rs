@@ -386,6 +386,18 @@ fn watch_all_contestants(b: &mut Builder, group: &Group, room: usize) {
     b.add("pidquery watch poll", "pidquery", move || {
         watch.poll().expect("poll").len()
     });
+    let mut tracked = Watch::with_buffers(
+        query,
+        PidBuf::with_capacity(room),
+        PidBuf::with_capacity(room),
+    )
+    .track_reuse();
+    tracked.poll().expect("poll");
+    b.add(
+        "pidquery watch tracking reuse",
+        "pidquery tracking reuse",
+        move || tracked.poll().expect("poll").len(),
+    );
     let mut buf = PidBuf::new();
     b.add("pidquery fill", "pidquery fill", move || {
         query.fill(&mut buf).expect("fill").len()
@@ -424,6 +436,13 @@ fn watch_descendants_contestants(b: &mut Builder, group: &Group, root: i32) {
     b.add("pidquery watch poll", "pidquery", move || {
         watch.poll().expect("poll").len()
     });
+    let mut tracked = Watch::new(query).track_reuse();
+    tracked.poll().expect("poll");
+    b.add(
+        "pidquery watch tracking reuse",
+        "pidquery tracking reuse",
+        move || tracked.poll().expect("poll").len(),
+    );
     let mut buf = PidBuf::new();
     b.add("pidquery fill", "pidquery fill", move || {
         query.fill(&mut buf).expect("fill").len()
@@ -635,7 +654,10 @@ pub fn run(test_mode: bool, mut each: impl FnMut(&Group)) {
                 "watch all",
                 Case::WatchAll,
                 Expect::Contains(mine.clone()),
-                vec![("pidquery watch poll", "pidquery fill")],
+                vec![
+                    ("pidquery watch poll", "pidquery fill"),
+                    ("pidquery watch tracking reuse", "pidquery fill"),
+                ],
             ),
             group(
                 "watch descendants",
@@ -643,6 +665,7 @@ pub fn run(test_mode: bool, mut each: impl FnMut(&Group)) {
                 Expect::Exactly(tree.below.clone()),
                 vec![
                     ("pidquery watch poll", "pidquery fill"),
+                    ("pidquery watch tracking reuse", "pidquery fill"),
                     ("pidfd poll", "pidquery watch poll"),
                 ],
             ),
@@ -736,6 +759,7 @@ pub fn run(test_mode: bool, mut each: impl FnMut(&Group)) {
 /// The contestants' columns, in table order.
 pub const COLUMNS: &[&str] = &[
     "pidquery",
+    "pidquery tracking reuse",
     "libproc",
     "procfs",
     "sysinfo new",

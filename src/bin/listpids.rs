@@ -15,7 +15,7 @@ use pidquery::{Change, Pid, PidBuf, PidQuery, System, Watch};
 mod output;
 
 const USAGE: &str = "\
-Usage: listpids [FILTER] [--proc-root PATH] [--count | --long | --format LIST | --json | --watch MS]
+Usage: listpids [FILTER] [--proc-root PATH] [--count | --long | --format LIST | --json | --watch MS [--track-reuse]]
        listpids all | uid [UID] | ruid [UID] | ppid [PID] | pgrp [PGID] | tty TTY
 
 Print the process ids matching one filter, one per line, ascending.
@@ -60,6 +60,9 @@ Options:
                     line: +PID for a process that appeared, -PID for one
                     that went away (the first poll prints every match as
                     +PID); runs until interrupted
+  --track-reuse     with --watch: also tell a pid reused between two polls
+                    from the process it named, printed as -PID then +PID
+                    (one identity check per listed process and poll)
   -h, --help        print this help
   -V, --version     print the version
 
@@ -73,6 +76,8 @@ struct Args {
     count: bool,
     /// `--watch MS`: the polling interval.
     watch: Option<std::time::Duration>,
+    /// `--track-reuse`: the watch compares identities too.
+    track_reuse: bool,
     /// `--long`, `--format` or `--json`, with the flag that asked.
     infos: Option<(&'static str, output::Mode)>,
     /// A subcommand's filter whose value defaults to this process's.
@@ -157,7 +162,10 @@ fn run(argv: Vec<OsString>) -> Result<ExitCode, Failure> {
         if args.count {
             return Err(Failure("--watch cannot be combined with --count".into()));
         }
-        return watch(system, query, every);
+        return watch(system, query, every, args.track_reuse);
+    }
+    if args.track_reuse {
+        return Err(Failure("--track-reuse needs --watch".into()));
     }
     let mut buf = PidBuf::new();
     let pids = system.fill(&query, &mut buf)?;
@@ -187,8 +195,12 @@ fn watch(
     system: &System,
     query: PidQuery,
     every: std::time::Duration,
+    track_reuse: bool,
 ) -> Result<ExitCode, Failure> {
     let mut watch = Watch::new(query);
+    if track_reuse {
+        watch = watch.track_reuse();
+    }
     loop {
         let changes = watch.poll_in(system)?;
         let mut out = io::BufWriter::new(io::stdout().lock());
@@ -284,6 +296,10 @@ fn parse_args(argv: Vec<OsString>) -> Result<Parsed, Failure> {
                     ))
                 })?;
                 args.watch = Some(std::time::Duration::from_millis(ms));
+                continue;
+            }
+            "--track-reuse" => {
+                args.track_reuse = true;
                 continue;
             }
             "--uid" => ("--uid", PidQuery::uid(user_id(&value("--uid")?)?)),
