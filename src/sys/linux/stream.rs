@@ -21,9 +21,18 @@ use crate::parse::{self, Dirents};
 use crate::sys::{Listed, StreamPids};
 use crate::{Error, ErrorKind, Filter, Pid, PidQuery};
 
-/// Bytes of `getdents64` records read per call by a stream: about 250
-/// processes, so an early exit leaves most of a large table unread.
+/// Bytes of `getdents64` records read per call by a stream, at most:
+/// about 250 processes, so an early exit leaves most of a large table
+/// unread.
 const STREAM_DENTS: usize = 8 * 1024;
+/// Bytes read by a stream's first call: `/proc`'s ~50 fixed entries
+/// (about 1.7 KiB of records) and the first few processes.
+const FIRST_WINDOW: usize = 2048;
+/// Bytes read by its second call, doubling after: about 20 processes. The
+/// kernel's cost grows with the records it emits, so small early windows
+/// let an early exit stop within a table of a few hundred processes too,
+/// for a few more calls on a full pass.
+const SECOND_WINDOW: usize = 512;
 /// Pids a stream holds from the `children` files.
 const STREAM_PIDS: usize = STREAM_DENTS / core::mem::size_of::<Pid>();
 
@@ -36,6 +45,8 @@ enum Space {
         at: usize,
         /// Bytes of records in `buf`.
         len: usize,
+        /// `getdents64` calls made.
+        calls: u32,
     },
     Listed {
         pids: [Pid; STREAM_PIDS],
@@ -96,6 +107,7 @@ impl StreamPids for ProcFs {
                 buf: [0u8; STREAM_DENTS],
                 at: 0,
                 len: 0,
+                calls: 0,
             },
         }))
     }
@@ -104,14 +116,23 @@ impl StreamPids for ProcFs {
 impl Stream {
     /// The next matching pid of the scan.
     fn next_scanned(&mut self) -> Option<Result<Pid, Error>> {
-        let Space::Dents { buf, at, len } = &mut self.space else {
+        let Space::Dents {
+            buf,
+            at,
+            len,
+            calls,
+        } = &mut self.space
+        else {
             return None;
         };
         let dir = self.dir.as_ref()?.as_fd();
         loop {
             if *at >= *len {
                 *at = 0;
-                *len = match getdents_into(dir, buf) {
+                let window = window(*calls);
+                *calls = calls.saturating_add(1);
+                let room = buf.get_mut(..window).unwrap_or_default();
+                *len = match getdents_into(dir, room) {
                     Ok(0) => return None,
                     Ok(n) => n,
                     Err(errno) => return Some(Err(self.fs.err("getdents64", errno))),
@@ -143,6 +164,16 @@ impl Stream {
                 Err(e) => return Some(Err(e)),
             }
         }
+    }
+}
+
+/// The bytes a stream's `calls + 1`-th `getdents64` asks for:
+/// [`FIRST_WINDOW`], then [`SECOND_WINDOW`] doubling up to
+/// [`STREAM_DENTS`].
+fn window(calls: u32) -> usize {
+    match calls {
+        0 => FIRST_WINDOW,
+        n => (SECOND_WINDOW << (n - 1).min(8)).min(STREAM_DENTS),
     }
 }
 
@@ -253,6 +284,13 @@ mod tests {
             kid.kill().unwrap();
             kid.wait().unwrap();
         }
+    }
+
+    #[test]
+    fn windows_start_small_and_double_to_the_buffer() {
+        let got: Vec<usize> = (0..7).map(window).collect();
+        assert_eq!(got, [2048, 512, 1024, 2048, 4096, 8192, 8192]);
+        assert_eq!(window(u32::MAX), STREAM_DENTS);
     }
 
     #[test]
