@@ -89,6 +89,9 @@ use crate::{Errno, Pid};
 /// Bytes of a `children` file read per call: the kernel returns at most a
 /// page per `read`.
 const CHILDREN_BUF: usize = 4096;
+/// More bytes than one record of a `children` file takes (`"%d "` of a pid
+/// below `PID_MAX_LIMIT`, 2^22: at most 8).
+const CHILD_RECORD_MAX: usize = 16;
 /// Bytes of `getdents64` records read from a `<pid>/task` directory.
 const TASK_DENTS_BUF: usize = 2048;
 /// Threads whose children files are read; a parent with more is scanned.
@@ -343,6 +346,16 @@ fn read_children(
             return None;
         }
         each_read();
+        // `seq_read_iter` (fs/seq_file.c) ends a read short of the request
+        // only when the iterator ran out (`next` gave NULL: the end of the
+        // list, the instant the proof needs) or the next record would not
+        // fit its page-sized buffer; it checks no signal. So a read that
+        // left room for another record reached the end, and the read that
+        // would return 0 (and walk the list again to its position, under
+        // `tasklist_lock`) is not made.
+        if n + CHILD_RECORD_MAX <= CHILDREN_BUF {
+            break;
+        }
     }
     list.finish(&mut emit).then_some(found)
 }
