@@ -74,7 +74,9 @@
 //!   reused; paths are built on the stack; the proc root stays open.
 //! - **Trees and changes.** [`PidQuery::descendants`] lists a whole subtree
 //!   in O(descendants) on Linux; a [`Watch`] reports the processes born and
-//!   gone since its last poll, from two reused buffers and a sorted merge.
+//!   gone since its last poll, from two reused buffers and a sorted merge,
+//!   and with [`Watch::track_reuse`] tells a reused pid from the process
+//!   it named.
 //! - **Never short.** A fill is complete or an error: on macOS a return that
 //!   fills the buffer may be truncated, so the engine grows and retries
 //!   (bounded, then [`ErrorKind::Raced`]); [`PidQuery::fill_slice`] says
