@@ -806,35 +806,41 @@ fn churning_parent(
     if !tools_or_skip(test, &["python3"]) {
         return None;
     }
-    let mut cmd = Command::new("python3");
-    cmd.arg("-c")
-        .arg(script)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .process_group(0);
-    let mut parent = Proc::spawn(&mut cmd);
-    let pgid = parent.pid();
-    let out = parent.take_stdout().expect("piped stdout");
-    let parent = parent.kill_group_on_drop(pgid);
-    let (tx, rx) = std::sync::mpsc::channel();
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            if line == "ready" {
-                let _ = ready_tx.send(());
-            } else if let Some(pid) = line.trim().parse().ok().and_then(Pid::from_raw) {
-                if tx.send(pid).is_err() {
-                    break;
+    // A python parent whose main thread leaves by `pthread_exit` now and
+    // then hangs in the interpreter before it is ready (its keeper thread
+    // waits on a lock forever); such a parent is killed and spawned anew.
+    for _ in 0..3 {
+        let mut cmd = Command::new("python3");
+        cmd.arg("-c")
+            .arg(script)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .process_group(0);
+        let mut parent = Proc::spawn(&mut cmd);
+        let pgid = parent.pid();
+        let out = parent.take_stdout().expect("piped stdout");
+        let parent = parent.kill_group_on_drop(pgid);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if line == "ready" {
+                    let _ = ready_tx.send(());
+                } else if let Some(pid) = line.trim().parse().ok().and_then(Pid::from_raw) {
+                    if tx.send(pid).is_err() {
+                        break;
+                    }
                 }
             }
+        });
+        if ready_rx.recv_timeout(Duration::from_secs(90)).is_ok() {
+            return Some((parent, rx));
         }
-    });
-    ready_rx
-        .recv_timeout(Duration::from_secs(300))
-        .expect("the churning parent never got ready");
-    Some((parent, rx))
+        eprintln!("{test}: the churning parent hung before it was ready; spawning another");
+    }
+    panic!("{test}: the churning parent never got ready, three times");
 }
 
 /// `(state, ppid)` of `pid` now, read without the library.

@@ -54,11 +54,20 @@
 //!   read around the reads can show instead that no task at all was
 //!   released meanwhile (`released.rs`): a few microseconds whatever the
 //!   number of children; when they show a release, each child is checked;
-//! - **no thread gone**: the task directory is listed before and after.
-//!   Threads are appended to the thread list and `proc_task_readdir`
-//!   keeps its order, so if no thread left, the second listing starts with
-//!   the first. A thread created meanwhile has only children born during
-//!   the query (or moved from a thread that died, which this check sees).
+//! - **no thread gone or going**: the task directory is listed before and
+//!   after. Threads are appended to the thread list and
+//!   `proc_task_readdir` keeps its order, so if no thread left, the second
+//!   listing starts with the first. A thread created meanwhile has only
+//!   children born during the query. A thread that exits hands its
+//!   children to a live thread of the group, the leader when it lives,
+//!   *before* it leaves the list (`exit_notify` moves them and marks it
+//!   `X` under one `tasklist_lock`; `release_task` unhashes it later), so
+//!   after the second listing every thread but the leader has its `stat`
+//!   read: one that is gone or shown `X` or `Z` declines. A live state
+//!   read after a thread's file proves its children had not moved when the
+//!   file was read. The leader needs no such read: it is read first, so
+//!   its children move to a thread read after it, and are found there (or
+//!   twice, which declines).
 //!
 //! Both assume, as every pid-based check does, that no pid is reused
 //! within one query: pids are allocated cyclically, so that takes
@@ -222,6 +231,9 @@ impl ProcFs {
         if checks.threads_remain {
             rewind(task.as_fd()).ok()?;
             if !threads_remain(task.as_fd(), before.as_slice())? {
+                return None;
+            }
+            if !others_not_exiting(task.as_fd(), before.as_slice(), ppid) {
                 return None;
             }
         }
@@ -405,6 +417,34 @@ fn threads_remain(task: BorrowedFd<'_>, before: &[Pid]) -> Option<bool> {
         true
     })?;
     Some(same && next == before.len())
+}
+
+/// Whether every thread of `tids` but the leader `leader` is, now, not
+/// past `exit_notify`: its `task/<tid>/stat` reads and its state is
+/// neither `X` nor `Z`.
+///
+/// A thread that exits hands its children to the first live thread of
+/// the group, the leader when it lives (`find_new_reaper` →
+/// `find_alive_thread`), appending them to a list already read; its own
+/// file is then empty. `exit_notify` moves them and sets `exit_state`
+/// (shown as `X`; `Z` for a leader) in one `tasklist_lock` section, but the
+/// thread stays in the thread list, so in `task/`, until `release_task`
+/// takes the lock again, and a preempted exit can keep it there for a
+/// while: the listing alone cannot tell. A state read after a thread's
+/// file that shows it live proves the move had not happened when the file
+/// was read. The leader needs no check: it is read first, so its children
+/// move to a thread read after it, where they are found (or found twice,
+/// which declines).
+fn others_not_exiting(task: BorrowedFd<'_>, tids: &[Pid], leader: Pid) -> bool {
+    let mut buf = [0u8; 512];
+    tids.iter().filter(|&&tid| tid != leader).all(|&tid| {
+        match super::read_pid_file(task, tid, b"stat", &mut buf) {
+            Ok(Some(bytes)) => {
+                parse::stat(bytes).is_some_and(|st| !matches!(st.state, b'X' | b'x' | b'Z'))
+            }
+            _ => false,
+        }
+    })
 }
 
 #[cfg(test)]
@@ -775,7 +815,14 @@ mod churn {
     }
 
     impl Churn {
+        /// A python parent whose main thread leaves by `pthread_exit` now
+        /// and then hangs in the interpreter before it is ready: such a
+        /// parent is killed and spawned anew, up to three times.
         fn spawn(script: &str, args: &[&str]) -> Option<Churn> {
+            (0..3).find_map(|_| Churn::try_spawn(script, args))
+        }
+
+        fn try_spawn(script: &str, args: &[&str]) -> Option<Churn> {
             let mut child = Command::new("python3")
                 .arg("-c")
                 .arg(script)
@@ -804,7 +851,7 @@ mod churn {
                     }
                 }
             });
-            ready_rx.recv_timeout(Duration::from_secs(180)).ok()?;
+            ready_rx.recv_timeout(Duration::from_secs(60)).ok()?;
             Some(churn)
         }
 
@@ -1125,6 +1172,14 @@ for line in sys.stdin:
                 if step == Step::Opened(worker) {
                     ended = true;
                     parent.command("end");
+                    // `join` returns when the thread's tid is cleared,
+                    // before `exit_notify` moves its children: wait until
+                    // it has left the thread list, so that the move is done.
+                    let gone = format!("/proc/{main}/task/{worker}");
+                    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+                    while Path::new(&gone).exists() && std::time::Instant::now() < deadline {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
                 }
             });
             assert!(ended, "the worker's file was never opened");
