@@ -404,6 +404,12 @@ impl System {
         crate::sys::Inspect::identity(&self.backend, pid)
     }
 
+    /// [`identity`](System::identity), `None` for a pid a whole-query
+    /// answer skips; no allocation for such a pid.
+    pub(crate) fn identity_if_listed(&self, pid: Pid) -> Result<Option<crate::ProcId>, Error> {
+        crate::sys::Inspect::identity_if_listed(&self.backend, pid)
+    }
+
     /// Whether `id.pid()` still names the process `id` was taken from:
     /// `false` once it has been reaped, whether or not the pid has been
     /// reused since. A zombie is still the same process.

@@ -230,7 +230,10 @@ impl<const N: usize> Watch<N> {
             |query, buf| system.fill(query, buf).map(drop),
             |pid, seen| match seen {
                 Some(id) if system.is_current(id)? => Ok(*id),
-                _ => system.identity(pid),
+                // A skipped pid gets an error without a path: no allocation.
+                _ => system
+                    .identity_if_listed(pid)?
+                    .ok_or_else(|| Error::no_such_process("identity", pid)),
             },
         )
     }

@@ -230,6 +230,17 @@ pub(crate) trait Inspect: ListPids {
         Err(Error::unsupported("process identity").with_pid(pid))
     }
 
+    /// The identity of `pid`, or `None` when a whole-query answer would
+    /// skip it (gone, a thread, hidden); a backend whose errors carry a
+    /// path overrides it so that a skipped pid costs no allocation.
+    fn identity_if_listed(&self, pid: Pid) -> Result<Option<ProcId>, Error> {
+        match self.identity(pid) {
+            Ok(id) => Ok(Some(id)),
+            Err(e) if skipped_in_listing(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Whether `id.pid()` still names the process `id` was taken from:
     /// `Ok(false)` when it is gone or the pid names another process.
     fn is_current(&self, id: &ProcId) -> Result<bool, Error> {

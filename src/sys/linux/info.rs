@@ -585,6 +585,19 @@ impl Inspect for ProcFs {
         id.map_err(|fail| self.error("identity", pid, fail))
     }
 
+    fn identity_if_listed(&self, pid: Pid) -> Result<Option<ProcId>, Error> {
+        let id = if self.pidfs() {
+            self.pidfs_identity(pid)
+        } else {
+            self.stat_identity(pid)
+        };
+        match id {
+            Ok(id) => Ok(Some(id)),
+            Err(fail) if fail.skips() => Ok(None),
+            Err(fail) => Err(self.error("identity", pid, fail)),
+        }
+    }
+
     fn is_current(&self, id: &ProcId) -> Result<bool, Error> {
         self.check(id)
             .map_err(|fail| self.error("is_current", id.pid(), fail))
