@@ -220,18 +220,26 @@ fn descendants_of_a_process_that_does_not_exist_are_none() {
 #[test]
 fn descendants_of_pid_0_are_every_process() {
     let mut buf = PidBuf::new();
+    let before = set(PidQuery::all().iter().unwrap().map(Result::unwrap));
     let everything = set(PidQuery::descendants(Pid::ZERO)
         .fill(&mut buf)
         .unwrap()
         .iter()
         .copied());
-    let all = set(PidQuery::all().iter().unwrap().map(Result::unwrap));
-    // Processes come and go meanwhile; ours, and pid 1, are in both.
+    let after = set(PidQuery::all().iter().unwrap().map(Result::unwrap));
+    // Processes come and go meanwhile (other tests spawn trees); every one
+    // listed before and after, so there throughout, is a descendant.
     for pid in [Pid::this(), Pid::from_raw(1).unwrap()] {
-        assert!(everything.contains(&pid) && all.contains(&pid));
+        assert!(everything.contains(&pid) && before.contains(&pid));
     }
-    let common = everything.intersection(&all).count();
-    assert!(common + 20 >= all.len(), "{common} of {}", all.len());
+    let missing: Vec<_> = before
+        .intersection(&after)
+        .filter(|pid| !everything.contains(pid))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "present throughout, not listed: {missing:?}"
+    );
 }
 
 /// Processes joining and leaving one process group, watched: every poll
