@@ -421,20 +421,8 @@ fn threads_remain(task: BorrowedFd<'_>, before: &[Pid]) -> Option<bool> {
 
 /// Whether every thread of `tids` but the leader `leader` is, now, not
 /// past `exit_notify`: its `task/<tid>/stat` reads and its state is
-/// neither `X` nor `Z`.
-///
-/// A thread that exits hands its children to the first live thread of
-/// the group, the leader when it lives (`find_new_reaper` →
-/// `find_alive_thread`), appending them to a list already read; its own
-/// file is then empty. `exit_notify` moves them and sets `exit_state`
-/// (shown as `X`; `Z` for a leader) in one `tasklist_lock` section, but the
-/// thread stays in the thread list, so in `task/`, until `release_task`
-/// takes the lock again, and a preempted exit can keep it there for a
-/// while: the listing alone cannot tell. A state read after a thread's
-/// file that shows it live proves the move had not happened when the file
-/// was read. The leader needs no check: it is read first, so its children
-/// move to a thread read after it, where they are found (or found twice,
-/// which declines).
+/// neither `X` nor `Z` (why this suffices: "no thread gone or going" in
+/// the module docs).
 fn others_not_exiting(task: BorrowedFd<'_>, tids: &[Pid], leader: Pid) -> bool {
     let mut buf = [0u8; 512];
     tids.iter().filter(|&&tid| tid != leader).all(|&tid| {
@@ -540,7 +528,27 @@ mod tests {
         ));
         let kids = parent.pids();
         assert_eq!(kids.len(), n + usize::from(zombie));
+        settle(parent.pid(), &kids, zombie);
         (parent, kids)
+    }
+
+    /// Waits (up to 10 s) until `parent` has become `sleep` and, with
+    /// `zombie`, one of `kids` has finished exiting (state `Z`): the family
+    /// then stays as it is until it is killed.
+    fn settle(parent: Pid, kids: &[Pid], zombie: bool) {
+        let state = |pid: Pid| {
+            let stat = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
+            parse::stat(&stat).map(|st| st.state)
+        };
+        let settled = || {
+            let comm = std::fs::read(format!("/proc/{parent}/comm")).unwrap_or_default();
+            comm == b"sleep\n" && kids.iter().any(|&k| state(k) == Some(b'Z')) == zombie
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !settled() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(settled(), "the family of {parent} never settled");
     }
 
     /// A python parent with `threads` threads (the main one included), each
