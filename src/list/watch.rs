@@ -5,7 +5,7 @@ use core::iter::FusedIterator;
 use core::mem;
 
 use super::links;
-use crate::{Error, ErrorKind, Pid, PidBuf, PidQuery, ProcId, System, INLINE_PIDS};
+use crate::{Error, Pid, PidBuf, PidQuery, ProcId, System, INLINE_PIDS};
 
 /// A query polled again and again, reporting which pids appeared and which
 /// went away since the previous poll.
@@ -396,7 +396,8 @@ where
                 }
                 kept += 1;
             }
-            Err(e) if is_gone(&e) => {}
+            // Reaped, now a thread's number, or hidden since the fill.
+            Err(e) if crate::sys::skipped_in_listing(&e) => {}
             Err(e) => {
                 new.set_answer_len(n);
                 return Err(e);
@@ -405,15 +406,6 @@ where
     }
     new.set_answer_len(kept);
     Ok(())
-}
-
-/// An identity error that means the pid no longer names a process the
-/// caller may see: reaped, now a thread's number, or hidden since the fill.
-fn is_gone(e: &Error) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::NoSuchProcess | ErrorKind::NotAProcess | ErrorKind::PermissionDenied
-    )
 }
 
 /// Sorts `buf` and drops duplicates, unless it already is strictly
@@ -636,6 +628,7 @@ impl FusedIterator for Changes<'_> {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ErrorKind;
 
     fn p(raw: i32) -> Pid {
         Pid::from_raw(raw).expect("non-negative")

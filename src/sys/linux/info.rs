@@ -158,6 +158,16 @@ impl ProcFs {
         }
     }
 
+    /// The identity of `pid`: from its pidfd where pidfs gives inode
+    /// numbers, else from its `stat`.
+    fn identify(&self, pid: Pid) -> Result<ProcId, Fail> {
+        if self.pidfs() {
+            self.pidfs_identity(pid)
+        } else {
+            self.stat_identity(pid)
+        }
+    }
+
     /// Opens `<pid>` under the root as an `O_PATH` directory.
     fn pid_dir(&self, pid: Pid) -> Result<OwnedFd, Fail> {
         let mut path = [0u8; parse::PID_PATH_MAX];
@@ -577,21 +587,12 @@ impl Inspect for ProcFs {
     }
 
     fn identity(&self, pid: Pid) -> Result<ProcId, Error> {
-        let id = if self.pidfs() {
-            self.pidfs_identity(pid)
-        } else {
-            self.stat_identity(pid)
-        };
-        id.map_err(|fail| self.error("identity", pid, fail))
+        self.identify(pid)
+            .map_err(|fail| self.error("identity", pid, fail))
     }
 
     fn identity_if_listed(&self, pid: Pid) -> Result<Option<ProcId>, Error> {
-        let id = if self.pidfs() {
-            self.pidfs_identity(pid)
-        } else {
-            self.stat_identity(pid)
-        };
-        match id {
+        match self.identify(pid) {
             Ok(id) => Ok(Some(id)),
             Err(fail) if fail.skips() => Ok(None),
             Err(fail) => Err(self.error("identity", pid, fail)),
