@@ -139,7 +139,7 @@ impl<const N: usize> Watch<N> {
     /// [`Change::Born`]. Forgets the last answer, as [`reset`](Watch::reset).
     /// See *What counts as a change* above for the cost. Needs the
     /// platform's per-process identity ([`System::identity`]): on a
-    /// platform without it, a poll fails with [`ErrorKind::Unsupported`].
+    /// platform without it, a poll fails with [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported).
     ///
     /// ```
     /// use pidquery::{Change, Pid, PidQuery, Watch};
