@@ -481,6 +481,7 @@ fn libc_eacces() -> i32 {
 
 #[test]
 fn identity_tells_a_reused_pid_from_its_first_process() {
+    const TRIES: usize = 200;
     let mut child = std::process::Command::new("sleep")
         .arg("900")
         .spawn()
@@ -502,9 +503,10 @@ fn identity_tells_a_reused_pid_from_its_first_process() {
             "needs root to steer ns_last_pid",
         );
     }
-    // Make the kernel hand the same pid to a new process.
+    // Make the kernel hand the same pid to a new process. Other tests fork
+    // meanwhile and can take it first (often, under valgrind): try again.
     let last = "/proc/sys/kernel/ns_last_pid";
-    for _ in 0..20 {
+    for _ in 0..TRIES {
         if std::fs::write(last, (pid.as_raw() - 1).to_string()).is_err() {
             return skip("identity reuse", "ns_last_pid is not writable");
         }
@@ -532,7 +534,7 @@ fn identity_tells_a_reused_pid_from_its_first_process() {
         again.wait().unwrap();
         return;
     }
-    panic!("could not get pid {pid} again in 20 tries");
+    panic!("could not get pid {pid} again in {TRIES} tries");
 }
 
 #[test]
