@@ -33,8 +33,8 @@
 //! pidfs (Linux 6.9+) gives each process a 64-bit inode number that is never
 //! reused: `fstat` of a pidfd. A pidfd names a process of the *caller's* pid
 //! namespace, so this key is taken only when the proc root shows that
-//! namespace (its `self` is the caller's pid); otherwise, and on older
-//! kernels, the identity is the pid and start time.
+//! namespace (`pidns.rs`); otherwise, and on older kernels, the identity
+//! is the pid and start time.
 //!
 //! # Allocation
 //!
@@ -44,12 +44,12 @@
 
 use core::ffi::CStr;
 use core::mem::MaybeUninit;
-use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use super::syscalls::{
-    clock_ns, clock_ticks, fstat, fstatfs, getdents, openat, pidfd_open, pidfd_probe, read,
-    readlinkat, stat_at,
+    clock_ns, clock_ticks, fstat, getdents, openat, pidfd_open, pidfd_probe, read, readlinkat,
+    stat_at,
 };
 use super::{stat_uid, ProcFs};
 use crate::info::proc_info::ProcInfo;
@@ -80,15 +80,8 @@ const PROC_STAT_CHUNK: usize = 4096;
 const PF_EXITING: u32 = 0x0000_0004;
 /// `PF_KTHREAD` (`include/linux/sched.h`).
 const PF_KTHREAD: u32 = 0x0020_0000;
-/// pidfs's `f_type` (`PID_FS_MAGIC`, `include/uapi/linux/magic.h`).
-const PID_FS_MAGIC: i64 = 0x5049_4446;
 /// The suffix `d_path` gives an unlinked file.
 const DELETED: &[u8] = b" (deleted)";
-
-/// Not yet learned.
-const UNKNOWN: u8 = 0;
-const YES: u8 = 1;
-const NO: u8 = 2;
 
 /// What per-process reads learn once per proc root.
 #[derive(Debug)]
@@ -97,9 +90,6 @@ pub(super) struct Facts {
     hz: Option<u32>,
     /// Boot time in seconds since the epoch; `u64::MAX` until read.
     boot_secs: AtomicU64,
-    /// Whether pidfds work here and name this root's processes, with pidfs
-    /// inodes as identities.
-    pidfs: AtomicU8,
 }
 
 impl Facts {
@@ -107,7 +97,6 @@ impl Facts {
         Facts {
             hz: clock_ticks(),
             boot_secs: AtomicU64::new(u64::MAX),
-            pidfs: AtomicU8::new(UNKNOWN),
         }
     }
 }
@@ -200,32 +189,6 @@ impl ProcFs {
     /// A start time from `stat`'s `starttime`.
     fn start_time(&self, ticks: u64) -> Result<StartTime, Fail> {
         StartTime::since_boot(ticks, self.hz()?, self.boot_secs()?).ok_or(Fail::Malformed("stat"))
-    }
-
-    /// Whether pidfds name this root's processes and carry pidfs inodes:
-    /// learned once (the kernel has pidfs; the root's `self` is us).
-    fn pidfs(&self) -> bool {
-        match self.facts.pidfs.load(Ordering::Relaxed) {
-            YES => return true,
-            NO => return false,
-            _ => {}
-        }
-        let yes = self.root_is_our_pid_ns() && pidfs_available();
-        self.facts
-            .pidfs
-            .store(if yes { YES } else { NO }, Ordering::Relaxed);
-        yes
-    }
-
-    /// True when this root's `self` names the calling process by its own
-    /// pid, i.e. the mount shows the caller's pid namespace.
-    fn root_is_our_pid_ns(&self) -> bool {
-        let mut link = [0u8; 16];
-        let Ok(n) = readlinkat(self.root.as_fd(), c"self", &mut link) else {
-            return false;
-        };
-        let me = Pid::this();
-        link.get(..n).and_then(parse::pid_name) == Some(me)
     }
 
     /// The info of the process whose directory is `dir`, or `Ok(None)` if
@@ -802,17 +765,4 @@ fn boot_from_clocks() -> Result<u64, Fail> {
     let real = clock_ns(libc::CLOCK_REALTIME).map_err(|e| Fail::Os("clock_gettime", e))?;
     let boot = clock_ns(libc::CLOCK_BOOTTIME).map_err(|e| Fail::Os("clock_gettime", e))?;
     u64::try_from(real.saturating_sub(boot) / 1_000_000_000).map_err(|_| Fail::Malformed("clock"))
-}
-
-/// Whether this kernel gives pidfds pidfs inodes (Linux 6.9+).
-fn pidfs_available() -> bool {
-    let Ok(fd) = pidfd_open(Pid::this().as_raw()) else {
-        return false;
-    };
-    // `f_type`'s integer type differs between architectures.
-    #[allow(clippy::useless_conversion)]
-    match fstatfs(fd.as_fd()) {
-        Ok(fs) => i64::from(fs.f_type) == PID_FS_MAGIC,
-        Err(_) => false,
-    }
 }

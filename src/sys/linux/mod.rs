@@ -6,6 +6,8 @@
 //! - `lease.rs`: the reusable scan descriptor;
 //! - `scan.rs`: the full scan and each filter's test;
 //! - `children.rs`: `ppid` from the parent's `children` file;
+//! - `pidns.rs`: whether a proc root shows the caller's pid namespace, and
+//!   how long that answer is kept (until a fork);
 //! - `info.rs`: per-process information (`stat`, `status`, `exe`, `task/`,
 //!   `fd/`, pidfds), the [`Inspect`](super::Inspect) entry point;
 //! - `tree.rs`: `descendants`, by a walk over `children` files or one
@@ -28,15 +30,17 @@
 //!   it (6.13+), when the proc root is the caller's pid namespace and
 //!   hides nothing (`view.rs`); per process, any failure but "gone" falls
 //!   back to the file (`pidfd.rs`);
-//! - `uid(0)`: a process reaped between the lookup and the `getattr` of
-//!   its `fstatat` reads as owned by root, so a root-owned answer is
-//!   confirmed: by `getpgid` (no path walk) in the caller's namespace,
-//!   else by a second lookup (`scan.rs`).
+//! - `uid` of the owner a reaped task reads as (root, or the overflow uid
+//!   in a user namespace that does not map host root): a process reaped
+//!   between the lookup and the `getattr` of its `fstatat` reads as owned
+//!   by `GLOBAL_ROOT_UID`, so such answers are confirmed by a second
+//!   lookup bound to the inode the first one read (`scan.rs`).
 
 mod children;
 mod info;
 mod lease;
 mod pidfd;
+mod pidns;
 mod released;
 mod scan;
 mod stream;
@@ -122,8 +126,9 @@ pub(crate) struct Inner {
     /// The proc root, used for `*at` calls and to open scan descriptors.
     root: OwnedFd,
     /// A directory descriptor reused for `getdents64` by one query at a
-    /// time; a concurrent query opens its own.
-    spare: Mutex<Option<OwnedFd>>,
+    /// time, with the fork epoch it was opened in (`lease.rs`); a
+    /// concurrent query opens its own.
+    spare: Mutex<Option<(u64, OwnedFd)>>,
     /// Set once `<pid>/task/<tid>/children` proved absent (a kernel without
     /// `CONFIG_PROC_CHILDREN`): `ppid` then always scans.
     no_children_file: AtomicBool,

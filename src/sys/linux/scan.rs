@@ -7,9 +7,9 @@ use std::os::fd::{AsFd, BorrowedFd};
 
 use super::pidfd::{self, PidfdAnswer};
 use super::released::{lock_tasklist, Window};
-use super::syscalls::{fstat, getdents, getpgid};
+use super::syscalls::{fstat, getdents, openat, stat_at};
 use super::view::pidfd_info_works;
-use super::{read_pid_file, stat_uid, ProcFs};
+use super::{read_pid_file, vanished, ProcFs};
 use crate::parse::{self, Dirents};
 use crate::sys::Listed;
 use crate::{Errno, Error, ErrorKind, Filter, Pid};
@@ -22,29 +22,29 @@ const STAT_BUF: usize = 1024;
 /// Bytes of `<pid>/status` read; the `Uid:` line is in the first few hundred.
 const STATUS_BUF: usize = 4096;
 
-/// Processes (`/proc`'s link count) above which `uid(0)` confirms its
-/// root-owned answers after the scan, if at all (`Plan::defer_root`).
-const DEFER_ROOT_ABOVE: libc::nlink_t = 256;
+/// Processes (`/proc`'s link count) above which `uid` of the reaped-task
+/// owner confirms its answers after the scan, if at all (`Plan::defer`).
+const DEFER_ABOVE: libc::nlink_t = 256;
 
 /// How a scan tests each process, chosen once per query.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub(super) struct Plan {
     /// `ruid` and `ppid` ask `PIDFD_GET_INFO` first (`pidfd.rs`).
     pidfd: bool,
-    /// The proc root numbers pids as the caller does, so `getpgid`
-    /// confirms a process still exists without a path walk.
-    same_ns: bool,
-    /// `uid(0)`: root-owned answers are confirmed after the scan, and only
-    /// if a task was released during it (see `matches`).
-    defer_root: bool,
+    /// `uid` of the owner a task reaped mid-`fstatat` reads as: each such
+    /// answer is confirmed (see `matches`).
+    confirm: bool,
+    /// Those confirmations come after the scan, and only if a task was
+    /// released during it (see `matches`).
+    defer: bool,
 }
 
 impl Plan {
-    /// This plan, confirming each root-owned answer as it is found (what a
-    /// stream needs: an answer yielded cannot be taken back).
+    /// This plan, confirming each answer as it is found (what a stream
+    /// needs: an answer yielded cannot be taken back).
     pub(super) fn confirming_as_it_goes(self) -> Plan {
         Plan {
-            defer_root: false,
+            defer: false,
             ..self
         }
     }
@@ -52,8 +52,8 @@ impl Plan {
     /// The plan that reads every answer from the proc root's own files.
     pub(super) const FILES: Plan = Plan {
         pidfd: false,
-        same_ns: false,
-        defer_root: false,
+        confirm: false,
+        defer: false,
     };
 }
 
@@ -61,20 +61,31 @@ impl ProcFs {
     /// The cheapest exact way to test each process for `filter` now.
     pub(super) fn plan(&self, filter: Filter) -> Plan {
         match filter {
-            Filter::Ruid(_) | Filter::Ppid(_) => {
-                let same_ns = self.in_caller_ns();
-                Plan {
-                    pidfd: same_ns && pidfd_info_works() && self.hides_nothing(),
-                    same_ns,
-                    defer_root: false,
-                }
-            }
-            Filter::Uid(0) => Plan {
-                pidfd: false,
-                same_ns: self.in_caller_ns(),
-                // The counters cost a few file reads: worth it once the
-                // confirmations they save cost more.
-                defer_root: fstat(self.root.as_fd()).is_ok_and(|st| st.st_nlink > DEFER_ROOT_ABOVE),
+            Filter::Ruid(_) | Filter::Ppid(_) => Plan {
+                pidfd: self.in_caller_ns() && pidfd_info_works() && self.hides_nothing(),
+                ..Plan::FILES
+            },
+            Filter::Uid(uid) => match fstat(self.root.as_fd()) {
+                // The proc root's inode belongs to `GLOBAL_ROOT_UID` as the
+                // owner of a reaped task does (`proc_root` has no owner of
+                // its own, `proc_get_inode`), and `fstat` maps it into the
+                // caller's user namespace as `fstatat` of a pid does
+                // (`cp_new_stat`): root, the overflow uid 65534 where host
+                // root is unmapped, or whichever id maps to it. Read per
+                // query: a thread may change its user namespace, and root
+                // the overflow uid, between queries.
+                Ok(root) if root.st_uid != uid => Plan::FILES,
+                Ok(root) => Plan {
+                    confirm: true,
+                    // The counters cost a few file reads: worth it once
+                    // the confirmations they save cost more.
+                    defer: root.st_nlink > DEFER_ABOVE,
+                    ..Plan::FILES
+                },
+                Err(_) => Plan {
+                    confirm: true,
+                    ..Plan::FILES
+                },
             },
             _ => Plan::FILES,
         }
@@ -95,15 +106,12 @@ impl ProcFs {
         let lease = self.lease()?;
         let dir = lease.fd();
         // Deferring needs the task counters around the scan.
-        let window = if plan.defer_root {
+        let window = if plan.defer {
             Window::open(self.root.as_fd())
         } else {
             None
         };
-        let inline = Plan {
-            defer_root: false,
-            ..plan
-        };
+        let inline = plan.confirming_as_it_goes();
         let mut dents = [MaybeUninit::<u8>::uninit(); DENTS_BUF];
         let mut found = 0usize;
         loop {
@@ -134,7 +142,7 @@ impl ProcFs {
         }
         if let Some(window) = window {
             if !window.none_released(self.root.as_fd(), || lock_tasklist(self.root.as_fd())) {
-                found = self.confirm_root_owned(dir, out, found, inline)?;
+                found = self.confirm_kept(dir, out, found, filter)?;
             }
         }
         drop(lease);
@@ -147,16 +155,19 @@ impl ProcFs {
         })
     }
 
-    /// Confirms the root-owned answers kept in `out[..found]` (those past
-    /// its end were confirmed as they were found), dropping the processes
-    /// gone since; the new count.
-    fn confirm_root_owned(
+    /// Confirms the `uid` answers kept in `out[..found]` (those past its
+    /// end were confirmed as they were found), dropping those that do not
+    /// hold; the new count.
+    fn confirm_kept(
         &self,
         dir: BorrowedFd<'_>,
         out: &mut [Pid],
         found: usize,
-        plan: Plan,
+        filter: Filter,
     ) -> Result<usize, Error> {
+        let Filter::Uid(uid) = filter else {
+            return Ok(found);
+        };
         let kept = found.min(out.len());
         let mut still = 0usize;
         let mut path = [0u8; parse::PID_PATH_MAX];
@@ -165,7 +176,7 @@ impl ProcFs {
             let Some(name) = parse::pid_path(pid, b"", &mut path) else {
                 continue;
             };
-            if self.confirm_root(dir, pid, name, plan)? == Some(true) {
+            if self.confirm_owner(dir, pid, name, uid, None)? == Some(true) {
                 if let Some(slot) = out.get_mut(still) {
                     *slot = pid;
                 }
@@ -175,26 +186,66 @@ impl ProcFs {
         Ok(found - (kept - still))
     }
 
-    /// Whether the process `pid`, found owned by root, really is: it still
-    /// exists (see `matches`). `Ok(None)` when it is gone.
-    fn confirm_root(
+    /// Whether the process at `name` in `dir` is owned by `uid`, the owner
+    /// a task reaped mid-`fstatat` reads as, given the inode `seen` of the
+    /// reading that said so (`None`: read it now). `Ok(None)` when the
+    /// process it read is gone.
+    ///
+    /// A reading is real when its process still existed after it: a task
+    /// does not come back to its `struct pid` once detached. A lookup of
+    /// `/proc/<pid>` that returns the same inode shows that: `pid_revalidate`
+    /// (`fs/proc/base.c`) keeps a dentry only while the `struct pid` its
+    /// inode was made for has a task, and a reaped process's dentry is
+    /// never found again; the inode numbers come from `get_next_ino`, which
+    /// would have to wrap around 2^32 to give a freed number twice. This
+    /// binds the answer to the process read, whatever took its pid since
+    /// (the pid is never trusted alone: it can be reused within a query,
+    /// even at once, with `clone3`'s `set_tid`). A different inode is the
+    /// dentry evicted or the process gone: the dentry is then held open
+    /// (`O_PATH`, so it cannot be evicted) and read through, and a lookup
+    /// that finds that same inode again confirms that reading instead.
+    fn confirm_owner(
         &self,
         dir: BorrowedFd<'_>,
         pid: Pid,
         name: &CStr,
-        plan: Plan,
+        uid: u32,
+        seen: Option<libc::ino_t>,
     ) -> Result<Option<bool>, Error> {
-        if plan.same_ns {
-            match getpgid(pid.as_raw()) {
-                Ok(_) => return Ok(Some(true)),
-                Err(Errno::ESRCH) => return Ok(None),
-                // A security module refusing: ask the proc root.
-                Err(_) => {}
+        let lookup = |dir| -> Result<Option<libc::stat>, Error> {
+            match stat_at(dir, name, libc::AT_SYMLINK_NOFOLLOW) {
+                Ok(st) => Ok(Some(st)),
+                Err(errno) if vanished(errno) => Ok(None),
+                Err(errno) => Err(self.err("fstatat", errno).with_pid(pid)),
             }
+        };
+        let seen = match seen {
+            Some(ino) => ino,
+            None => match lookup(dir)? {
+                None => return Ok(None),
+                Some(st) if st.st_uid != uid => return Ok(Some(false)),
+                Some(st) => st.st_ino,
+            },
+        };
+        match lookup(dir)? {
+            None => return Ok(None),
+            Some(st) if st.st_ino == seen => return Ok(Some(true)),
+            Some(_) => {}
         }
-        // A fresh lookup of a reaped pid fails.
-        let again = stat_uid(dir, name).map_err(|e| self.err("fstatat", e).with_pid(pid))?;
-        Ok(again.map(|owner| owner == 0))
+        let held = match openat(dir, name, libc::O_PATH | libc::O_DIRECTORY) {
+            Ok(fd) => fd,
+            Err(errno) if vanished(errno) => return Ok(None),
+            Err(errno) => return Err(self.err("open", errno).with_pid(pid)),
+        };
+        let st = match fstat(held.as_fd()) {
+            Ok(st) => st,
+            Err(errno) if vanished(errno) => return Ok(None),
+            Err(errno) => return Err(self.err("fstat", errno).with_pid(pid)),
+        };
+        if st.st_uid != uid {
+            return Ok(Some(false));
+        }
+        Ok(lookup(dir)?.and_then(|again| (again.st_ino == st.st_ino).then_some(true)))
     }
 
     /// Whether the process `pid`, whose entry in `dir` is `name`, matches.
@@ -213,29 +264,29 @@ impl ProcFs {
             // Answered by `tree.rs`, never by a per-process test.
             Filter::Descendants(_) => Ok(None),
             Filter::Uid(uid) => {
-                let Some(owner) = stat_uid(dir, name).map_err(|e| per_pid("fstatat", e))? else {
-                    return Ok(None);
+                let st = match stat_at(dir, name, libc::AT_SYMLINK_NOFOLLOW) {
+                    Ok(st) => st,
+                    Err(errno) if vanished(errno) => return Ok(None),
+                    Err(errno) => return Err(per_pid("fstatat", errno)),
                 };
-                if owner != uid {
+                if st.st_uid != uid {
                     return Ok(Some(false));
                 }
-                if owner != 0 {
+                // `pid_getattr` (`fs/proc/base.c`) reports `GLOBAL_ROOT_UID`
+                // when the task is gone by the time it runs, after the
+                // lookup found it, and `stat` maps that into the caller's
+                // user namespace: a process reaped inside this `fstatat`
+                // reads as owned by the plan's reaped-task owner, and no
+                // field of the reply tells it apart. Such answers are
+                // confirmed, bound to the process read (`confirm_owner`).
+                // The race needs a task released during the scan, so a
+                // fill above a few hundred processes confirms only when
+                // the global task counters read around the scan
+                // (`released.rs`) show one.
+                if !plan.confirm || plan.defer {
                     return Ok(Some(true));
                 }
-                // `pid_getattr` (`fs/proc/base.c`) reports root:root when
-                // the task is gone by the time it runs, after the lookup
-                // found it: a process reaped inside this `fstatat` reads
-                // as owned by root, and no field of the reply tells it
-                // apart. Root-owned answers are confirmed: a process that
-                // still exists afterwards existed at the `getattr` (a
-                // reaped pid is not reused within a query), so its owner
-                // was real. That race needs a task released during the
-                // scan, so a fill confirms only when the global task
-                // counters read around the scan (`released.rs`) show one.
-                if plan.defer_root {
-                    return Ok(Some(true));
-                }
-                self.confirm_root(dir, pid, name, plan)
+                self.confirm_owner(dir, pid, name, uid, Some(st.st_ino))
             }
             Filter::Ruid(ruid) => {
                 if plan.pidfd {
@@ -367,24 +418,37 @@ mod tests {
     }
 
     #[test]
-    fn root_owned_answers_of_gone_processes_are_dropped() {
+    fn answers_of_gone_processes_are_dropped() {
         let fs = ProcFs::open_root(Path::new("/proc")).unwrap();
         let mut child = Command::new("true").spawn().unwrap();
         let gone = Pid::from(&child);
         child.wait().unwrap();
-        for plan in [Plan::FILES, fs.plan(Filter::Uid(0))] {
-            let inline = Plan {
-                defer_root: false,
-                ..plan
-            };
-            let mut out = [Pid::from_raw(1).unwrap(), gone, Pid::from_raw(1).unwrap()];
-            let lease = fs.lease().unwrap();
-            // Four found, three kept: the one past the end stays counted.
-            let n = fs
-                .confirm_root_owned(lease.fd(), &mut out, 4, inline)
-                .unwrap();
-            assert_eq!(n, 3);
-            assert_eq!(&out[..2], &[Pid::from_raw(1).unwrap(); 2]);
-        }
+        let one = Pid::from_raw(1).unwrap();
+        let lease = fs.lease().unwrap();
+        let mut out = [one, gone, one];
+        // Four found, three kept: the one past the end stays counted.
+        let n = fs
+            .confirm_kept(lease.fd(), &mut out, 4, Filter::Uid(0))
+            .unwrap();
+        assert_eq!(n, 3);
+        assert_eq!(&out[..2], &[one; 2]);
+    }
+
+    #[test]
+    fn a_reading_is_confirmed_only_by_its_own_inode() {
+        let fs = ProcFs::open_root(Path::new("/proc")).unwrap();
+        let lease = fs.lease().unwrap();
+        let dir = lease.fd();
+        let name = c"1";
+        let st = stat_at(dir, name, libc::AT_SYMLINK_NOFOLLOW).unwrap();
+        let one = Pid::from_raw(1).unwrap();
+        let uid = st.st_uid;
+        let confirm = |seen| fs.confirm_owner(dir, one, name, uid, seen).unwrap();
+        assert_eq!(confirm(Some(st.st_ino)), Some(true));
+        assert_eq!(confirm(None), Some(true));
+        // Another inode: the dentry is held and read again.
+        assert_eq!(confirm(Some(st.st_ino.wrapping_add(1))), Some(true));
+        let other = fs.confirm_owner(dir, one, name, uid.wrapping_add(1), None);
+        assert_eq!(other.unwrap(), Some(false));
     }
 }

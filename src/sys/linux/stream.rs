@@ -8,8 +8,11 @@
 //! as long as the caller takes. `ppid` first tries the parent's `children`
 //! files (`children.rs`), whose proven answer is kept in the same buffer
 //! and yielded from it; when that declines, or the answer does not fit,
-//! the scan is streamed. `uid(0)` confirms each root-owned answer as it
-//! goes (`scan.rs`): nothing can be confirmed after it was yielded.
+//! the scan is streamed. `descendants` is listed whole the same way (no
+//! per-process test decides it); an answer too large for the buffer is
+//! left to a fill. `uid` of the owner a reaped task reads as confirms each
+//! such answer as it goes (`scan.rs`): nothing can be confirmed after it
+//! was yielded.
 
 use core::fmt;
 use std::os::fd::{AsFd, OwnedFd};
@@ -85,17 +88,28 @@ impl StreamPids for ProcFs {
 
     fn stream(&self, query: &PidQuery) -> Result<Option<Stream>, Error> {
         let filter = query.filter();
+        let listed = |pids: [Pid; STREAM_PIDS], len: usize| Stream {
+            fs: self.clone(),
+            dir: None,
+            filter,
+            plan: Plan::FILES,
+            space: Space::Listed { pids, next: 0, len },
+        };
         if let Filter::Ppid(ppid) = filter {
             let mut pids = [Pid::ZERO; STREAM_PIDS];
             if let Some(Listed::Complete(len)) = self.list_children(ppid, &mut pids) {
-                return Ok(Some(Stream {
-                    fs: self.clone(),
-                    dir: None,
-                    filter,
-                    plan: Plan::FILES,
-                    space: Space::Listed { pids, next: 0, len },
-                }));
+                return Ok(Some(listed(pids, len)));
             }
+        }
+        // No per-process test decides `descendants`: its answer is listed
+        // whole into the stream's buffer, or, when it does not fit there,
+        // filled by the caller.
+        if let Filter::Descendants(root) = filter {
+            let mut pids = [Pid::ZERO; STREAM_PIDS];
+            return Ok(match self.list_descendants(root, &mut pids)? {
+                Listed::Complete(len) => Some(listed(pids, len)),
+                Listed::Full { .. } => None,
+            });
         }
         let plan = self.plan(filter).confirming_as_it_goes();
         Ok(Some(Stream {

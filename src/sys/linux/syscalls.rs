@@ -332,3 +332,58 @@ pub(super) fn clock_ns(clock: libc::clockid_t) -> Result<u128, Errno> {
     let nanos = u128::try_from(ts.tv_nsec).map_err(|_| Errno::EINVAL)?;
     Ok(secs * 1_000_000_000 + nanos)
 }
+
+/// The word [`fork_wiped_word`] maps; null until then.
+static FORK_WIPED: core::sync::atomic::AtomicPtr<core::sync::atomic::AtomicU64> =
+    core::sync::atomic::AtomicPtr::new(core::ptr::null_mut());
+
+/// A word of a page of its own that the kernel zeroes in the child of
+/// every fork (an anonymous private page with `MADV_WIPEONFORK`, Linux
+/// 4.14+), mapped on first use for the life of the process, without a
+/// lock (a child forked mid-way cannot block on one).
+pub(super) fn fork_wiped_word() -> Result<&'static core::sync::atomic::AtomicU64, Errno> {
+    use core::sync::atomic::{AtomicU64, Ordering};
+    let known = FORK_WIPED.load(Ordering::Acquire);
+    if !known.is_null() {
+        // SAFETY: only pointers to a mapping made below, valid, aligned
+        // and never unmapped, are stored.
+        return Ok(unsafe { &*known });
+    }
+    let len = core::mem::size_of::<u64>();
+    let prot = libc::PROT_READ | libc::PROT_WRITE;
+    let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
+    // SAFETY: an anonymous mapping at an address the kernel picks; no
+    // memory of ours is passed.
+    let page = unsafe { libc::mmap(core::ptr::null_mut(), len, prot, flags, -1, 0) };
+    if page == libc::MAP_FAILED {
+        return Err(Errno::last());
+    }
+    // SAFETY: `page` is the mapping just made, page-aligned, `len` bytes
+    // (rounded up to the page by the kernel).
+    if unsafe { libc::madvise(page, len, libc::MADV_WIPEONFORK) } != 0 {
+        let errno = Errno::last();
+        // SAFETY: the same mapping, seen by nothing else.
+        unsafe { libc::munmap(page, len) };
+        return Err(errno);
+    }
+    let mine = page.cast::<AtomicU64>();
+    let kept = match FORK_WIPED.compare_exchange(
+        core::ptr::null_mut(),
+        mine,
+        Ordering::AcqRel,
+        Ordering::Acquire,
+    ) {
+        Ok(_) => mine,
+        Err(theirs) => {
+            // SAFETY: our mapping lost the race and was seen by nothing
+            // else.
+            unsafe { libc::munmap(page, len) };
+            theirs
+        }
+    };
+    // SAFETY: `kept` is a page-aligned (so `AtomicU64`-aligned), readable,
+    // writable, zero-filled mapping that is never unmapped: a valid
+    // `AtomicU64` for the rest of the process. A fork gives the child a
+    // zero-filled page at the same address.
+    Ok(unsafe { &*kept })
+}

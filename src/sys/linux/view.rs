@@ -6,15 +6,8 @@
 //! answers they give are the proc root's own only when
 //!
 //! - the proc root is an instance of the caller's pid namespace: the
-//!   numbers it lists are the numbers those calls take. Checked once per
-//!   process: `<root>/self/status` must exist (the caller is visible
-//!   there) and its `NSpid:` line must have a single column equal to
-//!   `getpid()` (`task_state` in `fs/proc/array.c` prints one column per
-//!   level from the mount's namespace down to the caller's, so one column
-//!   means the same level, and a namespace that can see the caller is its
-//!   own or an ancestor). A fork moves no process to another namespace,
-//!   but a child of `unshare(CLONE_NEWPID)` is in a new one: the answer is
-//!   kept with the pid it was found for and found again for another;
+//!   numbers it lists are the numbers those calls take (`pidns.rs`, which
+//!   also says how long that answer holds);
 //! - the mount hides nothing: no `hidepid=` among its options. `hidepid`
 //!   is per mount (5.8+) and a remount can change it at any time, so it is
 //!   read on every query that wants a shortcut, with one `statmount(2)`
@@ -30,7 +23,8 @@
 use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::os::fd::AsFd;
 
-use super::syscalls::{mount_id, openat, pidfd_get_info, pidfd_open, read, statmount};
+use super::pidns::EpochFact;
+use super::syscalls::{mount_id, pidfd_get_info, pidfd_open, statmount};
 use super::ProcFs;
 
 /// `STATMOUNT_SB_BASIC`: `sb_dev_*`, `sb_magic`, `sb_flags`.
@@ -59,47 +53,14 @@ const ABSENT: u8 = 2;
 /// What a [`ProcFs`] remembers about its shortcuts.
 #[derive(Debug, Default)]
 pub(super) struct Shortcuts {
-    /// `(pid << 2) | PROBED | SAME_NS` for the process that found it; 0
-    /// before the first probe.
-    caller_ns: AtomicU64,
+    /// Whether the root shows the caller's pid namespace, with the epoch
+    /// of the process that found it (`pidns.rs`).
+    pub(super) caller_ns: EpochFact,
     /// The mount's unique id plus one (0: not looked up yet; 1: none).
     mount: AtomicU64,
 }
 
-const PROBED: u64 = 0b10;
-const SAME_NS: u64 = 0b01;
-
 impl ProcFs {
-    /// Whether pids of this proc root are pids of the caller's own pid
-    /// namespace (see the module docs).
-    pub(super) fn in_caller_ns(&self) -> bool {
-        let me = u64::from(std::process::id());
-        let known = self.shortcuts.caller_ns.load(Ordering::Relaxed);
-        if known & PROBED != 0 && known >> 2 == me {
-            return known & SAME_NS != 0;
-        }
-        let same = self.probe_caller_ns(me);
-        let state = (me << 2) | PROBED | if same { SAME_NS } else { 0 };
-        self.shortcuts.caller_ns.store(state, Ordering::Relaxed);
-        same
-    }
-
-    fn probe_caller_ns(&self, me: u64) -> bool {
-        let Ok(fd) = openat(self.root.as_fd(), c"self/status", 0) else {
-            return false;
-        };
-        let mut buf = [0u8; 4096];
-        let mut filled = 0;
-        while let Some(spare) = buf.get_mut(filled..).filter(|s| !s.is_empty()) {
-            match read(fd.as_fd(), spare) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => filled += n,
-            }
-        }
-        let text = buf.get(..filled).unwrap_or_default();
-        nspid_single(text).is_some_and(|pid| u64::from(pid) == me)
-    }
-
     /// Whether the mount hides nothing right now: its options, read now,
     /// hold no `hidepid=`. `false` when they cannot be read.
     pub(super) fn hides_nothing(&self) -> bool {
@@ -225,29 +186,6 @@ fn has_hidepid(options: &[u8]) -> bool {
         .any(|option| option.starts_with(b"hidepid="))
 }
 
-/// The pid on the `NSpid:` line of a `status` text when that line has
-/// exactly one column; `None` when it has more, or is missing or
-/// malformed.
-fn nspid_single(status: &[u8]) -> Option<u32> {
-    let line = status
-        .split(|&b| b == b'\n')
-        .find_map(|line| line.strip_prefix(b"NSpid:"))?;
-    let mut columns = line
-        .split(|&b| b == b'\t' || b == b' ')
-        .filter(|c| !c.is_empty());
-    let first = columns.next()?;
-    if columns.next().is_some() || first.is_empty() {
-        return None;
-    }
-    first.iter().try_fold(0u32, |value, &b| {
-        let digit = b.wrapping_sub(b'0');
-        if digit > 9 {
-            return None;
-        }
-        value.checked_mul(10)?.checked_add(u32::from(digit))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,18 +246,6 @@ mod tests {
         assert!(!has_hidepid(b""));
         assert!(!has_hidepid(b"gid=5,subset=pid"));
         assert!(!has_hidepid(b"xhidepid=2"));
-    }
-
-    #[test]
-    fn nspid_has_one_column_or_nothing() {
-        let s = b"Name:\tx\nTgid:\t12\nNSpid:\t12\nNSpgid:\t1\n";
-        assert_eq!(nspid_single(s), Some(12));
-        assert_eq!(nspid_single(b"NSpid:\t4321\t7\n"), None);
-        assert_eq!(nspid_single(b"NSpid:\t\n"), None);
-        assert_eq!(nspid_single(b"NSpid:\t1x\n"), None);
-        assert_eq!(nspid_single(b"Name:\tNSpid:\t3\n"), None);
-        assert_eq!(nspid_single(b"Pid:\t3\n"), None);
-        assert_eq!(nspid_single(b"NSpid:\t99999999999\n"), None);
     }
 
     #[test]
