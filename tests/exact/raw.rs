@@ -78,6 +78,15 @@ pub fn wait(pid: libc::pid_t) -> std::io::Result<i32> {
     }
 }
 
+/// Reaps every child that has exited or will, until none is left.
+pub fn reap_all() {
+    let mut status = 0;
+    // SAFETY: `status` is a writable int.
+    while unsafe { libc::waitpid(-1, &mut status, 0) } > 0
+        || std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR)
+    {}
+}
+
 /// `kill(pid, SIGKILL)`, ignoring errors.
 pub fn kill(pid: libc::pid_t) {
     // SAFETY: no memory is passed.
@@ -143,6 +152,43 @@ pub fn mount_proc() -> std::io::Result<()> {
         return Err(std::io::Error::last_os_error());
     }
     Ok(())
+}
+
+/// Makes every mount below `/` private, so that mounts made here stay in
+/// this mount namespace.
+pub fn make_mounts_private() -> std::io::Result<()> {
+    let root = CString::new("/").unwrap();
+    let flags = libc::MS_REC | libc::MS_PRIVATE;
+    // SAFETY: a NUL-terminated path valid for the call; no source, type
+    // or data.
+    let rc = unsafe {
+        libc::mount(
+            std::ptr::null(),
+            root.as_ptr(),
+            std::ptr::null(),
+            flags,
+            std::ptr::null(),
+        )
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Reads one byte from `fd` (blocking); `None` at end of file.
+pub fn read_byte(fd: &OwnedFd) -> Option<u8> {
+    use std::os::fd::AsRawFd;
+    let mut byte = 0u8;
+    loop {
+        // SAFETY: `byte` is writable for one byte; `fd` is open.
+        let n = unsafe { libc::read(fd.as_raw_fd(), (&mut byte as *mut u8).cast(), 1) };
+        match n {
+            1 => return Some(byte),
+            n if n < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) => {}
+            _ => return None,
+        }
+    }
 }
 
 /// A pipe: (read end, write end), close-on-exec.
