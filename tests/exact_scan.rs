@@ -9,9 +9,10 @@
 //!   deterministically: through a descriptor of a child's directory, after
 //!   the child is reaped, compared with the proc root's owner;
 //! - a pid reused within one query: in a pid namespace, `clone3` with
-//!   `set_tid` recreates 32 pids again and again, every incarnation owned
-//!   by uid 1000 from birth, against `uid(0)` above the process count
-//!   where confirmations are deferred. None of them may ever be listed.
+//!   `set_tid` recreates 4 pids again and again (one process each), every
+//!   incarnation owned by uid 1000 from birth, against `uid(0)` above the
+//!   process count where confirmations are deferred. None of them may ever
+//!   be listed.
 //!
 //! The first forks: a child makes the user namespace, this process writes
 //! its maps, and the child's first child (pid 1 of a new pid namespace,
@@ -52,8 +53,8 @@ fn run_for() -> Duration {
 }
 /// The first of the pids the reuse adversary recreates.
 const REUSED: libc::pid_t = 20_000;
-/// How many pids it recreates, one after another, then reaps together.
-const REUSED_COUNT: libc::pid_t = 32;
+/// How many pids it recreates, each by a process of its own.
+const REUSED_COUNT: libc::pid_t = 4;
 
 // ---------------------------------------------------------------------
 // Child side
@@ -245,6 +246,25 @@ fn owner_with_map(uid_map: &str) -> BTreeMap<String, Vec<String>> {
         .collect()
 }
 
+/// Recreates the pid `pid` of this pid namespace again and again, each
+/// incarnation owned by uid 1000 from birth and reaped at once: the
+/// capabilities `set_tid` needs are kept across the uid change.
+fn recreate(pid: libc::pid_t) -> ! {
+    if raw::become_uid_keeping_caps(1000).is_err() {
+        raw::exit_now(3);
+    }
+    loop {
+        match raw::clone3_with_tids(&[pid]) {
+            Ok(0) => raw::exit_now(0),
+            Ok(kid) => {
+                let _ = raw::wait(kid);
+            }
+            Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {}
+            Err(_) => raw::exit_now(4),
+        }
+    }
+}
+
 /// In new pid and mount namespaces, as root: `fillers` extra processes,
 /// then the reuse adversary beside `uid(0)` queries.
 fn child_reuse(args: &str) {
@@ -262,23 +282,13 @@ fn child_reuse(args: &str) {
     }
     let nlink = std::fs::metadata("/proc").expect("stat /proc").nlink();
     println!("PQ nlink {nlink}");
-    let recreator = raw::fork().expect("fork");
-    if recreator == 0 {
-        if raw::become_uid_keeping_caps(1000).is_err() {
-            raw::exit_now(3);
-        }
-        loop {
-            for pid in REUSED..REUSED + REUSED_COUNT {
-                match raw::clone3_with_tids(&[pid]) {
-                    Ok(0) => raw::exit_now(0),
-                    Ok(_) => {}
-                    Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {}
-                    Err(_) => raw::exit_now(4),
-                }
-            }
-            raw::reap_all();
-        }
-    }
+    // One recreator per pid, each in a tight loop: create, reap, again.
+    let recreators: Vec<libc::pid_t> = (REUSED..REUSED + REUSED_COUNT)
+        .map(|pid| match raw::fork().expect("fork") {
+            0 => recreate(pid),
+            recreator => recreator,
+        })
+        .collect();
     // The first incarnation, owned by 1000.
     let started = Instant::now();
     while std::fs::metadata(format!("/proc/{REUSED}")).map_or(true, |m| m.uid() != 1000) {
@@ -293,8 +303,14 @@ fn child_reuse(args: &str) {
             .iter()
             .any(|p| (REUSED..REUSED + REUSED_COUNT).contains(&p.as_raw()))
     });
-    raw::kill(recreator);
-    let status = raw::wait(recreator).unwrap_or(-1);
+    let mut status = libc::SIGKILL;
+    for recreator in recreators {
+        raw::kill(recreator);
+        let end = raw::wait(recreator).unwrap_or(-1);
+        if end != libc::SIGKILL {
+            status = end;
+        }
+    }
     for pid in extra {
         raw::kill(pid);
         let _ = raw::wait(pid);
