@@ -92,6 +92,7 @@ fn every_flavor_allocates_nothing_per_query_after_warm_up() {
         ("pgrp", PidQuery::pgrp(leader), 3),
         ("ppid", PidQuery::ppid(Pid::this()), 1),
         ("ppid (leader)", PidQuery::ppid(leader), 2),
+        ("descendants (leader)", PidQuery::descendants(leader), 2),
         ("uid", PidQuery::uid(me.uid), 1),
         ("ruid", PidQuery::ruid(me.ruid), 1),
     ];

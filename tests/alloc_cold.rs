@@ -46,6 +46,7 @@ fn a_one_shot_iteration_allocates_nothing_even_cold() {
         PidQuery::ppid(me),
         PidQuery::ppid(Pid::ZERO),
         PidQuery::pgrp(Pid::from_raw(1).unwrap()),
+        PidQuery::descendants(me),
     ] {
         let (first, counts) = measure(|| query.iter().map(|mut pids| pids.next()));
         let first = first.unwrap_or_else(|e| panic!("{query:?}: {e}"));

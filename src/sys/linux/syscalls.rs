@@ -287,6 +287,7 @@ pub(super) fn getdents_into(dir: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize
     Ok(usize::try_from(n).unwrap_or(0).min(len))
 }
 
+/// `readlinkat(dir, path, buf)`: the bytes written (at most `buf.len()`:
 /// the kernel truncates silently, so `buf.len()` may mean "cut short").
 pub(super) fn readlinkat(dir: BorrowedFd<'_>, path: &CStr, buf: &mut [u8]) -> Result<usize, Errno> {
     let (ptr, len) = (buf.as_mut_ptr().cast::<libc::c_char>(), buf.len());
@@ -296,7 +297,8 @@ pub(super) fn readlinkat(dir: BorrowedFd<'_>, path: &CStr, buf: &mut [u8]) -> Re
     Ok(usize::try_from(n).unwrap_or(0).min(len))
 }
 
-/// not ours to signal.
+/// `pidfd_send_signal(pidfd, 0, NULL, 0)`: succeeds while the process
+/// has not been reaped; `EPERM` means it exists but is not ours to signal.
 pub(super) fn pidfd_probe(pidfd: BorrowedFd<'_>) -> Result<(), Errno> {
     let fd = pidfd.as_raw_fd();
     // SAFETY: `pidfd` is open; signal 0 sends nothing; no memory is passed
@@ -313,7 +315,8 @@ pub(super) fn pidfd_probe(pidfd: BorrowedFd<'_>) -> Result<(), Errno> {
     .map(drop)
 }
 
-/// of `/proc/<pid>/stat`'s times; `None` if the system does not say.
+/// `sysconf(_SC_CLK_TCK)`: the clock ticks per second, the unit of
+/// `/proc/<pid>/stat`'s times; `None` if the system does not say.
 pub(super) fn clock_ticks() -> Option<u32> {
     // SAFETY: `sysconf` has no preconditions and passes no memory.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
