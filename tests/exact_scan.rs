@@ -9,7 +9,7 @@
 //!   deterministically: through a descriptor of a child's directory, after
 //!   the child is reaped, compared with the proc root's owner;
 //! - a pid reused within one query: in a pid namespace, `clone3` with
-//!   `set_tid` recreates 4 pids again and again (one process each), every
+//!   `set_tid` recreates 8 pids again and again (one process each), every
 //!   incarnation owned by uid 1000 from birth, against `uid(0)` above the
 //!   process count where confirmations are deferred. None of them may ever
 //!   be listed.
@@ -54,7 +54,7 @@ fn run_for() -> Duration {
 /// The first of the pids the reuse adversary recreates.
 const REUSED: libc::pid_t = 20_000;
 /// How many pids it recreates, each by a process of its own.
-const REUSED_COUNT: libc::pid_t = 4;
+const REUSED_COUNT: libc::pid_t = 8;
 
 // ---------------------------------------------------------------------
 // Child side
