@@ -51,10 +51,18 @@ fn run_for() -> Duration {
         .unwrap_or(3);
     Duration::from_secs(secs)
 }
-/// The first of the pids the reuse adversary recreates.
-const REUSED: libc::pid_t = 20_000;
-/// How many pids it recreates, each by a process of its own.
+/// How many pids the reuse adversary recreates, each by a process of its
+/// own, from the middle of the pid space up.
 const REUSED_COUNT: libc::pid_t = 8;
+
+/// The first of the pids the reuse adversary recreates.
+fn first_reused() -> libc::pid_t {
+    let max: libc::pid_t = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(32_768);
+    max / 2
+}
 
 // ---------------------------------------------------------------------
 // Child side
@@ -97,17 +105,46 @@ fn churner() -> libc::pid_t {
     }
 }
 
+/// What [`measure`] counted.
+struct Counts {
+    answers: u64,
+    /// Wrong answers of `fill` (which may defer confirmations).
+    wrong_fill: u64,
+    /// Wrong answers of `iter` (which confirms as it goes).
+    wrong_iter: u64,
+    samples: Vec<String>,
+}
+
+impl Counts {
+    /// The report line: `<wrong> <wrong fills> <wrong iters> <samples>`.
+    fn wrong_line(&self) -> String {
+        format!(
+            "{} {} {} {}",
+            self.wrong_fill + self.wrong_iter,
+            self.wrong_fill,
+            self.wrong_iter,
+            self.samples.join(" ")
+        )
+    }
+}
+
 /// Runs `query` through `fill` and `iter` in turn for [`run_for`]; counts
 /// the answers that `wrong` rejects, with the first few.
-fn measure(query: PidQuery, wrong: impl Fn(&[Pid]) -> bool) -> (u64, u64, Vec<String>) {
+fn measure(query: PidQuery, wrong: impl Fn(&[Pid]) -> bool) -> Counts {
     let system = System::live().expect("live /proc");
     let mut buf = PidBuf::new();
     let mut streamed = Vec::with_capacity(4096);
-    let (mut answers, mut bad, mut samples) = (0u64, 0u64, Vec::new());
+    let mut counts = Counts {
+        answers: 0,
+        wrong_fill: 0,
+        wrong_iter: 0,
+        samples: Vec::new(),
+    };
     let started = Instant::now();
     let run = run_for();
     while started.elapsed() < run {
-        let answer: &[Pid] = if answers % 2 == 0 {
+        let filled = counts.answers % 2 == 0;
+        let answer: &[Pid] = if filled {
             system.fill(&query, &mut buf).expect("fill")
         } else {
             streamed.clear();
@@ -116,21 +153,28 @@ fn measure(query: PidQuery, wrong: impl Fn(&[Pid]) -> bool) -> (u64, u64, Vec<St
             }
             &streamed
         };
-        answers += 1;
+        counts.answers += 1;
         if wrong(answer) {
-            bad += 1;
-            if samples.len() < 5 {
-                let how = if answers % 2 == 1 { "fill" } else { "iter" };
+            let how = if filled {
+                counts.wrong_fill += 1;
+                "fill"
+            } else {
+                counts.wrong_iter += 1;
+                "iter"
+            };
+            if counts.samples.len() < 5 {
                 let shown = if answer.len() <= 8 {
                     format!("{answer:?}")
                 } else {
                     format!("{}pids", answer.len())
                 };
-                samples.push(format!("{how}:{shown}").replace(' ', ""));
+                counts
+                    .samples
+                    .push(format!("{how}:{shown}").replace(' ', ""));
             }
         }
     }
-    (answers, bad, samples)
+    counts
 }
 
 /// The body of the first process of new user, pid and mount namespaces,
@@ -172,13 +216,13 @@ fn owner_in_namespace(out: &mut String) {
     }
     let churning = [churner(), churner()];
     let member_pid = Pid::from_raw(member).expect("pid");
-    let (answers, wrong, samples) = measure(PidQuery::uid(owner), |answer| answer != [member_pid]);
+    let counts = measure(PidQuery::uid(owner), |answer| answer != [member_pid]);
     for pid in churning.into_iter().chain([member]) {
         raw::kill(pid);
         let _ = raw::wait(pid);
     }
-    let _ = writeln!(out, "answers {answers}");
-    let _ = writeln!(out, "wrong {wrong} {}", samples.join(" "));
+    let _ = writeln!(out, "answers {}", counts.answers);
+    let _ = writeln!(out, "wrong {}", counts.wrong_line());
     // How far the churn took the namespace's pids: about its fork count.
     let last = match raw::fork() {
         Ok(0) => raw::exit_now(0),
@@ -283,7 +327,9 @@ fn child_reuse(args: &str) {
     let nlink = std::fs::metadata("/proc").expect("stat /proc").nlink();
     println!("PQ nlink {nlink}");
     // One recreator per pid, each in a tight loop: create, reap, again.
-    let recreators: Vec<libc::pid_t> = (REUSED..REUSED + REUSED_COUNT)
+    let reused = first_reused()..first_reused() + REUSED_COUNT;
+    let recreators: Vec<libc::pid_t> = reused
+        .clone()
         .map(|pid| match raw::fork().expect("fork") {
             0 => recreate(pid),
             recreator => recreator,
@@ -291,17 +337,15 @@ fn child_reuse(args: &str) {
         .collect();
     // The first incarnation, owned by 1000.
     let started = Instant::now();
-    while std::fs::metadata(format!("/proc/{REUSED}")).map_or(true, |m| m.uid() != 1000) {
+    while std::fs::metadata(format!("/proc/{}", reused.start)).map_or(true, |m| m.uid() != 1000) {
         assert!(
             started.elapsed() < Duration::from_secs(10),
             "no incarnation"
         );
         std::thread::yield_now();
     }
-    let (answers, wrong, samples) = measure(PidQuery::uid(0), |answer| {
-        answer
-            .iter()
-            .any(|p| (REUSED..REUSED + REUSED_COUNT).contains(&p.as_raw()))
+    let counts = measure(PidQuery::uid(0), |answer| {
+        answer.iter().any(|p| reused.contains(&p.as_raw()))
     });
     let mut status = libc::SIGKILL;
     for recreator in recreators {
@@ -316,8 +360,8 @@ fn child_reuse(args: &str) {
         let _ = raw::wait(pid);
     }
     println!("PQ recreator {status}");
-    println!("PQ answers {answers}");
-    println!("PQ wrong {wrong} {}", samples.join(" "));
+    println!("PQ answers {}", counts.answers);
+    println!("PQ wrong {}", counts.wrong_line());
 }
 
 // ---------------------------------------------------------------------
@@ -411,7 +455,9 @@ fn uid_of_the_reaped_task_owner_in_a_user_namespace() {
         );
         let (answers, wrong) = (int(&lines, "answers"), int(&lines, "wrong"));
         eprintln!(
-            "uid({owner}): {wrong} wrong of {answers} answers, pids reached {} beside them",
+            "uid({owner}): {wrong} wrong of {answers} answers (fill, iter: {:?}), pids reached {} \
+             beside them",
+            &lines["wrong"][1..3],
             int(&lines, "last_pid")
         );
         if wrong != 0 {
@@ -442,8 +488,10 @@ fn uid_0_never_lists_a_pid_recreated_during_the_query() {
     }
     let (answers, wrong) = (int(&lines, "answers"), int(&lines, "wrong"));
     eprintln!(
-        "uid(0) with /proc's link count {}: {wrong} wrong of {answers} answers",
-        int(&lines, "nlink")
+        "uid(0) with /proc's link count {}: {wrong} wrong of {answers} answers (fill, iter: \
+         {:?})",
+        int(&lines, "nlink"),
+        &lines["wrong"][1..3]
     );
     assert_eq!(int(&lines, "recreator"), libc::SIGKILL as i64, "{lines:?}");
     assert!(int(&lines, "nlink") > 256, "{lines:?}");
