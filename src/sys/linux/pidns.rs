@@ -35,7 +35,7 @@
 //! Whether pidfds carry pidfs inode numbers (Linux 6.9+) is a fact of the
 //! kernel, the same in every namespace: learned once per process.
 
-use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::os::fd::AsFd;
 
 use super::syscalls::{fork_wiped_word, fstatfs, openat, pidfd_open, read};
@@ -46,10 +46,26 @@ use super::ProcFs;
 /// holds.
 static LAST_EPOCH: AtomicU64 = AtomicU64::new(0);
 
+/// Set once the page zeroed at fork proved unavailable (not retried).
+static NO_WORD: AtomicBool = AtomicBool::new(false);
+
 /// This process's epoch: the same number until it forks, a larger one in
 /// the child; `None` where forks cannot be told apart (cache nothing).
 pub(super) fn epoch() -> Option<u64> {
-    let word = fork_wiped_word().ok()?;
+    if NO_WORD.load(Ordering::Relaxed) {
+        return None;
+    }
+    let word = match fork_wiped_word() {
+        Ok(word) => word,
+        // Before 4.14 `madvise` rejects the advice (EINVAL); out of memory
+        // says nothing about the kernel.
+        Err(errno) => {
+            if errno.raw() != libc::ENOMEM {
+                NO_WORD.store(true, Ordering::Relaxed);
+            }
+            return None;
+        }
+    };
     let known = word.load(Ordering::Acquire);
     if known != 0 {
         return Some(known);
