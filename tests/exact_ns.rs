@@ -178,8 +178,14 @@ fn namespace_init(known: &Known, same_both: libc::pid_t, w: &OwnedFd) -> i32 {
     0
 }
 
+/// One test at a time: each forks this process, whose child runs on (in
+/// glibc, a fork copes with another thread's malloc, not with other locks
+/// held).
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn namespace_facts_follow_the_caller_across_forks() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     if !root_or_skip("namespace_facts_follow_the_caller_across_forks") {
         return;
     }
@@ -283,5 +289,63 @@ fn namespace_facts_follow_the_caller_across_forks() {
         "{} failures:\n{}\n\nreport:\n{text}",
         failures.len(),
         failures.join("\n")
+    );
+}
+
+/// A forked child inherits the open scan descriptor, whose offset the two
+/// processes would share: the child streams its first window, this
+/// process then scans to the end, and the child's stream must still list
+/// everything (it scans with a descriptor of its own).
+#[test]
+fn a_forked_child_scans_with_its_own_descriptor() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let system = System::live().expect("live");
+    let all = PidQuery::all();
+    // The scan descriptor is kept after this.
+    let before = fill(system, &all);
+    let (up_r, up_w) = raw::pipe().expect("pipe");
+    let (down_r, down_w) = raw::pipe().expect("pipe");
+    let (report_r, report_w) = raw::pipe().expect("pipe");
+    let kid = raw::fork().expect("fork");
+    if kid == 0 {
+        drop((up_r, down_w, report_r));
+        let mut streamed = Vec::new();
+        let mut pids = system.iter(&all).expect("iter");
+        if let Some(Ok(first)) = pids.next() {
+            streamed.push(first.to_string());
+        }
+        raw::write_all(&up_w, b"1");
+        let _ = raw::read_byte(&down_r);
+        for pid in pids {
+            match pid {
+                Ok(pid) => streamed.push(pid.to_string()),
+                Err(e) => streamed.push(format!("error:{e}").replace(' ', "_")),
+            }
+        }
+        raw::write_all(&report_w, streamed.join(" ").as_bytes());
+        raw::exit_now(0);
+    }
+    drop((up_w, down_r, report_w));
+    assert_eq!(raw::read_byte(&up_r), Some(b'1'), "the child did not start");
+    let mut buf = PidBuf::new();
+    system.fill(&all, &mut buf).expect("fill");
+    raw::write_all(&down_w, b"2");
+    let mut text = String::new();
+    std::fs::File::from(report_r)
+        .read_to_string(&mut text)
+        .expect("read the report");
+    assert_eq!(raw::wait(kid).expect("wait"), 0, "{text}");
+    let after = fill(system, &all);
+    let streamed: BTreeSet<i32> = text.split(' ').filter_map(|w| w.parse().ok()).collect();
+    let missing: Vec<i32> = before
+        .intersection(&after)
+        .map(|&(p, _)| p)
+        .filter(|p| !streamed.contains(p))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "the child's stream missed {} of {} processes: {missing:?}\nstreamed: {text}",
+        missing.len(),
+        before.intersection(&after).count()
     );
 }
