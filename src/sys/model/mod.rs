@@ -154,7 +154,11 @@ mod table;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_exit;
+#[cfg(test)]
 mod tests_info;
+#[cfg(test)]
+mod tests_inspect;
 
 pub use abi::{proc_listpids, proc_name, proc_pidinfo, proc_pidpath};
 pub use observe::Observation;
