@@ -265,5 +265,4 @@ impl Model {
             self.reap(burst.pid);
         }
     }
-
 }

@@ -161,8 +161,8 @@ mod tests_info;
 mod tests_inspect;
 
 pub use abi::{proc_listpids, proc_name, proc_pidinfo, proc_pidpath};
-pub use observe::Observation;
 pub use info_schedule::{Burst, InfoCall};
+pub use observe::Observation;
 pub use process::{Exe, Thread};
 pub use schedule::{Call, Churn};
 pub use table::{Model, Proc, TtyMatch};

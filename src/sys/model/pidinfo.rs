@@ -76,7 +76,6 @@ fn common_flags(p: &Proc, zombie: bool) -> u32 {
     flags
 }
 
-
 fn short_comm(p: &Proc) -> [u8; 16] {
     let mut comm = [0u8; 16];
     for (to, from) in comm.iter_mut().zip(&p.comm) {
@@ -369,7 +368,6 @@ impl Model {
         }
         Ok(count * 8)
     }
-
 }
 
 /// Copies a whole record to the front of the buffer; its size.

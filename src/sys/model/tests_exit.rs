@@ -247,12 +247,18 @@ fn orphans_given_to_launchd_are_reaped_as_they_exit_its_own_children_are_not() {
     let own = model.spawn(launchd());
     model.exit(parent);
     model.reap(parent);
-    assert_eq!(listed(&mut model, &PidQuery::ppid(launchd())), [own, orphan]);
+    assert_eq!(
+        listed(&mut model, &PidQuery::ppid(launchd())),
+        [own, orphan]
+    );
     assert!(model.exit(orphan));
     assert!(model.get(orphan).is_none(), "never a zombie");
     assert!(model.exit(own));
     assert!(model.is_zombie(own), "launchd has not waited yet");
-    assert_eq!(listed(&mut model, &PidQuery::all()), [pid(1), Pid::ZERO, own]);
+    assert_eq!(
+        listed(&mut model, &PidQuery::all()),
+        [pid(1), Pid::ZERO, own]
+    );
 }
 
 // ---- identifiers ---------------------------------------------------------------------
@@ -306,7 +312,10 @@ fn thread_handles_may_be_0_and_repeat_and_every_one_is_listed() {
     let mut model = Model::new();
     let mut buf = ThreadBuf::new();
     // kernel_task's thread has no TSD base.
-    assert_eq!(model.threads(Pid::ZERO, &mut buf).unwrap(), [Thread::Handle(0)]);
+    assert_eq!(
+        model.threads(Pid::ZERO, &mut buf).unwrap(),
+        [Thread::Handle(0)]
+    );
     let p = model.spawn(launchd());
     let t = model.get(p).unwrap().threads[0];
     let h = 0x7000_0000_5000;

@@ -73,7 +73,13 @@ pub(super) fn with_process(euid: u32, ruid: u32, caller: u32) -> (Model, Pid) {
 }
 
 /// One `proc_pidinfo` with a buffer of `size` bytes: (return, errno, bytes).
-pub(super) fn ask(model: &mut Model, p: Pid, flavor: i32, arg: u64, size: usize) -> (i32, Errno, Vec<u8>) {
+pub(super) fn ask(
+    model: &mut Model,
+    p: Pid,
+    flavor: i32,
+    arg: u64,
+    size: usize,
+) -> (i32, Errno, Vec<u8>) {
     let mut buf = vec![0u8; size];
     let (ret, errno) = model.proc_pidinfo(p.as_raw(), flavor, arg, Some(&mut buf));
     (ret, errno, buf)

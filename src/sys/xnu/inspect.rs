@@ -158,7 +158,10 @@ pub(crate) fn from_full(b: &BsdInfo, task: Option<&TaskInfo>) -> ProcInfo {
     let tty = (b.e_tdev != xnu::NODEV).then(|| Dev::from_raw(u64::from(b.e_tdev)));
     // A session leader's exit revokes the terminal (`s_ttydev = NODEV`)
     // but leaves the members' `P_CONTROLT`: no terminal is left.
-    f.set(ProcFlags::HAS_TTY, f.contains(ProcFlags::HAS_TTY) && tty.is_some());
+    f.set(
+        ProcFlags::HAS_TTY,
+        f.contains(ProcFlags::HAS_TTY) && tty.is_some(),
+    );
     let tpgid = tty.map(|_| pid_of(b.e_tpgid));
     f.set(
         ProcFlags::FOREGROUND,
