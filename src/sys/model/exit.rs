@@ -61,7 +61,7 @@ use crate::Pid;
 
 /// `NO_PID`: the foreground group of a session whose terminal was revoked
 /// (`bsd/sys/proc_internal.h`).
-pub(super) const NO_PID: i32 = 100_000;
+const NO_PID: i32 = 100_000;
 
 /// A child of an exiting parent goes to `to`, its original parent, or to
 /// launchd (`None`): a tracee loses `P_LTRACED` and is marked for
@@ -161,13 +161,15 @@ impl Model {
         }
         self.hand_off_children(pid);
         if let Some(at) = self.zombproc.iter().position(|p| p.pid == pid) {
-            let proc = self.zombproc.get_mut(at);
-            match proc {
-                Some(p) if p.orphaned && p.returns_to.is_none() => {
-                    self.zombproc.remove(at);
-                }
-                Some(p) => p.stat = xnu::SZOMB,
-                None => {}
+            // `P_LIST_DEADPARENT` without `p_oppid`: the kernel reaps it.
+            let by_kernel = self
+                .zombproc
+                .get(at)
+                .is_some_and(|p| p.orphaned && p.returns_to.is_none());
+            if by_kernel {
+                self.zombproc.remove(at);
+            } else if let Some(p) = self.zombproc.get_mut(at) {
+                p.stat = xnu::SZOMB;
             }
         }
         // SIGKILL to the tracees handed back above, delivered at once.
