@@ -148,7 +148,11 @@ pub enum ThreadList {
     /// (`thread->machine.cthread_self`, the `pthread_t` / TSD base address
     /// of the thread in its process), the `arg` `PROC_PIDTHREADINFO` takes.
     /// Not a thread id: it is an address, meaningful only inside the
-    /// process, and may be 0 for a thread that has not set one.
+    /// process; it is 0 for a thread that has not set one (every kernel
+    /// thread, so all of `kernel_task`'s), and several threads can report
+    /// the same value (`fill_taskthreadlist` copies `cthread_self` as it
+    /// is, xnu `osfmk/kern/bsd_kern.c`). The list is taken whole: a 0 ends
+    /// nothing, and nothing is deduplicated.
     Handles,
     /// `PROC_PIDLISTTHREADIDS` (private, macOS 10.14 and later): each
     /// thread's 64-bit system-wide thread id, as `pthread_threadid_np`
