@@ -14,9 +14,9 @@
 //!    `p_stat = SZOMB` only at its very end (`kern_exit.c:2612`), after
 //!    closing files, revoking the terminal and handing off the children.
 //!    In between, `proc_find` fails (`proc_ref_try_fast` refuses
-//!    `P_REF_DEAD`, `kern_proc.c:618-631`), so every flavor that does not
+//!    `P_REF_DEAD`, `kern_proc.c:619-631`), so every flavor that does not
 //!    find zombies and `proc_pidpath` say `ESRCH`, while
-//!    `proc_find_zombref` (`kern_proc.c:838-855`, `proc_list_exited`)
+//!    `proc_find_zombref` (`kern_proc.c:838-861`, `proc_list_exited`)
 //!    finds it for the zombie-finding flavors, with `p_stat` still
 //!    `SRUN`. [`Model::begin_exit`] stops there; [`Model::finish_exit`]
 //!    does the rest. `proc_listpids` lists it in its `zombproc` walk
@@ -33,7 +33,8 @@
 //!    `s_ttyvp = NULL`, `s_ttypgrpid = NO_PID` and `s_ttydev = NODEV`, so
 //!    the other members, which keep `P_CONTROLT`, stop matching
 //!    `PROC_TTY_ONLY` for the device (`proc_info.c:427-431`) and report
-//!    `e_tdev = NODEV` and no `PROC_FLAG_CTTY` (`proc_info.c:760-795`);
+//!    `e_tdev = NODEV` (`proc_info.c:789-798`) and no `PROC_FLAG_CTTY`
+//!    (`proc_info.c:742-747`);
 //!    then `s_leader = NULL` (`kern_exit.c:2341`): the exited leader
 //!    reports no `PROC_FLAG_SLEADER`. A child forked later gets no
 //!    `P_CONTROLT` (`kern_fork.c:1142-1143`, needs `s_ttyvp`).
@@ -44,7 +45,7 @@
 //! 5. **Orphans given to launchd are reaped as they exit**: a process
 //!    marked `P_LIST_DEADPARENT` and without `p_oppid` never becomes a
 //!    zombie; the kernel reaps it at the end of its own exit
-//!    (`kern_exit.c:2587` and `2632-2655`). A child of launchd that was
+//!    (`kern_exit.c:2587` and `2624-2655`). A child of launchd that was
 //!    never reparented stays a zombie until launchd waits for it.
 //! 6. **A dying tracer hands its tracees back and kills them**
 //!    (`kern_exit.c:2397-2444`): each traced live child goes back to its

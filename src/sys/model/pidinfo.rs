@@ -1,4 +1,5 @@
-//! xnu's `proc_pidinfo` over the table (`bsd/kern/proc_info.c`).
+//! xnu's `proc_pidinfo` over the table (`bsd/kern/proc_info.c`; line
+//! numbers cited are those of xnu-11417.101.15).
 //!
 //! The flavors modelled are `PROC_PIDLISTFDS`, `PROC_PIDTASKALLINFO`,
 //! `PROC_PIDTBSDINFO`, `PROC_PIDTASKINFO`, `PROC_PIDLISTTHREADS`,
@@ -55,7 +56,7 @@ const fn finds_zombies(flavor: c_int, arg: u64) -> bool {
 }
 
 /// The flags both BSD records derive (`proc_pidbsdinfo`,
-/// `proc_pidshortbsdinfo`, `proc_info.c:711-745` and `819-840`).
+/// `proc_pidshortbsdinfo`, `proc_info.c:711-765` and `818-858`).
 /// `zombie` is xnu's: found by `proc_find_zombref`, so a zombie or a
 /// process in its exit window.
 fn common_flags(p: &Proc, zombie: bool) -> u32 {

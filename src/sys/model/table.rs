@@ -1,5 +1,6 @@
 //! The model's process table: [`Proc`], [`Model`], fork and pid
-//! allocation (`bsd/kern/kern_fork.c`); exit lives in `exit.rs`.
+//! allocation (`bsd/kern/kern_fork.c`); exit lives in `exit.rs`. Line
+//! numbers cited are those of xnu-11417.101.15 unless a release is named.
 
 use std::collections::VecDeque;
 
