@@ -328,7 +328,10 @@ impl System {
     /// let system = pidquery::System::live()?;
     /// let mut buf = pidquery::ExeBuf::new();
     /// let exe = system.exe(pidquery::Pid::this(), &mut buf)?;
-    /// assert_eq!(exe.path(), std::env::current_exe()?);
+    /// // The kernel's path has its links resolved; `current_exe` may not
+    /// // (on macOS it is the path as executed, and `/var` links to
+    /// // `/private/var`).
+    /// assert_eq!(exe.path(), std::fs::canonicalize(std::env::current_exe()?)?);
     /// # Ok(()) }
     /// ```
     pub fn exe<'b>(&self, pid: Pid, buf: &'b mut crate::ExeBuf) -> Result<crate::Exe<'b>, Error> {

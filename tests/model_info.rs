@@ -92,6 +92,31 @@ fn warm_thread_fd_and_exe_buffers_allocate_nothing() {
 }
 
 #[test]
+fn calls_on_a_process_in_its_exit_window_allocate_nothing() {
+    // Found only by the zombie lookups, with p_stat still SRUN: every call
+    // asks the short record once more, and allocates nothing for it.
+    let (mut model, ours, _, _) = table(3, 2);
+    let leaving = model.spawn(ours);
+    model.begin_exit(leaving);
+    let (mut fd_buf, mut thread_buf, mut exe) = (FdBuf::new(), ThreadBuf::new(), ExeBuf::new());
+    model.fds(leaving, &mut fd_buf).unwrap();
+    model.info(leaving).unwrap();
+    model.exe(leaving, &mut exe).unwrap_err();
+    let (n, allocs) = allocations(|| model.fds(leaving, &mut fd_buf).map(|f| f.len()));
+    assert_eq!((n.unwrap(), allocs), (0, 0));
+    let (n, allocs) = allocations(|| model.threads(leaving, &mut thread_buf).map(|t| t.len()));
+    assert_eq!((n.unwrap(), allocs), (0, 0));
+    let (err, allocs) = allocations(|| model.exe(leaving, &mut exe).map(|_| ()));
+    assert_eq!(
+        (err.unwrap_err().kind(), allocs),
+        (pidquery::ErrorKind::NoSuchProcess, 0)
+    );
+    let (info, allocs) = allocations(|| model.info(leaving));
+    assert!(info.unwrap().flags.contains(pidquery::ProcFlags::EXITING));
+    assert_eq!(allocs, 0);
+}
+
+#[test]
 fn a_warm_infos_of_a_whole_query_allocates_nothing() {
     let (mut model, _, _, _) = table(3, 2);
     for _ in 0..300 {

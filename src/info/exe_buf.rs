@@ -46,7 +46,10 @@ const MAX_BYTES: usize = 1 << 16;
 /// # if pidquery::System::live().is_err() { return Ok(()) }
 /// let mut buf = ExeBuf::new();
 /// let exe = Pid::this().exe(&mut buf)?;
-/// assert_eq!(exe.path(), std::env::current_exe()?);
+/// // The kernel's path has its links resolved; `current_exe` may not
+/// // (on macOS it is the path as executed, and `/var` links to
+/// // `/private/var`).
+/// assert_eq!(exe.path(), std::fs::canonicalize(std::env::current_exe()?)?);
 /// assert!(!exe.is_deleted());
 /// # Ok(()) }
 /// ```

@@ -37,7 +37,10 @@ impl Pid {
     /// # if pidquery::System::live().is_err() { return Ok(()) }
     /// let mut buf = pidquery::ExeBuf::new();
     /// let exe = pidquery::Pid::this().exe(&mut buf)?;
-    /// assert_eq!(exe.path(), std::env::current_exe()?);
+    /// // The kernel's path has its links resolved; `current_exe` may not
+    /// // (on macOS it is the path as executed, and `/var` links to
+    /// // `/private/var`).
+    /// assert_eq!(exe.path(), std::fs::canonicalize(std::env::current_exe()?)?);
     /// # Ok(()) }
     /// ```
     pub fn exe(self, buf: &mut ExeBuf) -> Result<Exe<'_>, Error> {

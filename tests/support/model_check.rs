@@ -109,8 +109,8 @@ struct Run {
 }
 
 /// Interprets `bytes` as a sequence of operations on a [`Model`] — spawn,
-/// exit, reap, trace, change a process, script races and errors, run a
-/// query — and checks every query's result against [`oracle`]:
+/// exit (whole, or stopping in the exit window), reap, trace, change a
+/// process, script races and errors, run a query — and checks every query's result against [`oracle`]:
 ///
 /// - a complete answer (fill or slice fill) equals the oracle at the
 ///   instant of the engine's last kernel call, in order, unless that call
@@ -220,10 +220,13 @@ impl Run {
         });
     }
 
-    /// A chosen process exits, or is reaped if it already had.
+    /// A chosen process moves one step towards its end: a live one begins
+    /// to exit and stops in the exit window, one in the window finishes
+    /// (a zombie, or reaped by the kernel as launchd's orphan), a zombie is
+    /// reaped.
     fn end_one(&mut self, input: &mut Bytes<'_>) {
         let pid = self.pick(input.byte());
-        if !self.model.exit(pid) {
+        if !self.model.begin_exit(pid) && !self.model.finish_exit(pid) {
             self.model.reap(pid);
         }
     }

@@ -109,7 +109,7 @@ impl Model {
         let mut left_out = 0;
         let walk = self.allproc.iter().rev().chain(self.zombproc.iter().rev());
         for p in walk {
-            if !p.shadow && p.matches(kind, typeinfo) {
+            if !p.shadow && p.matches(kind, typeinfo, self.tty_match) {
                 if n < capacity {
                     put(n, p.pid.as_raw());
                     n += 1;

@@ -13,10 +13,10 @@
 //!   (`kernel_task`, pid 0, last), then zombies most recently exited first
 //!   while under capacity; shadows are counted but never listed;
 //! - the predicates, quirks included: `PROC_TTY_ONLY` needs `P_CONTROLT`
-//!   and matches any device when the process has no process group;
-//!   `PROC_PPID_ONLY` also matches the original parent of a traced process;
-//!   an unknown type (or `PROC_KDBG_ONLY` with no kdebug process) lists
-//!   nothing and succeeds;
+//!   and matches any device when the process has no process group (before
+//!   xnu-8019, none: [`TtyMatch`]); `PROC_PPID_ONLY` also matches the
+//!   original parent of a traced process; an unknown type (or
+//!   `PROC_KDBG_ONLY` with no kdebug process) lists nothing and succeeds;
 //! - the return value is bytes; errors are 0 with `errno` set.
 //!
 //! [`proc_listpids`] is a stand-in with the exact signature of
@@ -66,6 +66,20 @@
 //! code as [`System`](crate::System) on macOS; [`InfoCall`]s script what
 //! happens around each per-process call.
 //!
+//! # Exit
+//!
+//! Exit is xnu's, and harsher than a textbook's (`exit.rs` cites each line
+//! of `bsd/kern/kern_exit.c`): a process spends a window in `zombproc`
+//! before it is `SZOMB` ([`Model::begin_exit`]), where `proc_find` no
+//! longer finds it; `P_LTRACED` is cleared at exit; a session leader's exit
+//! revokes its session's terminal; an exiting parent's zombie children are
+//! reaped by the kernel and its other children go to launchd, which never
+//! sees them as zombies; a dying tracer hands its tracees back to their
+//! original parents and kills them. A new pid never equals a live process
+//! group or session id, `kernel_task`'s `p_uniqueid` is 0 and launchd's 1,
+//! and `kernel_task`'s thread has a pthread handle of 0 (thread handles
+//! may be 0, and repeat).
+//!
 //! # Races
 //!
 //! A schedule says what happens around each call ([`Model::script`],
@@ -105,7 +119,8 @@
 //!
 //! # Layout
 //!
-//! - `table.rs`: [`Proc`], [`Model`] and the operations on who exists;
+//! - `table.rs`: [`Proc`], [`Model`], fork and pid allocation;
+//! - `exit.rs`: exit as xnu does it, and reaping, and tracing;
 //! - `schedule.rs`: [`Churn`] and [`Call`], what happens around each call;
 //! - `observe.rs`: [`Observation`]s of each call;
 //! - `kernel.rs`: xnu's `proc_listpids` over the table, and the engine's
@@ -113,10 +128,11 @@
 //! - `process.rs`: what a process holds beyond listing (names, executable,
 //!   descriptors, threads, identifiers) and the operations on it
 //!   ([`Model::open_fd`], [`Model::spawn_thread`], [`Model::exec`] …);
-//! - `pidinfo.rs`: xnu's `proc_pidinfo` over the table, the per-process
-//!   schedule ([`InfoCall`], [`Burst`]) and the engine's per-process entry
-//!   points ([`Model::info`], [`Model::fds`], [`Model::threads`],
-//!   [`Model::exe`] …);
+//! - `pidinfo.rs`: xnu's `proc_pidinfo` over the table;
+//! - `info_schedule.rs`: the per-process schedule ([`InfoCall`],
+//!   [`Burst`]);
+//! - `inspect.rs`: the engine's per-process entry points ([`Model::info`],
+//!   [`Model::fds`], [`Model::threads`], [`Model::exe`] …);
 //! - `abi.rs`: the C-ABI stand-ins [`proc_listpids`], [`proc_pidinfo`],
 //!   [`proc_pidpath`], [`proc_name`], the only `unsafe` code of the xnu
 //!   model;
@@ -125,7 +141,10 @@
 //!   stand-in [`freebsd::sysctl`].
 
 mod abi;
+mod exit;
 pub mod freebsd;
+mod info_schedule;
+mod inspect;
 mod kernel;
 mod observe;
 mod pidinfo;
@@ -135,14 +154,18 @@ mod table;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_exit;
+#[cfg(test)]
 mod tests_info;
+#[cfg(test)]
+mod tests_inspect;
 
 pub use abi::{proc_listpids, proc_name, proc_pidinfo, proc_pidpath};
+pub use info_schedule::{Burst, InfoCall};
 pub use observe::Observation;
-pub use pidinfo::{Burst, InfoCall};
 pub use process::{Exe, Thread};
 pub use schedule::{Call, Churn};
-pub use table::{Model, Proc};
+pub use table::{Model, Proc, TtyMatch};
 
 /// The records `proc_pidinfo` copies out, as `#[repr(C)]` mirrors of
 /// xnu's structs with their bytes decoded and encoded in safe code, and

@@ -6,8 +6,8 @@ use crate::{Errno, Pid};
 /// Processes born, exiting and reaped at one point of a schedule.
 ///
 /// Applied in this order: `exit` of the newest live processes (never pid 0
-/// or 1), `reap` of the most recently exited zombies, `spawn` of children
-/// of `parent`.
+/// or 1), `reap` of the most recently exited zombies (by their parents,
+/// [`Model::reap`]), `spawn` of children of `parent`.
 ///
 /// # Examples
 ///
@@ -24,7 +24,8 @@ pub struct Churn {
     pub spawn: u32,
     /// The parent of the spawned processes.
     pub parent: Pid,
-    /// Live processes that exit and become zombies, newest first.
+    /// Live processes that exit, newest first (never pid 0 or 1): zombies,
+    /// or gone at once as orphans of launchd's ([`Model::exit`]).
     pub exit: u32,
     /// Zombies reaped, most recently exited first.
     pub reap: u32,

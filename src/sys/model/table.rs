@@ -1,5 +1,6 @@
-//! The model's process table: [`Proc`], [`Model`] and the operations that
-//! change who exists (fork, exit, reap, trace).
+//! The model's process table: [`Proc`], [`Model`], fork and pid
+//! allocation (`bsd/kern/kern_fork.c`); exit lives in `exit.rs`. Line
+//! numbers cited are those of xnu-11417.101.15 unless a release is named.
 
 use std::collections::VecDeque;
 
@@ -63,6 +64,19 @@ pub struct Proc {
     /// An exec's transient shadow copy: counted in `nprocs`, never listed,
     /// never found by `proc_pidinfo`.
     pub shadow: bool,
+    /// `P_LEXIT`: the process has begun to exit, reported as
+    /// `PROC_FLAG_INEXIT` (zombies keep it). Set by
+    /// [`Model::begin_exit`]; set it on a live process for the instant
+    /// before `proc_exit` moves it to `zombproc`.
+    pub exiting: bool,
+    /// `p_oppid` of a process that exited while traced: `P_LTRACED` is
+    /// gone (so ppid queries no longer match it), but when it is reaped it
+    /// is handed back to this original parent as a zombie.
+    pub returns_to: Option<Pid>,
+    /// `P_LIST_DEADPARENT`: given to launchd by its parent's exit. Unless
+    /// it has [`returns_to`](Proc::returns_to), the kernel reaps it as it
+    /// exits: it never becomes a zombie.
+    pub orphaned: bool,
 
     // ---- what proc_pidinfo reports (sys/model/pidinfo.rs) ----------------
     /// `p_comm`: `MAXCOMLEN` bytes and a NUL. Records keep 15 bytes and a
@@ -83,15 +97,17 @@ pub struct Proc {
     pub svuid: u32,
     /// The saved gid.
     pub svgid: u32,
-    /// `p_stat` while live (`SRUN` unless set); a zombie reports `SZOMB`.
+    /// `p_stat`: `SRUN` unless set, through the exit window too;
+    /// [`Model::finish_exit`] sets `SZOMB`.
     pub stat: u32,
     /// `p_xstat`: the exit status a zombie reports.
     pub xstat: u32,
     /// `PROC_FLAG_*` bits the model does not derive (`SYSTEM`, `LP64`,
     /// `PSUGID`, `EXEC`, `PPWAIT`, `THCWD`, `PC_*`, `PA_*`, `ROSETTA`…).
     /// Derived: `TRACED` (`traced_from`), `CONTROLT`
-    /// (`controlling_terminal`), `INEXIT` (zombies), and in the full record
-    /// only, `SLEADER` (`sid == pid`) and `CTTY` (`tty`).
+    /// (`controlling_terminal`), `INEXIT` (`exiting`), and in the full
+    /// record only, `SLEADER` (`sid == pid`, until the leader's exit
+    /// clears `s_leader`) and `CTTY` (`tty`).
     pub flags: u32,
     /// Task-policy (darwinbg) flag bits, reported for live processes only.
     pub policy_flags: u32,
@@ -150,6 +166,9 @@ impl Proc {
             traced_from: None,
             kdebug: false,
             shadow: false,
+            exiting: false,
+            returns_to: None,
+            orphaned: false,
             comm: [0; xnu::MAXCOMLEN + 1],
             name: [0; 2 * xnu::MAXCOMLEN + 1],
             sid: pid,
@@ -195,18 +214,25 @@ impl Proc {
 
     /// xnu's predicate for list type `kind` with argument `typeinfo`
     /// (`bsd/kern/proc_info.c`).
-    pub(super) fn matches(&self, kind: u32, typeinfo: u32) -> bool {
+    pub(super) fn matches(&self, kind: u32, typeinfo: u32, tty_match: TtyMatch) -> bool {
         let pid_is = |p: Pid| p.as_raw() as u32 == typeinfo;
         match kind {
             xnu::PROC_ALL_PIDS => true,
             xnu::PROC_PGRP_ONLY => pid_is(self.pgid),
-            xnu::PROC_TTY_ONLY => {
-                // xnu's dev_t is a 32-bit int.
-                let tty = self.tty.map_or(NODEV, |d| d.raw() as u32);
-                self.controlling_terminal && (self.pgrp_detached || tty == typeinfo)
-            }
+            // xnu's dev_t is a 32-bit int.
+            xnu::PROC_TTY_ONLY => match tty_match {
+                TtyMatch::SessionDevice => {
+                    let tty = self.tty.map_or(NODEV, |d| d.raw() as u32);
+                    self.controlling_terminal && (self.pgrp_detached || tty == typeinfo)
+                }
+                TtyMatch::TerminalDevice => {
+                    let tty = self.tty.map(|d| d.raw() as u32);
+                    self.controlling_terminal && !self.pgrp_detached && tty == Some(typeinfo)
+                }
+            },
             xnu::PROC_UID_ONLY => self.uid == typeinfo,
             xnu::PROC_RUID_ONLY => self.ruid == typeinfo,
+            // `traced_from` is `P_LTRACED` with `p_oppid`.
             xnu::PROC_PPID_ONLY => pid_is(self.ppid) || self.traced_from.is_some_and(pid_is),
             xnu::PROC_KDBG_ONLY => self.kdebug,
             _ => false,
@@ -244,6 +270,43 @@ pub struct Model {
     pub(super) last_uniqueid: u64,
     pub(super) last_idversion: i32,
     pub(super) last_thread: u64,
+    /// Which `PROC_TTY_ONLY` predicate the kernel runs.
+    pub(super) tty_match: TtyMatch,
+    /// Tracees sent `SIGKILL` by their tracer's exit, not yet exited.
+    pub(super) killed: Vec<Pid>,
+}
+
+/// Which `PROC_TTY_ONLY` predicate the model's kernel runs: it changed in
+/// xnu-8019 (macOS 12).
+///
+/// # Examples
+///
+/// ```
+/// use pidquery::model::{Model, Proc, TtyMatch};
+/// use pidquery::{Dev, Pid, PidBuf, PidQuery};
+///
+/// let mut model = Model::new();
+/// let p = Pid::from_raw(300).unwrap();
+/// let tty = Dev::from_raw(0x1000_0003);
+/// model.insert(Proc { pgrp_detached: true, ..Proc::new(p).with_terminal(tty) });
+/// let other = PidQuery::tty(Dev::from_raw(0x1000_0004));
+/// let mut buf = PidBuf::new();
+/// assert_eq!(model.fill(&other, &mut buf).unwrap(), [p]); // any device
+/// model.set_tty_match(TtyMatch::TerminalDevice);
+/// assert_eq!(model.fill(&other, &mut buf).unwrap(), []);
+/// ```
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub enum TtyMatch {
+    /// xnu-8019 and later (`proc_info.c:427-431`): `P_CONTROLT` and, when
+    /// the process has a group, its session's `s_ttydev` equal to the
+    /// argument; a process without a group matches any device.
+    #[default]
+    SessionDevice,
+    /// Before xnu-8019 (xnu-7195.141.2 `proc_info.c:383-390`): `P_CONTROLT`,
+    /// a group, a session with a terminal (`s_ttyp`), and that terminal's
+    /// `t_dev` equal to the argument; a process without a group never
+    /// matches.
+    TerminalDevice,
 }
 
 impl Default for Model {
@@ -254,19 +317,31 @@ impl Default for Model {
 
 impl Model {
     /// A freshly booted table: `kernel_task` (pid 0, a system process
-    /// without an executable) and `launchd` (pid 1, parent 0,
-    /// `/sbin/launchd`), both root, one thread each. New pids count up from
-    /// 100. The caller is root.
+    /// without an executable, `p_uniqueid` 0, one kernel thread whose
+    /// pthread handle is 0) and `launchd` (pid 1, parent 0,
+    /// `/sbin/launchd`, `p_uniqueid` 1, the first fork's: "kernel process
+    /// is handcrafted and not from fork, so start from 1",
+    /// `kern_fork.c:987-988`), both root. New pids count up from 100. The
+    /// caller is root.
     ///
     /// ```
+    /// use pidquery::Pid;
     /// let model = pidquery::model::Model::new();
     /// assert_eq!(model.nprocs(), 2);
+    /// let kernel = model.get(Pid::ZERO).unwrap();
+    /// assert_eq!((kernel.uniqueid, kernel.threads[0].handle), (0, 0));
+    /// assert_eq!(model.get(Pid::from_raw(1).unwrap()).unwrap().uniqueid, 1);
     /// ```
     pub fn new() -> Model {
         let mut model = Model::vacant();
         let launchd = Pid::from_raw(1).unwrap_or(Pid::ZERO);
+        let kernel_thread = model.new_thread();
         let kernel = Proc {
             flags: xnu::PROC_FLAG_SYSTEM | xnu::PROC_FLAG_LP64,
+            threads: vec![Thread {
+                handle: 0,
+                ..kernel_thread
+            }],
             ..Proc::new(Pid::ZERO)
         }
         .with_name(b"kernel_task");
@@ -276,6 +351,11 @@ impl Model {
         }
         .with_name(b"launchd");
         model.insert(kernel);
+        // kernproc's p_uniqueid is 0; the first fork's is 1.
+        if let Some(kernel) = model.allproc.last_mut() {
+            kernel.uniqueid = 0;
+        }
+        model.last_uniqueid = 0;
         model.insert(init);
         model.next_pid = 100;
         model
@@ -311,6 +391,8 @@ impl Model {
             last_uniqueid: 0,
             last_idversion: 0,
             last_thread: 0,
+            tty_match: TtyMatch::SessionDevice,
+            killed: Vec::new(),
         }
     }
 
@@ -346,14 +428,20 @@ impl Model {
     /// What a child of `parent` inherits; `None` for an unknown parent.
     ///
     /// A fork copies the group, session, terminal, credentials, names,
-    /// executable, nice and descriptor table; the child has one thread, no
-    /// task counters, a fresh start time and `p_uniqueid`, the parent's as
-    /// `p_puniqueid`, and has not called exec.
+    /// executable, nice and descriptor table; `P_CONTROLT` only while the
+    /// session still has its terminal (`kern_fork.c:1142-1143`); the child
+    /// has one thread, no task counters, a fresh start time and
+    /// `p_uniqueid`, the parent's as `p_puniqueid`, and has not called
+    /// exec.
     pub(super) fn child_of(&self, parent: Pid) -> Option<Proc> {
         self.allproc.iter().find(|p| p.pid == parent).map(|p| Proc {
             ppid: parent,
             traced_from: None,
             shadow: false,
+            exiting: false,
+            returns_to: None,
+            orphaned: false,
+            controlling_terminal: p.controlling_terminal && p.tty.is_some(),
             pgrp_detached: false,
             stat: xnu::SRUN,
             xstat: 0,
@@ -398,6 +486,30 @@ impl Model {
     pub fn reserve(&mut self, additional: usize) {
         self.allproc.reserve(additional);
         self.zombproc.reserve(additional);
+        self.killed.reserve(additional);
+    }
+
+    /// Makes the kernel run `rule`'s `PROC_TTY_ONLY` predicate (the
+    /// current one, [`TtyMatch::SessionDevice`], by default).
+    ///
+    /// ```
+    /// use pidquery::model::{Model, TtyMatch};
+    /// let mut model = Model::new();
+    /// model.set_tty_match(TtyMatch::TerminalDevice);
+    /// assert_eq!(model.tty_match(), TtyMatch::TerminalDevice);
+    /// ```
+    pub fn set_tty_match(&mut self, rule: TtyMatch) {
+        self.tty_match = rule;
+    }
+
+    /// The `PROC_TTY_ONLY` predicate the kernel runs.
+    ///
+    /// ```
+    /// use pidquery::model::{Model, TtyMatch};
+    /// assert_eq!(Model::new().tty_match(), TtyMatch::SessionDevice);
+    /// ```
+    pub fn tty_match(&self) -> TtyMatch {
+        self.tty_match
     }
 
     /// Adds a fully described live process at the head of `allproc`.
@@ -418,8 +530,11 @@ impl Model {
         if self.get(proc.pid).is_some() {
             return false;
         }
-        if proc.pid.as_raw() >= self.next_pid {
-            self.next_pid = proc.pid.as_raw().saturating_add(1);
+        let ids = [proc.pid, proc.pgid, proc.sid];
+        if let Some(high) = ids.iter().map(|id| id.as_raw()).max() {
+            if high >= self.next_pid {
+                self.next_pid = high.saturating_add(1);
+            }
         }
         let mut proc = proc;
         self.admit(&mut proc);
@@ -456,7 +571,8 @@ impl Model {
             .find(|p| p.pid == pid)
     }
 
-    /// True if `pid` is a zombie.
+    /// True if `pid` is a zombie (`SZOMB`; not a process in its exit
+    /// window, see [`begin_exit`](Model::begin_exit)).
     ///
     /// ```
     /// let mut model = pidquery::model::Model::new();
@@ -465,7 +581,9 @@ impl Model {
     /// assert!(model.is_zombie(c));
     /// ```
     pub fn is_zombie(&self, pid: Pid) -> bool {
-        self.zombproc.iter().any(|p| p.pid == pid)
+        self.zombproc
+            .iter()
+            .any(|p| p.pid == pid && p.stat == xnu::SZOMB)
     }
 
     /// Live processes in walk order: newest first, pid 0 last.
@@ -478,79 +596,14 @@ impl Model {
         self.allproc.iter().rev()
     }
 
-    /// Zombies in walk order: most recently exited first.
+    /// `zombproc` in walk order, most recently exited first: zombies, and
+    /// processes in their exit window.
     ///
     /// ```
     /// assert_eq!(pidquery::model::Model::new().zombies().count(), 0);
     /// ```
     pub fn zombies(&self) -> impl Iterator<Item = &Proc> + '_ {
         self.zombproc.iter().rev()
-    }
-
-    /// `pid` exits: it moves to the head of `zombproc`, its descriptors
-    /// are closed and its threads gone, and its live children are
-    /// reparented to pid 1. False if `pid` is not live.
-    ///
-    /// ```
-    /// let mut model = pidquery::model::Model::new();
-    /// let c = model.spawn(pidquery::Pid::ZERO);
-    /// assert!(model.exit(c));
-    /// assert!(!model.exit(c));
-    /// ```
-    pub fn exit(&mut self, pid: Pid) -> bool {
-        let Some(at) = self.allproc.iter().position(|p| p.pid == pid) else {
-            return false;
-        };
-        let mut proc = self.allproc.remove(at);
-        let init = Pid::from_raw(1).unwrap_or(Pid::ZERO);
-        for child in self.allproc.iter_mut().filter(|p| p.ppid == pid) {
-            child.ppid = init;
-        }
-        // exit() closes every descriptor and ends every thread.
-        proc.fds.clear();
-        proc.threads.clear();
-        self.zombproc.push(proc);
-        true
-    }
-
-    /// Reaps the zombie `pid`; false if it is not a zombie.
-    ///
-    /// ```
-    /// let mut model = pidquery::model::Model::new();
-    /// let c = model.spawn(pidquery::Pid::ZERO);
-    /// model.exit(c);
-    /// assert!(model.reap(c));
-    /// assert_eq!(model.nprocs(), 2);
-    /// ```
-    pub fn reap(&mut self, pid: Pid) -> bool {
-        let Some(at) = self.zombproc.iter().position(|p| p.pid == pid) else {
-            return false;
-        };
-        self.zombproc.remove(at);
-        true
-    }
-
-    /// `tracer` attaches to `pid` with ptrace: `p_oppid` keeps the parent,
-    /// `p_ppid` becomes the tracer. False if `pid` is not live.
-    ///
-    /// ```
-    /// use pidquery::{model::Model, Pid};
-    /// let mut model = Model::new();
-    /// let (a, b) = (model.spawn(Pid::ZERO), model.spawn(Pid::ZERO));
-    /// model.trace(b, a);
-    /// assert_eq!(model.get(b).unwrap().traced_from, Some(Pid::ZERO));
-    /// ```
-    pub fn trace(&mut self, pid: Pid, tracer: Pid) -> bool {
-        match self.allproc.iter_mut().find(|p| p.pid == pid) {
-            Some(p) => {
-                if p.traced_from.is_none() {
-                    p.traced_from = Some(p.ppid);
-                }
-                p.ppid = tracer;
-                true
-            }
-            None => false,
-        }
     }
 
     /// Applies a churn to the table now.
@@ -577,8 +630,12 @@ impl Model {
             }
         }
         for _ in 0..churn.reap {
-            if self.zombproc.pop().is_none() {
-                break;
+            let latest = self.zombproc.iter().rev().find(|p| p.stat == xnu::SZOMB);
+            match latest.map(|p| p.pid) {
+                Some(pid) => {
+                    self.reap(pid);
+                }
+                None => break,
             }
         }
         if churn.spawn > 0 {
@@ -589,8 +646,13 @@ impl Model {
         }
     }
 
-    /// The next pid, counting up to 99999 then wrapping to 100 as xnu does;
-    /// in-use pids are skipped (a search only after the first wrap).
+    /// The next pid, counting up to 99999 then wrapping to 100 as xnu does,
+    /// skipping every pid in use by a process (zombies included), a process
+    /// group or a session (`forkproc`, `kern_fork.c:963-980`): a new pid
+    /// never equals a live pgid or session id. Until the first wrap no
+    /// search is needed: every id in the table is a pid handed out before
+    /// (as `setpgid` and `setsid` make them; [`insert`](Model::insert)
+    /// moves the count past its process's ids).
     pub(super) fn free_pid(&mut self) -> Pid {
         loop {
             let raw = self.next_pid;
@@ -601,10 +663,18 @@ impl Model {
             }
             self.next_pid = raw + 1;
             if let Some(pid) = Pid::from_raw(raw) {
-                if !self.wrapped || self.get(pid).is_none() {
+                if !self.wrapped || !self.id_in_use(pid) {
                     return pid;
                 }
             }
         }
+    }
+
+    /// `pid` names a process, a process group or a session.
+    fn id_in_use(&self, pid: Pid) -> bool {
+        self.allproc
+            .iter()
+            .chain(&self.zombproc)
+            .any(|p| p.pid == pid || p.pgid == pid || p.sid == pid)
     }
 }

@@ -20,6 +20,18 @@
 //! gets around (a MAC policy, or another user's fds and threads) is
 //! [`ErrorKind::PermissionDenied`]; anything else keeps its errno as
 //! [`ErrorKind::Os`].
+//!
+//! # Exited processes
+//!
+//! A process that has exited and is not yet reaped is a zombie (`SZOMB`),
+//! or, for a moment before, in its exit window: `proc_exit` has moved it to
+//! `zombproc` with `P_REF_DEAD`, out of `proc_find`'s reach, while `p_stat`
+//! is still `SRUN` (xnu `bsd/kern/kern_exit.c`; the record's
+//! `PROC_FLAG_INEXIT` shows it). Both are treated alike: `info` succeeds
+//! (with [`ProcFlags::EXITING`] in the window, [`State::Zombie`] after),
+//! `fds` and `threads` are empty and complete, `exe` is
+//! [`ErrorKind::NoSuchProcess`], and `identity` and `is_current` still name
+//! the process.
 
 use std::cell::RefCell;
 
@@ -110,6 +122,14 @@ pub(crate) fn flags(bits: u32, zombie: bool) -> ProcFlags {
     f
 }
 
+/// The short record of a process that has exited: `SZOMB`, or in its exit
+/// window, where `p_stat` is still `SRUN` but `P_LEXIT` shows as
+/// `PROC_FLAG_INEXIT` (set in `exit_with_reason` before `proc_exit` hides
+/// the process from `proc_find`).
+fn exited(s: &BsdShortInfo) -> bool {
+    s.pbsi_status == xnu::SZOMB || s.pbsi_flags & xnu::PROC_FLAG_INEXIT != 0
+}
+
 /// A raw 32-bit pid of a record.
 fn pid_of(raw: u32) -> Pid {
     Pid::from_raw(raw as i32).unwrap_or(Pid::ZERO)
@@ -136,6 +156,12 @@ pub(crate) fn from_full(b: &BsdInfo, task: Option<&TaskInfo>) -> ProcInfo {
     let zombie = b.pbi_status == xnu::SZOMB;
     let mut f = flags(b.pbi_flags, zombie);
     let tty = (b.e_tdev != xnu::NODEV).then(|| Dev::from_raw(u64::from(b.e_tdev)));
+    // A session leader's exit revokes the terminal (`s_ttydev = NODEV`)
+    // but leaves the members' `P_CONTROLT`: no terminal is left.
+    f.set(
+        ProcFlags::HAS_TTY,
+        f.contains(ProcFlags::HAS_TTY) && tty.is_some(),
+    );
     let tpgid = tty.map(|_| pid_of(b.e_tpgid));
     f.set(
         ProcFlags::FOREGROUND,
@@ -165,7 +191,8 @@ pub(crate) fn from_full(b: &BsdInfo, task: Option<&TaskInfo>) -> ProcInfo {
 
 /// The [`ProcInfo`] of the short record another user's process gives: no
 /// session, terminal device, foreground group, nice, thread count nor start
-/// time (`HAS_TTY` still says whether it has a terminal).
+/// time (`HAS_TTY` still says whether it has a terminal: `P_CONTROLT`,
+/// which outlives a terminal revoked by the session leader's exit).
 pub(crate) fn from_short(s: &BsdShortInfo) -> ProcInfo {
     let zombie = s.pbsi_status == xnu::SZOMB;
     ProcInfo {
@@ -210,18 +237,24 @@ pub(crate) const fn fd_kind(fdtype: u32) -> FdKind {
 }
 
 impl Xnu {
-    /// A list call that failed with `ESRCH`: a zombie (which has neither
-    /// descriptors nor threads: an empty, complete answer) or a vanished
+    /// A list call that failed with `ESRCH`: a process that has exited
+    /// (a zombie, or one in its exit window, which has given up its
+    /// descriptors and threads: an empty, complete answer) or a vanished
     /// pid.
-    fn unless_zombie(&self, pid: Pid, e: Error) -> Result<Listed, Error> {
-        if errno_is(&e, Errno::ESRCH) {
-            if let Ok(s) = self.procs().short(pid) {
-                if s.pbsi_status == xnu::SZOMB {
-                    return Ok(Listed::Complete(0));
-                }
-            }
+    fn unless_exited(&self, pid: Pid, e: Error) -> Result<Listed, Error> {
+        if errno_is(&e, Errno::ESRCH) && self.has_exited(pid) {
+            return Ok(Listed::Complete(0));
         }
         Err(public(e))
+    }
+
+    /// True if `pid` names a process that `proc_find` no longer finds
+    /// because it has exited, though it is not reaped: a zombie, or a
+    /// process in its exit window (`PROC_FLAG_INEXIT`, moved to `zombproc`
+    /// with `P_REF_DEAD` but not yet `SZOMB`, xnu `bsd/kern/kern_exit.c`
+    /// `proc_exit`). The short record finds both, for any user.
+    fn has_exited(&self, pid: Pid) -> bool {
+        self.procs().short(pid).is_ok_and(|s| exited(&s))
     }
 
     /// A full list answer, with the size to grow to when the kernel can
@@ -256,13 +289,12 @@ impl Inspect for Xnu {
             Err(e) if matches!(e.kind(), ErrorKind::Truncated { .. }) => Ok(PathRead::Full {
                 needed: Some(xnu::PROC_PIDPATHINFO_MAXSIZE),
             }),
-            // ESRCH: gone, a zombie (PATHINFO never finds one), or a live
-            // process without an executable (kernel_task, a recycled
-            // vnode), which is ENOENT as on Linux.
+            // ESRCH: gone, exited (PATHINFO finds neither a zombie nor a
+            // process in its exit window), or a live process without an
+            // executable (kernel_task, a recycled vnode), which is ENOENT
+            // as on Linux.
             Err(e) if errno_is(&e, Errno::ESRCH) => match self.procs().short(pid) {
-                Ok(s) if s.pbsi_status != xnu::SZOMB => {
-                    Err(Error::os(e.operation(), Errno::ENOENT).with_pid(pid))
-                }
+                Ok(s) if !exited(&s) => Err(Error::os(e.operation(), Errno::ENOENT).with_pid(pid)),
                 _ => Err(public(e)),
             },
             Err(e) => Err(public(e)),
@@ -281,7 +313,7 @@ impl Inspect for Xnu {
         match listed {
             Ok(Listed::Full { .. }) => Ok(Xnu::full(procs.threads_estimate(pid))),
             Ok(complete) => Ok(complete),
-            Err(e) => self.unless_zombie(pid, e),
+            Err(e) => self.unless_exited(pid, e),
         }
     }
 
@@ -298,7 +330,7 @@ impl Inspect for Xnu {
         match listed {
             Ok(Listed::Full { .. }) => Ok(Xnu::full(procs.fds_estimate(pid))),
             Ok(complete) => Ok(complete),
-            Err(e) => self.unless_zombie(pid, e),
+            Err(e) => self.unless_exited(pid, e),
         }
     }
 
