@@ -22,6 +22,8 @@ const STAT_BUF: usize = 1024;
 /// Bytes of `<pid>/status` read; the `Uid:` line is in the first few hundred.
 const STATUS_BUF: usize = 4096;
 
+/// Reads of a `stat` that shows a released task (see `matches`).
+const RELEASED_REREADS: u32 = 4;
 /// Processes (`/proc`'s link count) above which `uid(0)` confirms its
 /// root-owned answers after the scan, if at all (`Plan::defer_root`).
 const DEFER_ROOT_ABOVE: libc::nlink_t = 256;
@@ -266,12 +268,24 @@ impl ProcFs {
                     }
                 }
                 let mut buf = [0u8; STAT_BUF];
-                let Some(bytes) = read_pid_file(dir, pid, b"stat", &mut buf)
-                    .map_err(|e| per_pid("read stat", e))?
-                else {
-                    return Ok(None);
+                let mut attempt = 0;
+                let stat = loop {
+                    let Some(bytes) = read_pid_file(dir, pid, b"stat", &mut buf)
+                        .map_err(|e| per_pid("read stat", e))?
+                    else {
+                        return Ok(None);
+                    };
+                    let stat = parse::stat(bytes).ok_or_else(|| self.malformed(pid, "stat"))?;
+                    // A task already released reads pgrp and session -1,
+                    // ppid and tty 0 (`do_task_stat`): a process being
+                    // reaped, or the old leader of an exec from another
+                    // thread, found before the pids were swapped. Read
+                    // again: the process (its new leader), or nothing.
+                    attempt += 1;
+                    if stat.pgrp != -1 || attempt >= RELEASED_REREADS {
+                        break stat;
+                    }
                 };
-                let stat = parse::stat(bytes).ok_or_else(|| self.malformed(pid, "stat"))?;
                 Ok(Some(match filter {
                     Filter::Ppid(ppid) => stat.ppid == ppid.as_raw(),
                     Filter::Pgrp(pgrp) => stat.pgrp == pgrp.as_raw(),
