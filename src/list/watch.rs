@@ -10,11 +10,15 @@ use crate::{Error, Pid, PidBuf, PidQuery, ProcId, System, INLINE_PIDS};
 /// A query polled again and again, reporting which pids appeared and which
 /// went away since the previous poll.
 ///
-/// A `Watch` keeps the last answer. Each [`poll`](Watch::poll) fills the
-/// other of its two buffers, sorts it if the platform did not, and returns
-/// the [`Changes`]: a sorted merge of the two answers, computed as you
-/// iterate. Once both buffers have their working size a poll allocates
-/// nothing, and costs one fill plus a pass over the two answers.
+/// A `Watch` keeps the last two answers. Each [`poll`](Watch::poll) fills
+/// a third buffer, sorts it if the platform did not, and returns the
+/// [`Changes`]: a sorted merge of the last answer and the new one,
+/// computed as you iterate. A poll that fails changes nothing: the new
+/// answer replaces the older ones only once it is complete, so
+/// [`changes`](Watch::changes) and [`current`](Watch::current) still
+/// describe the last poll that succeeded. Once the buffers have their
+/// working size a poll allocates nothing, and costs one fill plus a pass
+/// over the two answers.
 ///
 /// The first poll reports every pid of the answer as born (nothing was
 /// known before it); [`reset`](Watch::reset) makes the next poll do so
@@ -77,18 +81,21 @@ pub struct Watch<const N: usize = INLINE_PIDS> {
     query: PidQuery,
     /// The last answer, ascending, without duplicates.
     current: PidBuf<N>,
-    /// The answer before it; the next poll fills this one.
+    /// The answer before it.
     previous: PidBuf<N>,
-    /// With [`Watch::track_reuse`]: the identity of each pid of `current`
-    /// and `previous`, index for index.
+    /// Storage the next poll fills; it becomes `current` once complete.
+    next: PidBuf<N>,
+    /// With [`Watch::track_reuse`]: the identity of each pid of `current`,
+    /// `previous` and `next`, index for index.
     ids: Option<Ids>,
 }
 
-/// The identities beside a tracking watch's two answers.
+/// The identities beside a tracking watch's answers.
 #[derive(Clone, Debug, Default)]
 struct Ids {
     current: Vec<ProcId>,
     previous: Vec<ProcId>,
+    next: Vec<ProcId>,
 }
 
 impl Watch {
@@ -107,7 +114,8 @@ impl Watch {
 
 impl<const N: usize> Watch<N> {
     /// A watch over `query` that keeps its answers in `a` and `b` (their
-    /// contents are discarded, their storage kept): pass buffers made with
+    /// contents are discarded, their storage kept) and a third buffer as
+    /// large as the larger: pass buffers made with
     /// [`PidBuf::with_capacity`] so that even the first polls need not
     /// grow them.
     ///
@@ -126,10 +134,13 @@ impl<const N: usize> Watch<N> {
     pub fn with_buffers(query: PidQuery, mut a: PidBuf<N>, mut b: PidBuf<N>) -> Watch<N> {
         a.clear();
         b.clear();
+        let mut next = PidBuf::default();
+        next.reserve(a.capacity().max(b.capacity()));
         Watch {
             query,
             current: a,
             previous: b,
+            next,
             ids: None,
         }
     }
@@ -167,6 +178,7 @@ impl<const N: usize> Watch<N> {
         self.ids = Some(Ids {
             current: Vec::with_capacity(room),
             previous: Vec::with_capacity(room),
+            next: Vec::with_capacity(room),
         });
         self
     }
@@ -283,22 +295,15 @@ impl<const N: usize> Watch<N> {
         F: FnOnce(&PidQuery, &mut PidBuf<N>) -> Result<(), Error>,
         I: FnMut(Pid, Option<&ProcId>) -> Result<ProcId, Error>,
     {
-        if let Err(e) = fill(&self.query, &mut self.previous) {
-            // Whatever the failed fill left there is the older answer's
-            // storage, not an answer.
-            self.previous.clear();
-            return Err(e);
-        }
-        ascending(&mut self.previous);
+        // Everything is written into `next` first: an error leaves the
+        // last two answers (and their identities) as they were.
+        fill(&self.query, &mut self.next)?;
+        ascending(&mut self.next);
         if let Some(ids) = &mut self.ids {
-            if let Err(e) = identify_all(&self.current, ids, &mut self.previous, &mut identify) {
-                self.previous.clear();
-                ids.previous.clear();
-                return Err(e);
-            }
-            mem::swap(&mut ids.current, &mut ids.previous);
+            identify_all(&self.current, ids, &mut self.next, &mut identify)?;
+            rotate(&mut ids.previous, &mut ids.current, &mut ids.next);
         }
-        mem::swap(&mut self.current, &mut self.previous);
+        rotate(&mut self.previous, &mut self.current, &mut self.next);
         Ok(self.changes())
     }
 
@@ -348,17 +353,26 @@ impl<const N: usize> Watch<N> {
     pub fn reset(&mut self) {
         self.current.clear();
         self.previous.clear();
+        self.next.clear();
         if let Some(ids) = &mut self.ids {
             ids.current.clear();
             ids.previous.clear();
+            ids.next.clear();
         }
     }
 }
 
-/// Fills `ids.previous` with the identity of each pid of `new` (ascending),
+/// `previous` ← `current` ← `next`, and the storage `previous` had becomes
+/// `next`'s: no copy, no allocation.
+fn rotate<T>(previous: &mut T, current: &mut T, next: &mut T) {
+    mem::swap(previous, next);
+    mem::swap(previous, current);
+}
+
+/// Fills `ids.next` with the identity of each pid of `new` (ascending),
 /// asking `identify` with the identity each had in `old` (`ids.current`,
 /// index for index), and drops from `new` the pids that went away
-/// meanwhile, in place. Allocates only to grow `ids.previous` past its
+/// meanwhile, in place. Allocates only to grow `ids.next` past its
 /// capacity.
 fn identify_all<const N: usize, I>(
     old: &[Pid],
@@ -369,12 +383,12 @@ fn identify_all<const N: usize, I>(
 where
     I: FnMut(Pid, Option<&ProcId>) -> Result<ProcId, Error>,
 {
-    ids.previous.clear();
+    ids.next.clear();
     let n = new.len();
-    if n > ids.previous.capacity() {
+    if n > ids.next.capacity() {
         // Headroom, as for the answers, so that a table that grows by a
         // few processes does not grow this at every poll.
-        ids.previous.reserve(n + n / 8 + 16);
+        ids.next.reserve(n + n / 8 + 16);
     }
     let pids = new.spare(n);
     let (mut kept, mut o) = (0, 0);
@@ -390,7 +404,7 @@ where
         };
         match identify(pid, seen) {
             Ok(id) => {
-                ids.previous.push(id);
+                ids.next.push(id);
                 if let Some(slot) = pids.get_mut(kept) {
                     *slot = pid;
                 }
@@ -649,6 +663,8 @@ mod tests {
         vanish: Vec<i32>,
         /// Fail every identity with this error.
         fail: Option<ErrorKind>,
+        /// Fail the fill with this error, after writing into the buffer.
+        fail_fill: Option<ErrorKind>,
     }
 
     impl Table {
@@ -659,6 +675,7 @@ mod tests {
                 checks: 0,
                 vanish: Vec::new(),
                 fail: None,
+                fail_fill: None,
             }
         }
 
@@ -677,11 +694,15 @@ mod tests {
 
         fn poll(&mut self, watch: &mut Watch) -> Result<Vec<Change>, Error> {
             let live = self.live.clone();
+            let fail_fill = self.fail_fill;
             let changes = watch.poll_core(
                 |_, buf| {
                     let pids: Vec<Pid> = live.iter().rev().map(|e| p(e.0)).collect();
                     put(buf, &pids);
-                    Ok(())
+                    match fail_fill {
+                        Some(kind) => Err(Error::new(kind, "fill")),
+                        None => Ok(()),
+                    }
                 },
                 |pid, seen| match seen {
                     Some(old) => {
@@ -765,9 +786,11 @@ mod tests {
         table.poll(&mut watch).unwrap();
         table.live = vec![(2, 1), (8, 0)];
         table.fail = Some(ErrorKind::Unsupported);
+        let before: Vec<Change> = watch.changes().collect();
         let e = table.poll(&mut watch).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Unsupported);
         assert_eq!(watch.current(), [p(2), p(3)]);
+        assert_eq!(watch.changes().collect::<Vec<_>>(), before);
         table.fail = None;
         assert_eq!(
             table.poll(&mut watch).unwrap(),
@@ -784,6 +807,42 @@ mod tests {
             table.poll(&mut watch).unwrap(),
             [Change::Died(p(2)), Change::Died(p(8))]
         );
+    }
+
+    #[test]
+    fn a_failed_fill_changes_nothing() {
+        for tracked in [false, true] {
+            let mut table = Table::new(&[(2, 0), (3, 0)]);
+            let mut watch = Watch::new(PidQuery::all());
+            if tracked {
+                watch = watch.track_reuse();
+            }
+            table.poll(&mut watch).unwrap();
+            table.live = vec![(2, 0), (3, 0), (4, 0)];
+            assert_eq!(table.poll(&mut watch).unwrap(), [Change::Born(p(4))]);
+            // A fill that wrote a different answer, then failed.
+            table.live = vec![(5, 0), (6, 0)];
+            table.fail_fill = Some(ErrorKind::Os);
+            for _ in 0..3 {
+                let e = table.poll(&mut watch).unwrap_err();
+                assert_eq!(e.kind(), ErrorKind::Os);
+                assert_eq!(watch.current(), [p(2), p(3), p(4)], "tracked: {tracked}");
+                assert_eq!(
+                    watch.changes().collect::<Vec<_>>(),
+                    [Change::Born(p(4))],
+                    "tracked: {tracked}"
+                );
+            }
+            // The next poll that succeeds reports the changes since the
+            // last one that did.
+            table.fail_fill = None;
+            table.live = vec![(3, 0), (4, 0), (7, 0)];
+            assert_eq!(
+                table.poll(&mut watch).unwrap(),
+                [Change::Died(p(2)), Change::Born(p(7))]
+            );
+            assert_eq!(table.poll(&mut watch).unwrap(), []);
+        }
     }
 
     #[test]
