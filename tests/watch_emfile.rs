@@ -48,10 +48,8 @@ fn a_poll_failing_with_emfile_changes_nothing() {
         rlim_max: 0,
     };
     // SAFETY: a valid out-pointer.
-    assert_eq!(
-        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
-        0
-    );
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+    assert_eq!(rc, 0);
     let saved = limit;
     let probe = std::fs::File::open("/dev/null").expect("open");
     limit.rlim_cur = (probe.as_raw_fd() as libc::rlim_t + 8).min(limit.rlim_max);
@@ -63,8 +61,7 @@ fn a_poll_failing_with_emfile_changes_nothing() {
         for _ in 0..3 {
             let e = w
                 .poll_in(system)
-                .err()
-                .expect("a poll without descriptors fails");
+                .expect_err("a poll without descriptors fails");
             assert_eq!(e.kind(), ErrorKind::Os, "{e}");
             assert_eq!(e.errno(), Some(Errno::from_raw(libc::EMFILE)), "{e}");
             assert_eq!(w.current(), [group]);
