@@ -13,11 +13,11 @@
 //!    `/proc/<pid>` now resolves to the new leader, the old one takes the
 //!    exec'ing thread's old tid and `exit_signal` -1, and is released
 //!    (`release_task`). A read that found the old leader before the swap
-//!    prints it after: field 1 the old tid (0 once released), `exit_signal`
-//!    -1, and once released pgrp and session -1, ppid 0 and tty 0
-//!    (`do_task_stat`, `fs/proc/array.c`, when `lock_task_sighand` fails);
-//!    `task/` lists the old leader, with its new tid, first until it is
-//!    released.
+//!    prints it after: `exit_signal` -1, and once released pgrp and
+//!    session -1, ppid, tty and `num_threads` 0 (`do_task_stat`,
+//!    `fs/proc/array.c`: their defaults when `lock_task_sighand` fails;
+//!    field 1 is the directory's pid whatever the task); `task/` lists the
+//!    old leader, with its new tid, first until it is released.
 //!
 //! A record of step 2 ([`stale`]) is read again, through the same
 //! directory descriptor (bound to the process, so never another one), a
@@ -64,8 +64,8 @@ pub(super) fn settle(attempt: u32) {
 }
 
 /// Whether a `stat` record read as `pid`'s is not its leader's: a thread
-/// (field 1 or `exit_signal` -1) or a task already released (pgrp or
-/// session -1). A leader never has `exit_signal` -1 (`copy_process` gives
+/// (`exit_signal` -1; field 1 is checked too, though the kernel prints the
+/// number looked up) or a task already released (pgrp or session -1). A leader never has `exit_signal` -1 (`copy_process` gives
 /// -1 only with `CLONE_THREAD`; `de_thread` and `reparent_leader` set
 /// `SIGCHLD`).
 pub(super) fn stale(stat: &StatRecord<'_>, pid: Pid) -> bool {
