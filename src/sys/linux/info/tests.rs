@@ -130,6 +130,7 @@ fn a_process_that_execs_from_a_thread_stays_itself() {
     let mut current = Tally::new("is_current");
     let mut current_start = Tally::new("is_current (start time)");
     let mut pgrp = Tally::new("fill pgrp");
+    let mut iter = Tally::new("iter pgrp");
     let mut ppid = Tally::new("scan ppid (files)");
     let mut infos = Tally::new("infos pgrp");
     let mut watch = Tally::new("watch pgrp");
@@ -213,6 +214,18 @@ fn a_process_that_execs_from_a_thread_stays_itself() {
             },
         );
         let t0 = Instant::now();
+        iter.record(
+            t0,
+            match system
+                .iter(&group)
+                .map(|it| it.collect::<Result<Vec<Pid>, _>>())
+            {
+                Ok(Ok(list)) if list == [pid] => None,
+                Ok(Ok(list)) => Some(format!("{list:?}")),
+                Ok(Err(e)) | Err(e) => Some(e.to_string()),
+            },
+        );
+        let t0 = Instant::now();
         ppid.record(
             t0,
             match fs.scan_with(Filter::Ppid(me), Plan::FILES, &mut out) {
@@ -258,6 +271,7 @@ fn a_process_that_execs_from_a_thread_stays_itself() {
         current,
         current_start,
         pgrp,
+        iter,
         ppid,
         infos,
         watch,
