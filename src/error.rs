@@ -382,6 +382,8 @@ impl std::error::Error for Error {}
 #[derive(Clone, Debug)]
 pub(crate) enum SharedPath {
     /// A path that lives as long as the program.
+    // Only the Linux backend has a static proc root.
+    #[allow(dead_code)]
     Static(&'static Path),
     /// A path shared with its owner.
     Shared(Arc<Path>),
