@@ -1,8 +1,10 @@
 //! The crate's typed [`Error`].
 
 use core::fmt;
+use core::ops::Deref;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 
 use crate::{Errno, Pid};
 
@@ -79,7 +81,10 @@ pub enum ErrorKind {
 /// The error type of every fallible operation in this crate.
 ///
 /// It keeps the raw errno (if any), the operation, and the path or pid
-/// involved, and converts into [`std::io::Error`].
+/// involved, and converts into [`std::io::Error`]. Making one allocates
+/// nothing when its path is a proc root's (the path is shared with the
+/// [`System`](crate::System), not copied): a loop over processes that
+/// vanish costs no heap.
 ///
 /// # Examples
 ///
@@ -99,7 +104,7 @@ pub struct Error {
     kind: ErrorKind,
     errno: Option<Errno>,
     op: &'static str,
-    path: Option<PathBuf>,
+    path: Option<SharedPath>,
     pid: Option<Pid>,
     raw: Option<i64>,
 }
@@ -125,8 +130,10 @@ impl Error {
         self
     }
 
-    pub(crate) fn with_path(mut self, path: &Path) -> Error {
-        self.path = Some(path.to_path_buf());
+    /// This error, naming `path`: a `&Path` is copied once (into shared
+    /// storage), a [`SharedPath`] is shared without allocating.
+    pub(crate) fn with_path(mut self, path: impl Into<SharedPath>) -> Error {
+        self.path = Some(path.into());
         self
     }
 
@@ -368,6 +375,44 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// A path kept by reference: a static one (the default proc root), or one
+/// shared by reference count (a proc root opened by path), so that an
+/// [`Error`] naming it allocates nothing.
+#[derive(Clone, Debug)]
+pub(crate) enum SharedPath {
+    /// A path that lives as long as the program.
+    // Only the Linux backend has a static proc root.
+    #[allow(dead_code)]
+    Static(&'static Path),
+    /// A path shared with its owner.
+    Shared(Arc<Path>),
+}
+
+impl Deref for SharedPath {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        match self {
+            SharedPath::Static(path) => path,
+            SharedPath::Shared(path) => path,
+        }
+    }
+}
+
+impl From<&Path> for SharedPath {
+    /// Copies `path` into shared storage (one allocation).
+    fn from(path: &Path) -> SharedPath {
+        SharedPath::Shared(Arc::from(path))
+    }
+}
+
+impl From<&SharedPath> for SharedPath {
+    /// Shares it: no allocation.
+    fn from(path: &SharedPath) -> SharedPath {
+        path.clone()
+    }
+}
 
 impl From<Error> for io::Error {
     /// Keeps the error as the source; the `io::ErrorKind` follows the errno

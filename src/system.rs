@@ -320,7 +320,9 @@ impl System {
     /// for another user's process on Linux (it takes ptrace access);
     /// [`ErrorKind::Os`](crate::ErrorKind::Os) with `ENOENT` for a process
     /// without an executable (a kernel thread or a zombie on Linux, a
-    /// deleted executable on macOS).
+    /// deleted executable on macOS). A live process whose main thread has
+    /// exited has one: its threads' (see
+    /// [`ProcFlags::LEADER_EXITED`](crate::ProcFlags::LEADER_EXITED)).
     ///
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -372,7 +374,9 @@ impl System {
     ///
     /// As [`info`](System::info), and
     /// [`ErrorKind::PermissionDenied`](crate::ErrorKind::PermissionDenied)
-    /// for another user's process.
+    /// for another user's process. A zombie has none; a live process whose
+    /// main thread has exited has its threads' (the table is the
+    /// process's).
     ///
     /// ```
     /// # fn main() -> Result<(), pidquery::Error> {

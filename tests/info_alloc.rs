@@ -116,3 +116,92 @@ fn every_per_process_call_is_allocation_free_when_warm() {
     drop(fam);
     drop(sleeper);
 }
+
+/// The process shapes of the per-process adversaries: this test binary run
+/// again (see the module's docs).
+#[path = "../src/sys/linux/info/helper.rs"]
+#[allow(dead_code)]
+mod helper;
+
+/// This test binary run again as the helper shape `mode`, in a process
+/// group of its own; killed and reaped on drop.
+fn helper_process(mode: &str) -> support::Proc {
+    let exe = std::env::current_exe().expect("current_exe");
+    let mut cmd = std::process::Command::new(exe);
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    support::Proc::spawn(support::quiet(cmd.env(helper::MODE_VAR, mode)))
+}
+
+#[test]
+fn a_leader_that_exited_and_an_exec_from_a_thread_cost_no_allocation() {
+    let system = System::live().expect("/proc");
+    let exited = helper_process("leader-exit");
+    let pid = exited.pid();
+    support::wait_until("the main thread's exit", || {
+        support::state(pid) == Some(b'Z')
+    });
+    let looping = helper_process("exec-from-thread");
+    for pid in [exited.pid(), looping.pid()] {
+        let mut exe = ExeBuf::new();
+        let mut fds = FdBuf::new();
+        let mut threads = ThreadBuf::new();
+        assert_no_alloc("info", ROUNDS, || system.info(pid).map(|_| 1));
+        assert_no_alloc("exe", ROUNDS, || {
+            system.exe(pid, &mut exe).map(|e| e.as_bytes().len())
+        });
+        assert_no_alloc("fds", ROUNDS, || system.fds(pid, &mut fds).map(<[_]>::len));
+        assert_no_alloc("threads", ROUNDS, || {
+            system.threads(pid, &mut threads).map(<[_]>::len)
+        });
+        assert_no_alloc("identity", ROUNDS, || system.identity(pid).map(|_| 1));
+    }
+}
+
+#[test]
+fn errors_for_processes_that_are_gone_cost_no_allocation() {
+    // The live /proc (a static path) and one opened by path (shared).
+    let opened = System::open("/proc").expect("/proc");
+    let gone = Pid::from_raw(i32::MAX).expect("a pid");
+    // A thread's number: not a process.
+    let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        tid_tx.send(support::this_thread_id()).expect("send");
+        let _ = stop_rx.recv();
+    });
+    let tid = tid_rx.recv().expect("recv");
+    for system in [System::live().expect("/proc"), &opened] {
+        for (pid, kind) in [
+            (gone, pidquery::ErrorKind::NoSuchProcess),
+            (tid, pidquery::ErrorKind::NotAProcess),
+        ] {
+            let mut exe = ExeBuf::new();
+            let mut fds = FdBuf::new();
+            let mut threads = ThreadBuf::new();
+            let check = |what: &str, e: pidquery::Error| {
+                assert_eq!(e.kind(), kind, "{what}: {e}");
+                assert_eq!(e.pid(), Some(pid), "{what}: {e}");
+                assert_eq!(e.path(), Some(std::path::Path::new("/proc")), "{what}");
+            };
+            // Warm up, and check the errors are the right ones.
+            check("info", system.info(pid).unwrap_err());
+            check("exe", system.exe(pid, &mut exe).unwrap_err());
+            check("identity", system.identity(pid).unwrap_err());
+            let (errors, counts) = measure(|| {
+                let mut errors = 0;
+                for _ in 0..ROUNDS {
+                    errors += usize::from(system.info(pid).is_err());
+                    errors += usize::from(system.exe(pid, &mut exe).is_err());
+                    errors += usize::from(system.fds(pid, &mut fds).is_err());
+                    errors += usize::from(system.threads(pid, &mut threads).is_err());
+                    errors += usize::from(system.identity(pid).is_err());
+                }
+                errors
+            });
+            assert_eq!(errors, 5 * ROUNDS, "{pid}: every call fails");
+            assert_eq!(counts.takes(), 0, "{pid} ({kind:?}): {counts:?}");
+        }
+    }
+    stop_tx.send(()).expect("send");
+    thread.join().expect("join");
+}

@@ -20,6 +20,21 @@ use crate::{Comm, Dev, Pid, ProcFlags, StartTime, State};
 /// process's directory, so both describe the same process even if its pid
 /// is reused in between (the second read then fails: no such process).
 ///
+/// # A process is its threads
+///
+/// An info describes the process, not its main thread. When the main
+/// thread has exited while others run on (it called `pthread_exit`; on
+/// Linux also for a moment while another thread execs), Linux shows the
+/// main thread as a zombie (`ps` prints `Zl`); the info then has
+/// [`ProcFlags::LEADER_EXITED`], and its `state` and
+/// [`ProcFlags::EXITING`] are those of a thread still running, so
+/// [`State::has_exited`] is true only for a process that has exited.
+/// [`System::exe`](crate::System::exe) and [`System::fds`](crate::System::fds)
+/// likewise give the process's executable and descriptors;
+/// [`System::threads`](crate::System::threads) still lists the exited
+/// main thread first, as the kernel does until the process is reaped, and
+/// `threads` counts it.
+///
 /// # Examples
 ///
 /// ```
@@ -65,7 +80,8 @@ pub struct ProcInfo {
     pub egid: u32,
     /// The saved set-group-id.
     pub sgid: u32,
-    /// What the process is doing.
+    /// What the process is doing: with [`ProcFlags::LEADER_EXITED`], what
+    /// a thread still running is doing (see *A process is its threads*).
     pub state: State,
     /// Yes/no facts: kernel thread, traced, exiting, session leader, …
     pub flags: ProcFlags,

@@ -3,9 +3,12 @@
 /// A process's scheduling state.
 ///
 /// On Linux it is the state letter of `/proc/<pid>/stat` (the thread-group
-/// leader's; `ps` prints it first in `STAT`); on macOS the `p_stat` of
-/// `proc_bsdinfo` (`SRUN`, `SSLEEP`, `SSTOP`, `SZOMB`, `SIDL`), which knows
-/// fewer states.
+/// leader's; `ps` prints it first in `STAT`), except when the leader has
+/// exited while other threads run on: `ps` then prints `Z`, but the
+/// process is alive, and this is the state of a thread still running
+/// (with [`ProcFlags::LEADER_EXITED`](crate::ProcFlags::LEADER_EXITED)).
+/// On macOS it is the `p_stat` of `proc_bsdinfo` (`SRUN`, `SSLEEP`,
+/// `SSTOP`, `SZOMB`, `SIDL`), which knows fewer states.
 ///
 /// # Examples
 ///
@@ -30,7 +33,8 @@ pub enum State {
     Stopped,
     /// `t`: stopped by a debugger during tracing. Linux only.
     TracingStop,
-    /// `Z`: exited, not yet reaped by its parent.
+    /// `Z`: exited, not yet reaped by its parent. Every thread has exited:
+    /// a process whose main thread alone exited is not a zombie.
     Zombie,
     /// `X`: dead, being released (rarely seen).
     Dead,

@@ -10,11 +10,15 @@ use crate::{Error, Pid, PidBuf, PidQuery, ProcId, System, INLINE_PIDS};
 /// A query polled again and again, reporting which pids appeared and which
 /// went away since the previous poll.
 ///
-/// A `Watch` keeps the last answer. Each [`poll`](Watch::poll) fills the
-/// other of its two buffers, sorts it if the platform did not, and returns
-/// the [`Changes`]: a sorted merge of the two answers, computed as you
-/// iterate. Once both buffers have their working size a poll allocates
-/// nothing, and costs one fill plus a pass over the two answers.
+/// A `Watch` keeps the last two answers. Each [`poll`](Watch::poll) fills
+/// a third buffer, sorts it if the platform did not, and returns the
+/// [`Changes`]: a sorted merge of the last answer and the new one,
+/// computed as you iterate. A poll that fails changes nothing: the new
+/// answer replaces the older ones only once it is complete, so
+/// [`changes`](Watch::changes) and [`current`](Watch::current) still
+/// describe the last poll that succeeded. Once the buffers have their
+/// working size a poll allocates nothing, and costs one fill plus a pass
+/// over the two answers.
 ///
 /// The first poll reports every pid of the answer as born (nothing was
 /// known before it); [`reset`](Watch::reset) makes the next poll do so
@@ -77,18 +81,21 @@ pub struct Watch<const N: usize = INLINE_PIDS> {
     query: PidQuery,
     /// The last answer, ascending, without duplicates.
     current: PidBuf<N>,
-    /// The answer before it; the next poll fills this one.
+    /// The answer before it.
     previous: PidBuf<N>,
-    /// With [`Watch::track_reuse`]: the identity of each pid of `current`
-    /// and `previous`, index for index.
+    /// Storage the next poll fills; it becomes `current` once complete.
+    next: PidBuf<N>,
+    /// With [`Watch::track_reuse`]: the identity of each pid of `current`,
+    /// `previous` and `next`, index for index.
     ids: Option<Ids>,
 }
 
-/// The identities beside a tracking watch's two answers.
+/// The identities beside a tracking watch's answers.
 #[derive(Clone, Debug, Default)]
 struct Ids {
     current: Vec<ProcId>,
     previous: Vec<ProcId>,
+    next: Vec<ProcId>,
 }
 
 impl Watch {
@@ -107,7 +114,8 @@ impl Watch {
 
 impl<const N: usize> Watch<N> {
     /// A watch over `query` that keeps its answers in `a` and `b` (their
-    /// contents are discarded, their storage kept): pass buffers made with
+    /// contents are discarded, their storage kept) and a third buffer as
+    /// large as the larger: pass buffers made with
     /// [`PidBuf::with_capacity`] so that even the first polls need not
     /// grow them.
     ///
@@ -126,10 +134,13 @@ impl<const N: usize> Watch<N> {
     pub fn with_buffers(query: PidQuery, mut a: PidBuf<N>, mut b: PidBuf<N>) -> Watch<N> {
         a.clear();
         b.clear();
+        let mut next = PidBuf::default();
+        next.reserve(a.capacity().max(b.capacity()));
         Watch {
             query,
             current: a,
             previous: b,
+            next,
             ids: None,
         }
     }
@@ -167,6 +178,7 @@ impl<const N: usize> Watch<N> {
         self.ids = Some(Ids {
             current: Vec::with_capacity(room),
             previous: Vec::with_capacity(room),
+            next: Vec::with_capacity(room),
         });
         self
     }
@@ -283,22 +295,15 @@ impl<const N: usize> Watch<N> {
         F: FnOnce(&PidQuery, &mut PidBuf<N>) -> Result<(), Error>,
         I: FnMut(Pid, Option<&ProcId>) -> Result<ProcId, Error>,
     {
-        if let Err(e) = fill(&self.query, &mut self.previous) {
-            // Whatever the failed fill left there is the older answer's
-            // storage, not an answer.
-            self.previous.clear();
-            return Err(e);
-        }
-        ascending(&mut self.previous);
+        // Everything is written into `next` first: an error leaves the
+        // last two answers (and their identities) as they were.
+        fill(&self.query, &mut self.next)?;
+        ascending(&mut self.next);
         if let Some(ids) = &mut self.ids {
-            if let Err(e) = identify_all(&self.current, ids, &mut self.previous, &mut identify) {
-                self.previous.clear();
-                ids.previous.clear();
-                return Err(e);
-            }
-            mem::swap(&mut ids.current, &mut ids.previous);
+            identify_all(&self.current, ids, &mut self.next, &mut identify)?;
+            rotate(&mut ids.previous, &mut ids.current, &mut ids.next);
         }
-        mem::swap(&mut self.current, &mut self.previous);
+        rotate(&mut self.previous, &mut self.current, &mut self.next);
         Ok(self.changes())
     }
 
@@ -348,17 +353,26 @@ impl<const N: usize> Watch<N> {
     pub fn reset(&mut self) {
         self.current.clear();
         self.previous.clear();
+        self.next.clear();
         if let Some(ids) = &mut self.ids {
             ids.current.clear();
             ids.previous.clear();
+            ids.next.clear();
         }
     }
 }
 
-/// Fills `ids.previous` with the identity of each pid of `new` (ascending),
+/// `previous` ← `current` ← `next`, and the storage `previous` had becomes
+/// `next`'s: no copy, no allocation.
+fn rotate<T>(previous: &mut T, current: &mut T, next: &mut T) {
+    mem::swap(previous, next);
+    mem::swap(previous, current);
+}
+
+/// Fills `ids.next` with the identity of each pid of `new` (ascending),
 /// asking `identify` with the identity each had in `old` (`ids.current`,
 /// index for index), and drops from `new` the pids that went away
-/// meanwhile, in place. Allocates only to grow `ids.previous` past its
+/// meanwhile, in place. Allocates only to grow `ids.next` past its
 /// capacity.
 fn identify_all<const N: usize, I>(
     old: &[Pid],
@@ -369,12 +383,12 @@ fn identify_all<const N: usize, I>(
 where
     I: FnMut(Pid, Option<&ProcId>) -> Result<ProcId, Error>,
 {
-    ids.previous.clear();
+    ids.next.clear();
     let n = new.len();
-    if n > ids.previous.capacity() {
+    if n > ids.next.capacity() {
         // Headroom, as for the answers, so that a table that grows by a
         // few processes does not grow this at every poll.
-        ids.previous.reserve(n + n / 8 + 16);
+        ids.next.reserve(n + n / 8 + 16);
     }
     let pids = new.spare(n);
     let (mut kept, mut o) = (0, 0);
@@ -390,7 +404,7 @@ where
         };
         match identify(pid, seen) {
             Ok(id) => {
-                ids.previous.push(id);
+                ids.next.push(id);
                 if let Some(slot) = pids.get_mut(kept) {
                     *slot = pid;
                 }
@@ -626,232 +640,4 @@ impl Changes<'_> {
 impl FusedIterator for Changes<'_> {}
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ErrorKind;
-
-    fn p(raw: i32) -> Pid {
-        Pid::from_raw(raw).expect("non-negative")
-    }
-
-    fn put<const N: usize>(buf: &mut PidBuf<N>, pids: &[Pid]) {
-        buf.spare(pids.len())[..pids.len()].copy_from_slice(pids);
-        buf.set_answer_len(pids.len());
-    }
-
-    /// A process table of (pid, generation): a pid's identity is its
-    /// generation, bumped when the pid is reused.
-    struct Table {
-        live: Vec<(i32, u64)>,
-        identities: usize,
-        checks: usize,
-        /// Pids that vanish between the fill and their identity.
-        vanish: Vec<i32>,
-        /// Fail every identity with this error.
-        fail: Option<ErrorKind>,
-    }
-
-    impl Table {
-        fn new(live: &[(i32, u64)]) -> Table {
-            Table {
-                live: live.to_vec(),
-                identities: 0,
-                checks: 0,
-                vanish: Vec::new(),
-                fail: None,
-            }
-        }
-
-        fn id(&self, pid: Pid) -> Result<ProcId, Error> {
-            if let Some(kind) = self.fail {
-                return Err(Error::new(kind, "identity").with_pid(pid));
-            }
-            if self.vanish.contains(&pid.as_raw()) {
-                return Err(Error::no_such_process("identity", pid));
-            }
-            match self.live.iter().find(|e| e.0 == pid.as_raw()) {
-                Some(&(_, generation)) => Ok(ProcId::new(pid, None, Some(generation))),
-                None => Err(Error::no_such_process("identity", pid)),
-            }
-        }
-
-        fn poll(&mut self, watch: &mut Watch) -> Result<Vec<Change>, Error> {
-            let live = self.live.clone();
-            let changes = watch.poll_core(
-                |_, buf| {
-                    let pids: Vec<Pid> = live.iter().rev().map(|e| p(e.0)).collect();
-                    put(buf, &pids);
-                    Ok(())
-                },
-                |pid, seen| match seen {
-                    Some(old) => {
-                        self.checks += 1;
-                        match self.id(pid) {
-                            Ok(now) if now == *old => Ok(*old),
-                            Ok(now) => {
-                                self.identities += 1;
-                                Ok(now)
-                            }
-                            Err(e) => Err(e),
-                        }
-                    }
-                    None => {
-                        self.identities += 1;
-                        self.id(pid)
-                    }
-                },
-            )?;
-            Ok(changes.collect())
-        }
-    }
-
-    #[test]
-    fn a_reused_pid_is_a_death_then_a_birth_only_when_tracked() {
-        let mut table = Table::new(&[(1, 0), (5, 0), (9, 0)]);
-        let mut tracked = Watch::new(PidQuery::all()).track_reuse();
-        let mut plain = Watch::new(PidQuery::all());
-        assert_eq!(table.poll(&mut tracked).unwrap().len(), 3);
-        assert_eq!(table.poll(&mut plain).unwrap().len(), 3);
-        assert_eq!(table.identities, 3);
-        // Nothing changed: one check per pid, no new identity.
-        assert_eq!(table.poll(&mut tracked).unwrap(), []);
-        assert_eq!((table.identities, table.checks), (3, 3));
-        // 5 reused, 9 gone, 7 born.
-        table.live = vec![(1, 0), (5, 1), (7, 0)];
-        let got = table.poll(&mut tracked).unwrap();
-        assert_eq!(
-            got,
-            [
-                Change::Died(p(5)),
-                Change::Born(p(5)),
-                Change::Born(p(7)),
-                Change::Died(p(9))
-            ]
-        );
-        let changes = tracked.changes();
-        assert_eq!(changes.len(), 4);
-        assert!(changes.size_hint().1.is_some_and(|h| h >= 4));
-        assert_eq!(tracked.changes().born().collect::<Vec<_>>(), [p(5), p(7)]);
-        assert_eq!(tracked.changes().died().collect::<Vec<_>>(), [p(5), p(9)]);
-        // Without identities the reuse is invisible.
-        assert_eq!(
-            table.poll(&mut plain).unwrap(),
-            [Change::Born(p(7)), Change::Died(p(9))]
-        );
-        assert_eq!(table.poll(&mut tracked).unwrap(), []);
-    }
-
-    #[test]
-    fn a_pid_that_vanishes_before_its_identity_is_left_out() {
-        let mut table = Table::new(&[(2, 0), (3, 0), (4, 0)]);
-        let mut watch = Watch::new(PidQuery::all()).track_reuse();
-        table.vanish = vec![3];
-        let got = table.poll(&mut watch).unwrap();
-        assert_eq!(got, [Change::Born(p(2)), Change::Born(p(4))]);
-        assert_eq!(watch.current(), [p(2), p(4)]);
-        // Seen before, gone at its check: a death.
-        table.vanish = vec![4];
-        assert_eq!(
-            table.poll(&mut watch).unwrap(),
-            [Change::Born(p(3)), Change::Died(p(4))]
-        );
-        assert_eq!(watch.current(), [p(2), p(3)]);
-    }
-
-    #[test]
-    fn a_failed_identity_fails_the_poll_and_changes_nothing() {
-        let mut table = Table::new(&[(2, 0), (3, 0)]);
-        let mut watch = Watch::new(PidQuery::all()).track_reuse();
-        table.poll(&mut watch).unwrap();
-        table.live = vec![(2, 1), (8, 0)];
-        table.fail = Some(ErrorKind::Unsupported);
-        let e = table.poll(&mut watch).unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::Unsupported);
-        assert_eq!(watch.current(), [p(2), p(3)]);
-        table.fail = None;
-        assert_eq!(
-            table.poll(&mut watch).unwrap(),
-            [
-                Change::Died(p(2)),
-                Change::Born(p(2)),
-                Change::Died(p(3)),
-                Change::Born(p(8))
-            ]
-        );
-        // Hidden since the fill counts as gone, not as an error.
-        table.fail = Some(ErrorKind::PermissionDenied);
-        assert_eq!(
-            table.poll(&mut watch).unwrap(),
-            [Change::Died(p(2)), Change::Died(p(8))]
-        );
-    }
-
-    #[test]
-    fn poll_with_on_a_tracking_watch_says_unsupported() {
-        let mut watch = Watch::new(PidQuery::all()).track_reuse();
-        let e = watch
-            .poll_with(|_, buf| {
-                put(buf, &[p(1)]);
-                Ok(())
-            })
-            .unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::Unsupported);
-        assert!(watch.current().is_empty());
-        // Untracked, the same fill is fine.
-        let mut plain = Watch::new(PidQuery::all());
-        let n = plain
-            .poll_with(|_, buf| {
-                put(buf, &[p(1)]);
-                Ok(())
-            })
-            .unwrap()
-            .count();
-        assert_eq!(n, 1);
-    }
-
-    /// Random tables against a set model: every change is what the
-    /// (pid, generation) sets say, ascending, a death before a birth.
-    #[test]
-    fn tracked_changes_match_the_sets_of_identities() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        let mut table = Table::new(&[]);
-        let mut watch = Watch::new(PidQuery::all()).track_reuse();
-        let mut before: Vec<(i32, u64)> = Vec::new();
-        for _ in 0..500 {
-            let mut live: Vec<(i32, u64)> = Vec::new();
-            for pid in 1..24 {
-                let old = before.iter().find(|e| e.0 == pid).map(|e| e.1);
-                match (next() % 4, old) {
-                    (0, _) => {}
-                    (1, Some(g)) => live.push((pid, g + 1)),
-                    (_, Some(g)) => live.push((pid, g)),
-                    (_, None) => live.push((pid, next() % 1000)),
-                }
-            }
-            table.live = live.clone();
-            let got = table.poll(&mut watch).unwrap();
-            let mut want = Vec::new();
-            for pid in 1..24 {
-                let a = before.iter().find(|e| e.0 == pid);
-                let b = live.iter().find(|e| e.0 == pid);
-                match (a, b) {
-                    (Some(x), Some(y)) if x != y => {
-                        want.push(Change::Died(p(pid)));
-                        want.push(Change::Born(p(pid)));
-                    }
-                    (Some(_), None) => want.push(Change::Died(p(pid))),
-                    (None, Some(_)) => want.push(Change::Born(p(pid))),
-                    _ => {}
-                }
-            }
-            assert_eq!(got, want, "{before:?} -> {live:?}");
-            before = live;
-        }
-    }
-}
+mod tests;

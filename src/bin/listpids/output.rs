@@ -1,6 +1,11 @@
 //! `--long`, `--format` and `--json`: one line per process, from
 //! [`System::infos`] (one pass; a process that vanishes between being
 //! listed and being read is left out).
+//!
+//! Every field of a line comes from one process. The executable is read by
+//! pid after the pass, when the pid may name a newer process: so a line
+//! with `exe` is read again between an identity taken first and checked
+//! last ([`with_exe`]).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -9,7 +14,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
 
-use pidquery::{Dev, ExeBuf, InfoBuf, PidQuery, ProcFlags, ProcInfo, System};
+use pidquery::{Dev, ErrorKind, ExeBuf, Filter, InfoBuf, PidQuery, ProcFlags, ProcInfo, System};
 
 /// One column of `--long` / `--format`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -124,12 +129,11 @@ pub fn print(system: &System, query: &PidQuery, mode: &Mode) -> Result<usize, St
     };
     let mut rows: Vec<(ProcInfo, Option<String>)> = Vec::with_capacity(infos.len());
     for info in infos {
-        let path = if wants_exe {
-            exe_text(system, &info, &mut exe)
-        } else {
-            None
-        };
-        rows.push((info, path));
+        if !wants_exe {
+            rows.push((info, None));
+        } else if let Some(row) = with_exe(system, query.filter(), &info, &mut exe) {
+            rows.push(row);
+        }
     }
     let mut text = String::new();
     match mode {
@@ -148,10 +152,59 @@ pub fn print(system: &System, query: &PidQuery, mode: &Mode) -> Result<usize, St
     }
 }
 
+/// The process `listed` describes, read again with its executable: both
+/// between its identity, taken first, and the check that the identity
+/// still holds, so that both are of that one process (while a pid is
+/// reused, the pid alone may name a newer process by the time the
+/// executable is read). `None` when the process listed is gone, or the pid
+/// names another process that the filter would not have listed.
+fn with_exe(
+    system: &System,
+    filter: Filter,
+    listed: &ProcInfo,
+    buf: &mut ExeBuf,
+) -> Option<(ProcInfo, Option<String>)> {
+    let pid = listed.pid;
+    let id = match system.identity(pid) {
+        Ok(id) => id,
+        // No identities here: the pid is all there is to go on.
+        Err(e) if e.kind() == ErrorKind::Unsupported => {
+            return Some((*listed, exe_text(system, pid, buf)));
+        }
+        Err(_) => return None,
+    };
+    // A later start: a newer process has the pid, the listed one is gone.
+    if id.start() != listed.start {
+        return None;
+    }
+    let info = system.info(pid).ok()?;
+    let exe = exe_text(system, pid, buf);
+    if !system.is_current(&id).unwrap_or(false) {
+        return None;
+    }
+    // With only a start time to identify it, a process started within the
+    // same tick could have taken the pid: it must at least agree with the
+    // listed one where the filter looked.
+    same_for(filter, listed, &info).then_some((info, exe))
+}
+
+/// Whether `a` and `b` agree on what `filter` tests.
+fn same_for(filter: Filter, a: &ProcInfo, b: &ProcInfo) -> bool {
+    a.start == b.start
+        && match filter {
+            Filter::Pgrp(_) => a.pgid == b.pgid,
+            Filter::Tty(_) => a.tty == b.tty,
+            Filter::Uid(_) => a.euid == b.euid,
+            Filter::Ruid(_) => a.ruid == b.ruid,
+            Filter::Ppid(_) => a.ppid == b.ppid,
+            _ => true,
+        }
+}
+
 /// The executable as `readlink` shows it (a deleted one keeps its
 /// `" (deleted)"`), or `None` when it cannot be read.
-fn exe_text(system: &System, info: &ProcInfo, buf: &mut ExeBuf) -> Option<String> {
-    let exe = system.exe(info.pid, buf).ok()?;
+fn exe_text(system: &System, pid: pidquery::Pid, buf: &mut ExeBuf) -> Option<String> {
+    let exe = system.exe(pid, buf).ok()?;
     let mut text = String::from_utf8_lossy(exe.as_bytes()).into_owned();
     if exe.is_deleted() {
         text.push_str(" (deleted)");

@@ -16,10 +16,18 @@
 //! info checks `Tgid` of `status`; `exe` and `fds` check the first entry of
 //! `task/`, which the kernel lists leader first (`first_tid` in
 //! `fs/proc/base.c` walks the thread list from the leader); `threads` does
-//! the same on the listing it reads anyway; `identity` reads `exit_signal`
-//! of `stat`, which is -1 exactly for a thread that is not a leader
-//! (`copy_process` with `CLONE_THREAD`; `de_thread` sets it for the thread
-//! that becomes leader at exec).
+//! the same on the listing it reads anyway; `identity` reads `stat`, whose
+//! field 1 is the thread's id and `exit_signal` -1 for a thread that is not
+//! a leader (`copy_process` with `CLONE_THREAD`). Each of these signs also
+//! shows, for a moment, while a process execs from a thread that is not
+//! its leader; `status`'s `Tgid` (the pid for the process's own tasks)
+//! tells the two apart, and the process is read again (`group.rs`).
+//!
+//! # The process, not its leader
+//!
+//! A leader that exited (`pthread_exit`) while other threads run stays a
+//! zombie in `/proc/<pid>`; the process is read as its running threads
+//! (`group.rs`).
 //!
 //! # Start times
 //!
@@ -42,15 +50,21 @@
 //! failures kept as a small [`Fail`] until they leave the backend (so a
 //! process skipped in a listing costs no `Error`).
 
-use core::ffi::CStr;
 use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicU64, Ordering};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
-use super::syscalls::{
-    clock_ns, clock_ticks, fstat, getdents, openat, pidfd_open, pidfd_probe, read, readlinkat,
-    stat_at,
-};
+mod files;
+mod group;
+#[cfg(test)]
+mod helper;
+#[cfg(test)]
+mod tests;
+
+use files::{boot_from_clocks, filter_ids, filter_stat, matches_info, read_btime, read_status};
+use group::{leader_left, read_stat, running_thread, settle, stale, SETTLE_ATTEMPTS};
+
+use super::syscalls::{clock_ticks, fstat, getdents, openat, pidfd_open, pidfd_probe};
 use super::{stat_uid, ProcFs};
 use crate::info::proc_info::ProcInfo;
 use crate::parse::{self, Dirents, StatRecord, StatusIds};
@@ -192,42 +206,87 @@ impl ProcFs {
     }
 
     /// The info of the process whose directory is `dir`, or `Ok(None)` if
-    /// it does not match `filter` (tested as early as the files allow).
+    /// it does not match `filter` (tested as early as the files allow);
+    /// read again while it shows the old leader of an exec (`group.rs`).
     fn info_at(
         &self,
         dir: BorrowedFd<'_>,
         pid: Pid,
         filter: Filter,
     ) -> Result<Option<ProcInfo>, Fail> {
+        for attempt in 0..SETTLE_ATTEMPTS {
+            if attempt > 0 {
+                settle(attempt);
+            }
+            if let Some(read) = self.try_info_at(dir, pid, filter)? {
+                return Ok(read);
+            }
+        }
+        Err(Fail::Gone)
+    }
+
+    /// One reading of [`info_at`](Self::info_at): `Ok(None)` when it caught
+    /// the old leader of an exec.
+    #[allow(clippy::option_option)]
+    fn try_info_at(
+        &self,
+        dir: BorrowedFd<'_>,
+        pid: Pid,
+        filter: Filter,
+    ) -> Result<Option<Option<ProcInfo>>, Fail> {
         let mut stat_buf = [0u8; STAT_BUF];
         let mut status_buf = [0u8; STATUS_BUF];
-        // Read first the file the filter needs, so a miss costs one read.
+        let raw = pid.as_raw();
+        // Read first the file the filter needs, so a miss costs one read;
+        // a record of the old leader is never tested.
         let (stat, ids) = if let Filter::Ruid(_) = filter {
             let ids = read_status(dir, &mut status_buf)?;
+            if ids.tgid != raw {
+                return Err(Fail::Thread(Pid::from_raw(ids.tgid)));
+            }
+            if ids.pid != raw {
+                return Ok(None);
+            }
             if !filter_ids(filter, &ids) {
+                return Ok(Some(None));
+            }
+            let stat = files::read_stat(dir, &mut stat_buf)?;
+            if stale(&stat, pid) {
                 return Ok(None);
             }
-            (read_stat(dir, &mut stat_buf)?, ids)
+            (stat, ids)
         } else {
-            let stat = read_stat(dir, &mut stat_buf)?;
-            if !filter_stat(filter, &stat) {
+            let stat = files::read_stat(dir, &mut stat_buf)?;
+            let old = stale(&stat, pid);
+            if !old && !filter_stat(filter, &stat) {
+                return Ok(Some(None));
+            }
+            let ids = read_status(dir, &mut status_buf)?;
+            if ids.tgid != raw {
+                return Err(Fail::Thread(Pid::from_raw(ids.tgid)));
+            }
+            if old || ids.pid != raw {
                 return Ok(None);
             }
-            (stat, read_status(dir, &mut status_buf)?)
+            (stat, ids)
         };
-        let info = self.compose(pid, &stat, &ids)?;
-        Ok(matches_info(filter, &info).then_some(info))
+        let mut info = self.compose(pid, &stat, &ids)?;
+        if leader_left(&stat) {
+            // The process is its threads: state and `EXITING` from one
+            // still running.
+            if let Some((_, state, flags)) = running_thread(dir)? {
+                info.state = State::from_letter(state);
+                info.flags.set(ProcFlags::EXITING, flags & PF_EXITING != 0);
+                info.flags.insert(ProcFlags::LEADER_EXITED);
+            }
+        }
+        Ok(Some(matches_info(filter, &info).then_some(info)))
     }
 
     /// A [`ProcInfo`] from one process's `stat` and `status`.
     fn compose(&self, pid: Pid, stat: &StatRecord<'_>, ids: &StatusIds) -> Result<ProcInfo, Fail> {
-        if ids.tgid != pid.as_raw() {
-            return Err(Fail::Thread(Pid::from_raw(ids.tgid)));
-        }
-        if stat.pid != pid.as_raw() || ids.pid != pid.as_raw() {
-            return Err(Fail::Malformed("stat"));
-        }
-        // A task in its final release reads -1 for its group and session.
+        // A task in its final release reads -1 for its group and session
+        // (`stale` records are read again before they come here).
         let (Some(pgid), Some(sid)) = (Pid::from_raw(stat.pgrp), Pid::from_raw(stat.session))
         else {
             return Err(Fail::Gone);
@@ -337,18 +396,13 @@ impl ProcFs {
         Err(Fail::Gone)
     }
 
-    /// The identity from `stat` alone: pid and start time.
+    /// The identity from `stat` alone: pid and start time (`Thread` for a
+    /// thread's number; the leader's start time even while an exec from
+    /// another thread replaces it, as `de_thread` copies it).
     fn stat_identity(&self, pid: Pid) -> Result<ProcId, Fail> {
         let dir = self.pid_dir(pid)?;
         let mut buf = [0u8; STAT_BUF];
-        let stat = read_stat(dir.as_fd(), &mut buf)?;
-        if stat.exit_signal == -1 || stat.pid != pid.as_raw() {
-            let mut status = [0u8; STATUS_BUF];
-            let tgid = read_status(dir.as_fd(), &mut status)
-                .ok()
-                .and_then(|ids| Pid::from_raw(ids.tgid));
-            return Err(Fail::Thread(tgid));
-        }
+        let stat = read_stat(dir.as_fd(), pid, &mut buf)?;
         Ok(ProcId::new(
             pid,
             Some(self.start_time(stat.starttime)?),
@@ -373,99 +427,6 @@ impl ProcFs {
             Err(Fail::Gone | Fail::Thread(_)) => Ok(false),
             Err(fail) => Err(fail),
         }
-    }
-
-    /// The path of `<pid>/exe` into `out`.
-    fn read_exe(&self, pid: Pid, out: &mut [u8]) -> Result<PathRead, Fail> {
-        let dir = self.pid_dir(pid)?;
-        check_leader(dir.as_fd(), pid)?;
-        let n = match readlinkat(dir.as_fd(), c"exe", out) {
-            Ok(n) => n,
-            Err(e) if e == Errno::ENOENT => {
-                // No executable (a kernel thread, a zombie), or gone: the
-                // directory tells.
-                return match stat_at(dir.as_fd(), c"stat", 0) {
-                    Ok(_) => Err(Fail::Os("readlink exe", e)),
-                    Err(_) => Err(Fail::Gone),
-                };
-            }
-            Err(e) => return Err(Fail::of("readlink exe", e)),
-        };
-        if n >= out.len() {
-            return Ok(PathRead::Full { needed: None });
-        }
-        let path = out.get(..n).unwrap_or_default();
-        if !path.ends_with(DELETED) || names_exe(dir.as_fd(), out, n) {
-            return Ok(PathRead::Complete {
-                len: n,
-                deleted: false,
-            });
-        }
-        Ok(PathRead::Complete {
-            len: n - DELETED.len(),
-            deleted: true,
-        })
-    }
-
-    /// The threads of `pid`, from `<pid>/task`.
-    fn read_threads(&self, pid: Pid, out: &mut [Thread]) -> Result<Listed, Fail> {
-        let mut path = [0u8; parse::PID_PATH_MAX];
-        let name = parse::pid_path(pid, b"task", &mut path).ok_or(Fail::Gone)?;
-        let task = openat(self.root.as_fd(), name, libc::O_DIRECTORY)
-            .map_err(|e| Fail::of("open task", e))?;
-        let mut found = 0usize;
-        let mut first = true;
-        for_each_pid(task.as_fd(), "getdents64 task", |tid| {
-            if first && tid != pid {
-                // The kernel lists the leader first: this is its thread.
-                return Err(Fail::Thread(Some(tid)));
-            }
-            first = false;
-            if let Some(slot) = out.get_mut(found) {
-                *slot = Thread::Tid(tid);
-            }
-            found += 1;
-            Ok(())
-        })?;
-        if found == 0 {
-            return Err(Fail::Gone);
-        }
-        Ok(listed(found, out.len()))
-    }
-
-    /// The open fds of `pid` and their kinds, from `<pid>/fd`.
-    fn read_fds(&self, pid: Pid, out: &mut [Fd]) -> Result<Listed, Fail> {
-        let dir = self.pid_dir(pid)?;
-        check_leader(dir.as_fd(), pid)?;
-        let fd_dir =
-            openat(dir.as_fd(), c"fd", libc::O_DIRECTORY).map_err(|e| Fail::of("open fd", e))?;
-        let mut found = 0usize;
-        let mut dents = [MaybeUninit::<u8>::uninit(); DENTS_BUF];
-        loop {
-            let bytes =
-                getdents(fd_dir.as_fd(), &mut dents).map_err(|e| Fail::of("getdents64 fd", e))?;
-            if bytes.is_empty() {
-                break;
-            }
-            for dirent in Dirents::new(bytes) {
-                let dirent = dirent.map_err(|_| Fail::Malformed("getdents64 fd"))?;
-                let Some(fd) = parse::pid_name(dirent.name) else {
-                    continue;
-                };
-                let mut link = [0u8; FD_LINK_BUF];
-                let kind = match readlinkat(fd_dir.as_fd(), dirent.name_c, &mut link) {
-                    Ok(n) => parse::fd_kind(link.get(..n).unwrap_or_default()),
-                    // Closed since the listing: not open any more.
-                    Err(e) if e == Errno::ENOENT => continue,
-                    Err(e) => return Err(Fail::of("readlink fd", e)),
-                };
-                if let Some(slot) = out.get_mut(found) {
-                    *slot = Fd::new(fd.as_raw(), kind);
-                }
-                found += 1;
-            }
-        }
-        Ok(listed(found, out.len()))
     }
 }
 
@@ -566,203 +527,4 @@ impl Inspect for ProcFs {
         self.check(id)
             .map_err(|fail| self.error("is_current", id.pid(), fail))
     }
-}
-
-/// `Complete(found)` if it fit in `room`, else `Full` with the count.
-fn listed(found: usize, room: usize) -> Listed {
-    if found <= room {
-        Listed::Complete(found)
-    } else {
-        Listed::Full {
-            needed: Some(found),
-        }
-    }
-}
-
-/// Reads the file `name` under `dir` into `buf` until end of file or `buf`
-/// is full (see `read_pid_file`: one read when the text fits).
-fn read_at<'b>(
-    dir: BorrowedFd<'_>,
-    name: &CStr,
-    op: &'static str,
-    buf: &'b mut [u8],
-) -> Result<&'b [u8], Fail> {
-    let fd = openat(dir, name, 0).map_err(|e| Fail::of(op, e))?;
-    let mut filled = 0;
-    while let Some(spare) = buf.get_mut(filled..).filter(|s| !s.is_empty()) {
-        let n = read(fd.as_fd(), spare).map_err(|e| Fail::of(op, e))?;
-        filled += n;
-        if n < spare.len() {
-            break;
-        }
-    }
-    Ok(buf.get(..filled).unwrap_or_default())
-}
-
-/// `stat`, parsed whole.
-fn read_stat<'b>(dir: BorrowedFd<'_>, buf: &'b mut [u8]) -> Result<StatRecord<'b>, Fail> {
-    let bytes = read_at(dir, c"stat", "read stat", buf)?;
-    parse::stat_record(bytes).ok_or(Fail::Malformed("stat"))
-}
-
-/// The id lines of `status`.
-fn read_status(dir: BorrowedFd<'_>, buf: &mut [u8]) -> Result<StatusIds, Fail> {
-    let bytes = read_at(dir, c"status", "read status", buf)?;
-    parse::status_ids(bytes).ok_or(Fail::Malformed("status"))
-}
-
-/// Whether `stat` passes the filters it can decide (`ppid`, `pgrp`, `tty`).
-fn filter_stat(filter: Filter, stat: &StatRecord<'_>) -> bool {
-    match filter {
-        Filter::Ppid(ppid) => stat.ppid == ppid.as_raw(),
-        Filter::Pgrp(pgrp) => stat.pgrp == pgrp.as_raw(),
-        // tty_nr uses the same encoding as st_rdev; 0 means none.
-        Filter::Tty(dev) => stat.tty_nr != 0 && u64::from(stat.tty_nr as u32) == dev.raw(),
-        _ => true,
-    }
-}
-
-/// Whether `status` passes the filters it can decide (`ruid`).
-fn filter_ids(filter: Filter, ids: &StatusIds) -> bool {
-    match filter {
-        Filter::Ruid(ruid) => ids.uid.real == ruid,
-        _ => true,
-    }
-}
-
-/// Whether `info` matches `filter`, as a listing decides it.
-fn matches_info(filter: Filter, info: &ProcInfo) -> bool {
-    match filter {
-        Filter::All => true,
-        Filter::Uid(uid) => info.euid == uid,
-        Filter::Ruid(ruid) => info.ruid == ruid,
-        Filter::Ppid(ppid) => info.ppid == ppid,
-        Filter::Pgrp(pgrp) => info.pgid == pgrp,
-        Filter::Tty(dev) => info.tty == Some(dev),
-        // A subtree is no per-process predicate: `infos` lists it first.
-        Filter::Descendants(_) => true,
-    }
-}
-
-/// Calls `each` for every numeric entry of the directory `dir`, in order.
-fn for_each_pid(
-    dir: BorrowedFd<'_>,
-    op: &'static str,
-    mut each: impl FnMut(Pid) -> Result<(), Fail>,
-) -> Result<(), Fail> {
-    let mut dents = [MaybeUninit::<u8>::uninit(); DENTS_BUF];
-    loop {
-        let bytes = getdents(dir, &mut dents).map_err(|e| Fail::of(op, e))?;
-        if bytes.is_empty() {
-            return Ok(());
-        }
-        for dirent in Dirents::new(bytes) {
-            let dirent = dirent.map_err(|_| Fail::Malformed(op))?;
-            if let Some(pid) = parse::pid_name(dirent.name) {
-                each(pid)?;
-            }
-        }
-    }
-}
-
-/// `Ok` if `pid`, whose directory is `dir`, leads its thread group: the
-/// first entry of `task/` is the leader.
-fn check_leader(dir: BorrowedFd<'_>, pid: Pid) -> Result<(), Fail> {
-    let task = openat(dir, c"task", libc::O_DIRECTORY).map_err(|e| Fail::of("open task", e))?;
-    let mut dents = [MaybeUninit::<u8>::uninit(); FIRST_TID_BUF];
-    loop {
-        let bytes =
-            getdents(task.as_fd(), &mut dents).map_err(|e| Fail::of("getdents64 task", e))?;
-        if bytes.is_empty() {
-            return Err(Fail::Gone);
-        }
-        for dirent in Dirents::new(bytes) {
-            let dirent = dirent.map_err(|_| Fail::Malformed("getdents64 task"))?;
-            if let Some(first) = parse::pid_name(dirent.name) {
-                return if first == pid {
-                    Ok(())
-                } else {
-                    Err(Fail::Thread(Some(first)))
-                };
-            }
-        }
-    }
-}
-
-/// Whether the link text in `buf[..len]`, taken as a path, leads to the
-/// process's executable (`<dir>/exe` followed): then a `" (deleted)"` at
-/// its end is part of the real name. Uses `buf[len]` for the NUL.
-fn names_exe(dir: BorrowedFd<'_>, buf: &mut [u8], len: usize) -> bool {
-    let Ok(exe) = stat_at(dir, c"exe", 0) else {
-        return false;
-    };
-    if exe.st_nlink == 0 {
-        return false;
-    }
-    let Some(nul) = buf.get_mut(len) else {
-        return false;
-    };
-    *nul = 0;
-    let Some(path) = buf
-        .get(..=len)
-        .and_then(|b| CStr::from_bytes_with_nul(b).ok())
-    else {
-        return false;
-    };
-    match stat_at(dir, path, 0) {
-        Ok(named) => named.st_dev == exe.st_dev && named.st_ino == exe.st_ino,
-        Err(_) => false,
-    }
-}
-
-/// `btime` from the proc root's `stat`, read in chunks on the stack (its
-/// `intr` line alone can be tens of kilobytes).
-fn read_btime(root: BorrowedFd<'_>) -> Option<u64> {
-    let fd = openat(root, c"stat", 0).ok()?;
-    let mut buf = [0u8; PROC_STAT_CHUNK];
-    // Bytes at the front of `buf` carried over: the start of a line.
-    let mut carry = 0usize;
-    // Whether the bytes at the front continue a line dropped for length.
-    let mut mid_line = false;
-    loop {
-        let spare = buf.get_mut(carry..)?;
-        let n = read(fd.as_fd(), spare).ok()?;
-        if n == 0 {
-            return None;
-        }
-        let filled = carry + n;
-        let text = buf.get(..filled)?;
-        let start = if mid_line {
-            text.iter()
-                .position(|&b| b == b'\n')
-                .map_or(filled, |i| i + 1)
-        } else {
-            0
-        };
-        let lines = text.get(start..)?;
-        if let Some(secs) = parse::boot_time(lines) {
-            return Some(secs);
-        }
-        // Keep the unfinished last line, if it is short enough to be
-        // `btime`'s; otherwise skip it.
-        let last = lines.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        let tail = start + last;
-        let tail_len = filled - tail;
-        if tail_len <= 64 && (tail > 0 || !mid_line) {
-            buf.copy_within(tail..filled, 0);
-            carry = tail_len;
-            mid_line = false;
-        } else {
-            carry = 0;
-            mid_line = true;
-        }
-    }
-}
-
-/// The boot time as the kernel computes `btime`: `CLOCK_REALTIME` minus
-/// `CLOCK_BOOTTIME`, in whole seconds.
-fn boot_from_clocks() -> Result<u64, Fail> {
-    let real = clock_ns(libc::CLOCK_REALTIME).map_err(|e| Fail::Os("clock_gettime", e))?;
-    let boot = clock_ns(libc::CLOCK_BOOTTIME).map_err(|e| Fail::Os("clock_gettime", e))?;
-    u64::try_from(real.saturating_sub(boot) / 1_000_000_000).map_err(|_| Fail::Malformed("clock"))
 }

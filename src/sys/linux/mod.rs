@@ -49,7 +49,6 @@ mod tree;
 mod view;
 
 use core::ffi::CStr;
-use std::borrow::Cow;
 use std::fs::OpenOptions;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
@@ -58,6 +57,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use super::{ListPids, Listed, Platform};
+use crate::error::SharedPath;
 use crate::parse;
 use crate::{Errno, Error, ErrorKind, Filter, Pid, PidQuery};
 use syscalls::{fstat, fstatfs, openat, read, stat_at};
@@ -122,7 +122,7 @@ static LIVE: OnceLock<Inner> = OnceLock::new();
 /// What a [`ProcFs`] holds.
 #[derive(Debug)]
 pub(crate) struct Inner {
-    path: Cow<'static, Path>,
+    path: SharedPath,
     /// The proc root, used for `*at` calls and to open scan descriptors.
     root: OwnedFd,
     /// A directory descriptor reused for `getdents64` by one query at a
@@ -145,7 +145,7 @@ pub(crate) struct Inner {
 impl ProcFs {
     /// Opens the procfs mounted at `path` and checks that it is one.
     fn open_root(path: &Path) -> Result<ProcFs, Error> {
-        let inner = Inner::open(Cow::Owned(path.to_path_buf()))?;
+        let inner = Inner::open(SharedPath::from(path))?;
         Ok(ProcFs {
             shared: Shared::Counted(Arc::new(inner)),
         })
@@ -157,7 +157,7 @@ impl ProcFs {
         let inner = match LIVE.get() {
             Some(inner) => inner,
             None => {
-                let inner = Inner::open(Cow::Borrowed(Path::new(crate::DEFAULT_PROC_ROOT)))?;
+                let inner = Inner::open(SharedPath::Static(Path::new(crate::DEFAULT_PROC_ROOT)))?;
                 // Another thread may have won: its descriptors are kept.
                 LIVE.get_or_init(|| inner)
             }
@@ -170,7 +170,7 @@ impl ProcFs {
 
 impl Inner {
     /// Opens the procfs mounted at `path` and checks that it is one.
-    fn open(path: Cow<'static, Path>) -> Result<Inner, Error> {
+    fn open(path: SharedPath) -> Result<Inner, Error> {
         let path_ref: &Path = &path;
         let root = OpenOptions::new()
             .read(true)
