@@ -90,20 +90,30 @@
 //!
 //! # Layout
 //!
-//! - `table.rs`: [`Proc`], [`Tty`], [`Model`], the pid hash, and the
-//!   operations on who exists;
+//! - `table.rs`: [`Proc`], [`Tty`], [`Model`], the pid hash, and forks;
+//! - `life.rs`: `exit1` and `proc_reap`;
+//! - `session.rs`: groups, sessions, terminals, jails;
+//! - `knobs.rs`: the caller, visibility, wiring, the walk;
 //! - `schedule.rs`: [`Churn`] and [`Call`];
 //! - `record.rs`: `fill_kinfo_proc`, `p_cansee` and the filters;
 //! - `observe.rs`: [`Observation`]s and [`View`]s;
 //! - `kernel.rs`: the `sysctl` semantics over the table, and the engine's
 //!   entry points ([`Model::fill`] …);
+//! - `files.rs`: `kern.proc.pathname` and `kern.proc.filedesc`;
+//! - `inspect.rs`: the per-process calls through the backend
+//!   ([`Model::info`] …);
 //! - `abi.rs`: the C-ABI stand-in [`sysctl`], the only `unsafe` code.
 
 mod abi;
+mod files;
+mod inspect;
 mod kernel;
+mod knobs;
+mod life;
 mod observe;
 mod record;
 mod schedule;
+mod session;
 mod table;
 #[cfg(test)]
 mod tests;
