@@ -73,10 +73,16 @@ impl Model {
         self.allproc.retain(|&j| j != i);
         self.zombproc.push(i);
         if sid == pid {
-            // killjobc: s_ttyvp = NULL; s_ttyp stays.
+            // killjobc: s_ttyvp = NULL; s_ttyp stays. Every member's
+            // KI_CTTY changes with it.
             for (s, tty) in &mut self.terminals {
                 if *s == sid {
                     tty.held = false;
+                }
+            }
+            for s in self.slots.iter_mut().flatten() {
+                if s.proc.sid == sid {
+                    s.changed = epoch;
                 }
             }
         }

@@ -125,6 +125,7 @@ fn fields_are_derived_as_fill_kinfo_proc_does() {
             dev: None,
             foreground: None,
             session: Some(sh),
+            held: true,
         }),
     );
     let k = one(&mut model, sh);
@@ -317,6 +318,7 @@ fn each_filter_compares_what_the_kernel_compares() {
             dev: None,
             foreground: None,
             session: Some(sh),
+            held: true,
         }),
     );
     assert_eq!(q(&mut model, KERN_PROC_TTY, -1), [sh_, su_]);
