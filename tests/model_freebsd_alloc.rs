@@ -45,6 +45,9 @@ fn big_model() -> (Model, Vec<PidQuery>) {
         PidQuery::ruid(2),
         PidQuery::tty(Dev::from_raw(0x9000_0001)),
         PidQuery::tty(Dev::from_raw(0x5d)),
+        // One table fetch, linked in the scratch's reused storage.
+        PidQuery::descendants(sh),
+        PidQuery::descendants(pid(1)),
     ];
     (model, queries)
 }

@@ -269,7 +269,8 @@ impl Inspect for KernProc {
         let pass = scratch.records();
         let buf = scratch.bytes_mut(pass);
         let passed = buf.len();
-        let len = match self.fetch_into(&mib, FILEDESC_NODE, buf) {
+        let fetched = self.fetch_into(&mib, FILEDESC_NODE, buf);
+        let len = match fetched {
             // Silently cut before a record that did not fit: complete only
             // with room for the longest record left over.
             Ok(Fetched::Complete(len)) if passed - len >= KINFO_FILE_SIZE => len,
@@ -281,9 +282,14 @@ impl Inspect for KernProc {
                     needed: Some(out.len()),
                 });
             }
-            // Exiting or a zombie: no descriptors.
-            Err(e) if e.errno() == Some(Errno::ESRCH) && self.dying(pid) => {
-                return Ok(Listed::Complete(0))
+            // Exiting or a zombie: no descriptors (asked with the scratch
+            // back in place, so that the record costs no allocation).
+            Err(e) if e.errno() == Some(Errno::ESRCH) => {
+                drop(scratch);
+                return match self.dying(pid) {
+                    true => Ok(Listed::Complete(0)),
+                    false => Err(public(e, pid)),
+                };
             }
             Err(e) => return Err(public(e, pid)),
         };

@@ -223,7 +223,7 @@ impl Model {
             idx: 0,
             put,
         };
-        let caller = self.get(self.caller).cloned();
+        let caller = self.caller_copy();
         let result = if base == KERN_PROC_PID {
             self.serve_pid(arg, threads, caller.as_ref(), &mut out, obs)
         } else {
@@ -248,6 +248,19 @@ impl Model {
             },
             Err(errno) => Served::fail(errno),
         }
+    }
+
+    /// The caller, copied for the call without its executable path and
+    /// descriptors (which no visibility rule reads), so that a call
+    /// allocates nothing for them.
+    fn caller_copy(&mut self) -> Option<Proc> {
+        let i = self.find(self.caller)?;
+        let slot = self.slot_mut(i)?;
+        let exe = core::mem::take(&mut slot.proc.exe);
+        let fds = core::mem::take(&mut slot.proc.fds);
+        let copy = slot.proc.clone();
+        (slot.proc.exe, slot.proc.fds) = (exe, fds);
+        Some(copy)
     }
 
     /// The records of one process: one, or one per thread.
