@@ -13,6 +13,8 @@ use pidquery::{
     Dev, ErrorKind, ExeBuf, FdBuf, FdKind, InfoBuf, Pid, PidQuery, ProcFlags, State, Thread,
     ThreadBuf,
 };
+use std::sync::Arc;
+
 use support::alloc::{measure, Counting};
 
 #[global_allocator]
@@ -36,21 +38,21 @@ fn table() -> (Model, Pid, Pid, Pid, Pid) {
     model.acquire_terminal(sh, Some(0x5d));
     model.update(sh, |p| {
         (p.uid, p.ruid, p.svuid, p.gid, p.rgid) = (1001, 1001, 1001, 20, 20);
-        p.exe = b"/bin/sh".to_vec();
+        p.exe = Some(b"/bin/sh".as_slice().into());
         p.comm = *b"sh\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
     });
     let job = model.spawn(sh).unwrap();
     model.update(job, |p| {
         p.threads = 3;
         p.nice = 5;
-        p.exe = b"/usr/local/bin/job".to_vec();
-        p.fds = vec![
+        p.exe = Some(b"/usr/local/bin/job".as_slice().into());
+        p.fds = Some(Arc::from(vec![
             (0, consts::KF_TYPE_VNODE),
             (1, consts::KF_TYPE_PIPE),
             (2, consts::KF_TYPE_SOCKET),
             (5, consts::KF_TYPE_KQUEUE),
             (9, 99),
-        ];
+        ]));
     });
     let zombie = model.spawn(sh).unwrap();
     model.exit(zombie);
@@ -124,7 +126,7 @@ fn exe_is_the_path_and_enoent_without_one() {
     }
     // A path of PATH_MAX - 1 bytes, the longest there is.
     let long = format!("/{}", "x".repeat(consts::PATH_MAX - 2));
-    model.update(job, |p| p.exe = long.clone().into_bytes());
+    model.update(job, |p| p.exe = Some(long.as_bytes().into()));
     assert_eq!(model.exe(job, &mut buf).unwrap().path().as_os_str().len(), long.len());
 }
 
@@ -164,7 +166,7 @@ fn fds_are_the_descriptors_with_their_kinds() {
 fn a_long_fd_table_is_never_cut_short() {
     let (mut model, _, job, _, _) = table();
     for n in [1usize, 3, 40, 700, 2500] {
-        model.update(job, |p| p.fds = (0..n as i32).map(|fd| (fd, 1)).collect());
+        model.update(job, |p| p.fds = Some((0..n as i32).map(|fd| (fd, 1)).collect()));
         let mut buf = FdBuf::new();
         assert_eq!(model.fds(job, &mut buf).unwrap().len(), n, "{n}");
     }
@@ -203,7 +205,7 @@ fn infos_of_a_query_and_listpids_shape() {
 #[test]
 fn warm_calls_allocate_nothing() {
     let (mut model, sh, job, zombie, _) = table();
-    model.update(job, |p| p.fds = (0..600).map(|fd| (fd, 2)).collect());
+    model.update(job, |p| p.fds = Some((0..600).map(|fd| (fd, 2)).collect()));
     let (mut exe, mut threads, mut fds, mut infos) =
         (ExeBuf::new(), ThreadBuf::new(), FdBuf::new(), InfoBuf::new());
     for _ in 0..2 {

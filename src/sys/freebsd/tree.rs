@@ -15,6 +15,7 @@
 //! process may have taken.
 
 use super::{started, KernProc};
+use crate::list::engine::grow;
 use crate::list::links;
 use crate::parse;
 use crate::sys::Listed;
@@ -37,13 +38,23 @@ pub(super) struct Links {
 }
 
 impl Links {
-    /// Room for `n` processes, allocated only when it grows.
+    /// Room for `n` processes, allocated only when it grows, and then
+    /// with headroom for the processes born before the next fill (as the
+    /// record scratch grows).
     fn reserve(&mut self, n: usize) -> Result<(), Error> {
         let oom = |_| Error::os("kinfo_proc scratch", Errno::ENOMEM);
         self.links.clear();
         self.pairs.clear();
-        self.links.try_reserve(n).map_err(oom)?;
-        self.pairs.try_reserve(n.saturating_mul(2)).map_err(oom)
+        let room = grow(0, n);
+        if self.links.capacity() < n {
+            self.links.try_reserve_exact(room).map_err(oom)?;
+        }
+        if self.pairs.capacity() < n.saturating_mul(2) {
+            self.pairs
+                .try_reserve_exact(room.saturating_mul(2))
+                .map_err(oom)?;
+        }
+        Ok(())
     }
 }
 

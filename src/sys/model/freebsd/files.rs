@@ -41,8 +41,9 @@ impl Model {
     pub(super) fn serve_pathname(&self, pid: i32, out: &mut Out<'_>) -> Result<(), Errno> {
         let p = self.pget(pid)?;
         let mut path = [0u8; 1025];
-        let len = p.exe.len().min(1024);
-        if let (Some(dst), Some(src)) = (path.get_mut(..len), p.exe.get(..len)) {
+        let exe = p.exe.as_deref().unwrap_or_default();
+        let len = exe.len().min(1024);
+        if let (Some(dst), Some(src)) = (path.get_mut(..len), exe.get(..len)) {
             dst.copy_from_slice(src);
         }
         out.out(path.get(..=len).unwrap_or_default())
@@ -63,7 +64,8 @@ impl Model {
             return Err(Errno::EPERM);
         }
         let cwd = core::iter::once((-1, KF_TYPE_VNODE, &b"/"[..]));
-        let fds = p.fds.iter().map(|&(fd, kind)| (fd, kind, &b""[..]));
+        let fds = p.fds.as_deref().unwrap_or_default();
+        let fds = fds.iter().map(|&(fd, kind)| (fd, kind, &b""[..]));
         for (fd, kind, path) in cwd.chain(fds) {
             let size = (KF_PATH + path.len() + 1).next_multiple_of(8);
             let size = size.clamp(KINFO_FILE_MIN, KINFO_FILE_SIZE);

@@ -110,7 +110,7 @@ impl Model {
     /// use pidquery::{model::freebsd::Model, FdBuf, FdKind, Pid};
     /// let mut model = Model::new();
     /// let init = Pid::from_raw(1).unwrap();
-    /// model.update(init, |p| p.fds = vec![(0, 2)]); // a socket
+    /// model.update(init, |p| p.fds = Some(vec![(0, 2)].into())); // a socket
     /// let mut buf = FdBuf::new();
     /// let fds = model.fds(init, &mut buf).unwrap();
     /// assert_eq!((fds.len(), fds[0].kind), (1, FdKind::Socket));

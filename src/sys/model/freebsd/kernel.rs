@@ -250,17 +250,10 @@ impl Model {
         }
     }
 
-    /// The caller, copied for the call without its executable path and
-    /// descriptors (which no visibility rule reads), so that a call
-    /// allocates nothing for them.
+    /// The caller, copied for the call (its path and descriptors are
+    /// shared: no allocation).
     fn caller_copy(&mut self) -> Option<Proc> {
-        let i = self.find(self.caller)?;
-        let slot = self.slot_mut(i)?;
-        let exe = core::mem::take(&mut slot.proc.exe);
-        let fds = core::mem::take(&mut slot.proc.fds);
-        let copy = slot.proc.clone();
-        (slot.proc.exe, slot.proc.fds) = (exe, fds);
-        Some(copy)
+        self.get(self.caller).cloned()
     }
 
     /// The records of one process: one, or one per thread.

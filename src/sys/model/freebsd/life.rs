@@ -63,8 +63,8 @@ impl Model {
                 s.proc.exiting = true;
                 s.proc.threads = 1;
                 s.proc.tracer = None;
-                s.proc.exe.clear();
-                s.proc.fds.clear();
+                s.proc.exe = None;
+                s.proc.fds = None;
                 s.changed = epoch;
                 s.proc.sid
             }

@@ -3,6 +3,7 @@
 //! `setpgid`, `setsid`, credentials, terminals, jails).
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use super::abi;
 use super::{Call, Observation};
@@ -109,12 +110,13 @@ pub struct Proc {
     /// Start time, in microseconds after the model's boot (forks take the
     /// model's clock, which advances by a millisecond at each).
     pub start: i64,
-    /// `p_textvp`'s path (`KERN_PROC_PATHNAME`); empty without one (a
-    /// kernel process, a zombie).
-    pub exe: Vec<u8>,
+    /// `p_textvp`'s path (`KERN_PROC_PATHNAME`); `None` without one (a
+    /// kernel process, a zombie). Shared, so that a fork, which inherits
+    /// it, allocates nothing.
+    pub exe: Option<Arc<[u8]>>,
     /// Open descriptors and their `kf_type` (`KERN_PROC_FILEDESC`), in
-    /// order.
-    pub fds: Vec<(i32, i32)>,
+    /// order; inherited by a fork, shared likewise.
+    pub fds: Option<Arc<[(i32, i32)]>>,
 }
 
 impl Proc {
@@ -150,8 +152,8 @@ impl Proc {
             comm: name(b"proc"),
             nice: 0,
             start: 0,
-            exe: Vec::new(),
-            fds: Vec::new(),
+            exe: None,
+            fds: None,
         }
     }
 
@@ -349,7 +351,7 @@ impl Model {
         model.add(kernel);
         model.add(Proc {
             reaps: true,
-            exe: b"/sbin/init".to_vec(),
+            exe: Some(Arc::from(&b"/sbin/init"[..])),
             ..Proc::new(init).named("init")
         });
         model.caller = init;
