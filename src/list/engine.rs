@@ -25,7 +25,7 @@
 use crate::sys::{ListPids, Listed};
 use crate::{Error, Pid, PidBuf, PidQuery};
 
-/// Kernel calls a fill makes before giving up with `Raced`.
+/// Attempts (one fetch each) a fill makes before giving up with `Raced`.
 pub const MAX_ATTEMPTS: u32 = 8;
 
 /// Pids never requested in one call: 2^28 (1 GiB of pids), far above any
