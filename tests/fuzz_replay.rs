@@ -15,7 +15,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use support::parse_checks::{
-    dirents, kinfo, kinfo_file, pid_list, pid_path, proc_stat, stat, stat_record, status, status_ids,
+    dirents, kinfo, kinfo_file, pid_list, pid_path, proc_stat, stat, stat_record, status,
+    status_ids,
 };
 
 /// The inputs of `target`: its seeds, which must exist, then its

@@ -54,7 +54,11 @@ fn a_dead_parent_has_no_children_not_even_zombies() {
     let of_init = fill(&mut model, PidQuery::ppid(init()));
     assert!(of_init.contains(&live) && of_init.contains(&zombie));
     // ki_ppid says so too (p_oppid was rewritten).
-    let recs = raw(&mut model, &[1, 14, consts::KERN_PROC_PID, zombie.as_raw()], 1);
+    let recs = raw(
+        &mut model,
+        &[1, 14, consts::KERN_PROC_PID, zombie.as_raw()],
+        1,
+    );
     assert_eq!((recs[0].ppid, recs[0].stat), (1, consts::SZOMB));
 }
 
@@ -290,10 +294,11 @@ fn random_logouts_never_leave_a_terminal_behind() {
                 Vec::new()
             };
             let node: Vec<Pid> = {
-                let mut v: Vec<Pid> = raw(&mut model, &[1, 14, consts::KERN_PROC_TTY, dev as i32], 32)
-                    .iter()
-                    .map(|k| pid(k.pid))
-                    .collect();
+                let mut v: Vec<Pid> =
+                    raw(&mut model, &[1, 14, consts::KERN_PROC_TTY, dev as i32], 32)
+                        .iter()
+                        .map(|k| pid(k.pid))
+                        .collect();
                 v.sort();
                 v
             };

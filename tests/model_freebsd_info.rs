@@ -67,7 +67,10 @@ fn info_maps_every_field_of_the_record() {
     let i = model.info(sh).unwrap();
     assert_eq!((i.pid, i.ppid, i.pgid, i.sid), (sh, pid(1), sh, Some(sh)));
     assert_eq!((i.tty, i.tpgid), (Some(Dev::from_raw(0x5d)), Some(sh)));
-    assert_eq!((i.ruid, i.euid, i.suid, i.rgid, i.egid), (1001, 1001, 1001, 20, 20));
+    assert_eq!(
+        (i.ruid, i.euid, i.suid, i.rgid, i.egid),
+        (1001, 1001, 1001, 20, 20)
+    );
     assert_eq!(i.state, State::Running); // the caller
     assert_eq!(
         i.flags,
@@ -75,7 +78,10 @@ fn info_maps_every_field_of_the_record() {
     );
     assert_eq!(i.comm, "sh");
     let j = model.info(job).unwrap();
-    assert_eq!((j.nice, j.threads, j.state), (Some(5), Some(3), State::Sleeping));
+    assert_eq!(
+        (j.nice, j.threads, j.state),
+        (Some(5), Some(3), State::Sleeping)
+    );
     assert_eq!(j.flags, ProcFlags::HAS_TTY | ProcFlags::FOREGROUND);
     // Started after its parent, microseconds apart.
     assert!(j.start.unwrap() > i.start.unwrap());
@@ -93,11 +99,17 @@ fn info_maps_every_field_of_the_record() {
 #[test]
 fn absent_hidden_and_thread_ids_are_typed() {
     let (mut model, sh, job, _, daemon) = table();
-    assert_eq!(model.info(pid(4242)).unwrap_err().kind(), ErrorKind::NoSuchProcess);
+    assert_eq!(
+        model.info(pid(4242)).unwrap_err().kind(),
+        ErrorKind::NoSuchProcess
+    );
     // Hidden by see_other_uids: indistinguishable from absent (ESRCH).
     model.see_others(false, true, true);
     let e = model.info(daemon).unwrap_err();
-    assert_eq!((e.kind(), e.pid()), (ErrorKind::NoSuchProcess, Some(daemon)));
+    assert_eq!(
+        (e.kind(), e.pid()),
+        (ErrorKind::NoSuchProcess, Some(daemon))
+    );
     assert!(model.info(sh).is_ok());
     // A thread id answers its process: not a process.
     let mut threads = ThreadBuf::new();
@@ -108,7 +120,10 @@ fn absent_hidden_and_thread_ids_are_typed() {
     };
     assert!(second.as_raw() > consts::PID_MAX);
     let e = model.info(second).unwrap_err();
-    assert_eq!((e.kind(), e.thread_group()), (ErrorKind::NotAProcess, Some(job)));
+    assert_eq!(
+        (e.kind(), e.thread_group()),
+        (ErrorKind::NotAProcess, Some(job))
+    );
 }
 
 #[test]
@@ -119,15 +134,24 @@ fn exe_is_the_path_and_enoent_without_one() {
         model.exe(job, &mut buf).unwrap().path(),
         std::path::Path::new("/usr/local/bin/job")
     );
-    assert_eq!(model.exe(sh, &mut buf).unwrap().path(), std::path::Path::new("/bin/sh"));
+    assert_eq!(
+        model.exe(sh, &mut buf).unwrap().path(),
+        std::path::Path::new("/bin/sh")
+    );
     for p in [zombie, Pid::ZERO] {
         let e = model.exe(p, &mut buf).unwrap_err();
-        assert_eq!((e.kind(), e.errno()), (ErrorKind::Os, Some(pidquery::Errno::ENOENT)));
+        assert_eq!(
+            (e.kind(), e.errno()),
+            (ErrorKind::Os, Some(pidquery::Errno::ENOENT))
+        );
     }
     // A path of PATH_MAX - 1 bytes, the longest there is.
     let long = format!("/{}", "x".repeat(consts::PATH_MAX - 2));
     model.update(job, |p| p.exe = Some(long.as_bytes().into()));
-    assert_eq!(model.exe(job, &mut buf).unwrap().path().as_os_str().len(), long.len());
+    assert_eq!(
+        model.exe(job, &mut buf).unwrap().path().as_os_str().len(),
+        long.len()
+    );
 }
 
 #[test]
@@ -166,7 +190,9 @@ fn fds_are_the_descriptors_with_their_kinds() {
 fn a_long_fd_table_is_never_cut_short() {
     let (mut model, _, job, _, _) = table();
     for n in [1usize, 3, 40, 700, 2500] {
-        model.update(job, |p| p.fds = Some((0..n as i32).map(|fd| (fd, 1)).collect()));
+        model.update(job, |p| {
+            p.fds = Some((0..n as i32).map(|fd| (fd, 1)).collect())
+        });
         let mut buf = FdBuf::new();
         assert_eq!(model.fds(job, &mut buf).unwrap().len(), n, "{n}");
     }
@@ -206,8 +232,12 @@ fn infos_of_a_query_and_listpids_shape() {
 fn warm_calls_allocate_nothing() {
     let (mut model, sh, job, zombie, _) = table();
     model.update(job, |p| p.fds = Some((0..600).map(|fd| (fd, 2)).collect()));
-    let (mut exe, mut threads, mut fds, mut infos) =
-        (ExeBuf::new(), ThreadBuf::new(), FdBuf::new(), InfoBuf::new());
+    let (mut exe, mut threads, mut fds, mut infos) = (
+        ExeBuf::new(),
+        ThreadBuf::new(),
+        FdBuf::new(),
+        InfoBuf::new(),
+    );
     for _ in 0..2 {
         for p in [sh, job, zombie] {
             model.info(p).unwrap();

@@ -98,7 +98,10 @@ fn a_subtree_costs_one_fetch_where_the_walk_cost_one_per_process() {
     model.record(true);
     // Warm: one call, the table's fetch.
     model.clear_observations();
-    assert_eq!(model.fill(&PidQuery::descendants(root), &mut buf).unwrap(), want);
+    assert_eq!(
+        model.fill(&PidQuery::descendants(root), &mut buf).unwrap(),
+        want
+    );
     let after = fetches(&model);
     assert_eq!(model.observations().len(), 1);
     assert_eq!(after.0, 1);
@@ -107,7 +110,10 @@ fn a_subtree_costs_one_fetch_where_the_walk_cost_one_per_process() {
     let mut queue = vec![root];
     let mut walked = Vec::new();
     while let Some(node) = queue.pop() {
-        let kids = model.fill(&PidQuery::ppid(node), &mut buf).unwrap().to_vec();
+        let kids = model
+            .fill(&PidQuery::ppid(node), &mut buf)
+            .unwrap()
+            .to_vec();
         walked.extend_from_slice(&kids);
         queue.extend(kids);
     }
@@ -136,7 +142,11 @@ fn a_cold_fill_probes_once_then_fetches_once() {
         .to_vec();
     assert_eq!(got, oracle(&model, root));
     // The engine's estimate, the cold scratch's probe, the fetch.
-    let kinds: Vec<bool> = model.observations().iter().map(|o| o.oldlen.is_some()).collect();
+    let kinds: Vec<bool> = model
+        .observations()
+        .iter()
+        .map(|o| o.oldlen.is_some())
+        .collect();
     assert_eq!(kinds, [false, false, true]);
 }
 

@@ -42,8 +42,10 @@ pub use children::PidList;
 pub use digits::pid_name;
 pub use dirents::{Dirent, DirentError, Dirents};
 pub use fd_link::fd_kind;
-pub use kinfo_file::{kinfo_files, KinfoFile, KinfoFileError, KinfoFiles, KINFO_FILE_MIN, KINFO_FILE_SIZE};
 pub use kinfo::{kinfo_proc, kinfo_procs, KinfoError, KinfoLayout, KinfoProc, KinfoProcs, NODEV};
+pub use kinfo_file::{
+    kinfo_files, KinfoFile, KinfoFileError, KinfoFiles, KINFO_FILE_MIN, KINFO_FILE_SIZE,
+};
 pub use path::{pid_path, PID_PATH_MAX};
 pub use stat::{stat, stat_record, Stat, StatRecord};
 pub use status::{status_ids, status_uids, Gids, StatusIds, Uids};

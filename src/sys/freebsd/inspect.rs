@@ -49,8 +49,8 @@ use core::ffi::c_int;
 use super::consts::{
     CTL_KERN, KERN_PROC, KERN_PROC_FILEDESC, KERN_PROC_INC_THREAD, KERN_PROC_PATHNAME,
     KERN_PROC_PID, KF_TYPE_DEV, KF_TYPE_FIFO, KF_TYPE_KQUEUE, KF_TYPE_PIPE, KF_TYPE_PTS,
-    KF_TYPE_SOCKET, KF_TYPE_VNODE, KINFO_FILE_SIZE, KI_CTTY, KI_SLEADER, NODEV, NO_PID,
-    PATH_MAX, P_CONTROLT, P_KPROC, P_SYSTEM, P_TRACED, P_WEXIT, SRUN, SSLEEP, SSTOP, SZOMB,
+    KF_TYPE_SOCKET, KF_TYPE_VNODE, KINFO_FILE_SIZE, KI_CTTY, KI_SLEADER, NODEV, NO_PID, PATH_MAX,
+    P_CONTROLT, P_KPROC, P_SYSTEM, P_TRACED, P_WEXIT, SRUN, SSLEEP, SSTOP, SZOMB,
 };
 use super::{started, Fetched, KernProc};
 use crate::list::engine::grow;
@@ -245,7 +245,11 @@ impl Inspect for KernProc {
         for record in parse::kinfo_procs(records, &self.layout).map_err(|_| bad())? {
             let k = record.map_err(|_| bad())?;
             if k.pid != pid.as_raw() {
-                return Err(Error::not_a_process(THREADS_NODE, pid, Pid::from_raw(k.pid)));
+                return Err(Error::not_a_process(
+                    THREADS_NODE,
+                    pid,
+                    Pid::from_raw(k.pid),
+                ));
             }
             let tid = Pid::from_raw(k.tid).ok_or_else(bad)?;
             if let Some(slot) = out.get_mut(n) {

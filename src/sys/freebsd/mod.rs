@@ -241,12 +241,9 @@ impl Plan {
             Filter::All => table(Pick::Every),
             // The kernel compares `(pid_t)arg` and `(uid_t)arg`: the casts
             // round-trip.
-            Filter::Pgrp(pgid) => filtered(
-                KERN_PROC_PGRP,
-                pgid.as_raw(),
-                "kern.proc.pgrp",
-                Pick::Every,
-            ),
+            Filter::Pgrp(pgid) => {
+                filtered(KERN_PROC_PGRP, pgid.as_raw(), "kern.proc.pgrp", Pick::Every)
+            }
             Filter::Uid(uid) => filtered(KERN_PROC_UID, uid as c_int, "kern.proc.uid", Pick::Every),
             Filter::Ruid(uid) => {
                 filtered(KERN_PROC_RUID, uid as c_int, "kern.proc.ruid", Pick::Every)
@@ -373,9 +370,7 @@ impl KernProc {
             let k = record.map_err(|_| bad())?;
             let keep = match plan.pick {
                 Pick::Every => true,
-                Pick::Ppid(ppid) => {
-                    k.ppid == ppid && parent_start.is_none_or(|p| started(&k) >= p)
-                }
+                Pick::Ppid(ppid) => k.ppid == ppid && parent_start.is_none_or(|p| started(&k) >= p),
                 Pick::Tty(dev) => k.tdev == dev && k.kiflag & KI_CTTY != 0,
                 Pick::Descendants(_) => false,
             };

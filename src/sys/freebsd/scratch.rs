@@ -51,7 +51,8 @@ impl Scratch<'_> {
         let bytes = records.checked_mul(self.home.layout.size).ok_or_else(oom)?;
         let buf = &mut self.spare.records;
         if bytes > buf.len() {
-            buf.try_reserve_exact(bytes - buf.len()).map_err(|_| oom())?;
+            buf.try_reserve_exact(bytes - buf.len())
+                .map_err(|_| oom())?;
             buf.resize(bytes, 0);
         }
         Ok(())

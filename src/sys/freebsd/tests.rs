@@ -9,9 +9,9 @@ use core::ffi::{c_int, c_uint, c_void};
 
 use super::consts::{KERN_PROC_PGRP, KERN_PROC_PROC, KERN_PROC_RUID, KERN_PROC_TTY};
 use super::consts::{KERN_PROC_UID, KINFO_PROC_SIZE, KI_CTTY, NODEV};
-use crate::MAX_ATTEMPTS;
 use super::*;
 use crate::list::engine;
+use crate::MAX_ATTEMPTS;
 use crate::{Dev, PidBuf};
 
 const SIZE: usize = KINFO_PROC_SIZE;
@@ -214,7 +214,10 @@ fn each_filter_is_asked_as_the_reference_says() {
     );
     assert_eq!(
         plan(PidQuery::tty(Dev::from_raw(0x7fff_ffff))),
-        Some((vec![1, 14, KERN_PROC_TTY, 0x7fff_ffff], Pick::Tty(0x7fff_ffff)))
+        Some((
+            vec![1, 14, KERN_PROC_TTY, 0x7fff_ffff],
+            Pick::Tty(0x7fff_ffff)
+        ))
     );
     // Beyond a non-negative int the kernel's sign extension cannot ask it.
     assert_eq!(

@@ -7,8 +7,8 @@ use super::{Model, Proc, State};
 use crate::parse::KinfoLayout;
 use crate::sys::freebsd::consts::{
     KERN_PROC_GID, KERN_PROC_PGRP, KERN_PROC_RGID, KERN_PROC_RUID, KERN_PROC_SESSION,
-    KERN_PROC_TTY, KERN_PROC_UID, KINFO_PROC_SIZE, KI_CTTY, KI_SLEADER, NODEV, NO_PID, P_CONTROLT, P_JAILED, P_KPROC,
-    P_SYSTEM, P_TRACED, P_WEXIT, SRUN, SSLEEP, SZOMB,
+    KERN_PROC_TTY, KERN_PROC_UID, KINFO_PROC_SIZE, KI_CTTY, KI_SLEADER, NODEV, NO_PID, P_CONTROLT,
+    P_JAILED, P_KPROC, P_SYSTEM, P_TRACED, P_WEXIT, SRUN, SSLEEP, SZOMB,
 };
 
 /// One record's bytes.
@@ -161,7 +161,11 @@ impl Model {
         put(&mut rec, NGROUPS, &(n as i16).to_ne_bytes());
         // ki_start: p_start plus boottime, a timeval.
         let start = p.start.max(0);
-        put(&mut rec, l.start_sec, &(BOOTTIME + start / 1_000_000).to_ne_bytes());
+        put(
+            &mut rec,
+            l.start_sec,
+            &(BOOTTIME + start / 1_000_000).to_ne_bytes(),
+        );
         put(&mut rec, l.start_usec, &(start % 1_000_000).to_ne_bytes());
         // fill_kinfo_proc_pgrp: KI_CTTY when the session holds its
         // terminal's vnode (whatever P_CONTROLT says), KI_SLEADER for its
