@@ -462,8 +462,9 @@ impl Model {
         got
     }
 
-    /// [`PidQuery::probe`] against this model: the kernel's estimate,
-    /// matches + 5 (the whole table + 5 for `ppid`).
+    /// [`PidQuery::probe`] against this model: the kernel's count of
+    /// matches (its `(matches + 5)` records less the 5; the whole table for
+    /// `ppid` and `descendants`).
     ///
     /// # Errors
     ///
@@ -471,7 +472,7 @@ impl Model {
     ///
     /// ```
     /// let mut model = pidquery::model::freebsd::Model::new();
-    /// assert_eq!(model.probe(&pidquery::PidQuery::all()).unwrap(), 2 + 5);
+    /// assert_eq!(model.probe(&pidquery::PidQuery::all()).unwrap(), 2);
     /// ```
     pub fn probe(&mut self, query: &PidQuery) -> Result<usize, Error> {
         let client = core::mem::replace(&mut self.client, super::abi::client());
