@@ -165,7 +165,8 @@ fn this_process_is_described_by_its_own_record() {
     let me = Pid::this();
     let info = me.info().unwrap();
     assert_eq!((info.pid, info.ppid), (me, Pid::parent()));
-    assert_eq!(info.state, pidquery::State::Running);
+    // The record describes the first thread (the harness's, maybe asleep);
+    // the thread count changes as other tests run.
     assert!(info.threads >= Some(1));
     let mut exe = ExeBuf::new();
     assert_eq!(
@@ -173,10 +174,7 @@ fn this_process_is_described_by_its_own_record() {
         std::env::current_exe().unwrap()
     );
     let mut threads = ThreadBuf::new();
-    assert_eq!(
-        me.threads(&mut threads).unwrap().len(),
-        info.threads.unwrap() as usize
-    );
+    assert!(!me.threads(&mut threads).unwrap().is_empty());
     let mut fds = FdBuf::new();
     assert!(me
         .fds(&mut fds)
