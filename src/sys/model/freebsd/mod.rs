@@ -132,6 +132,8 @@ mod session;
 mod table;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_walk;
 
 use core::ffi::c_int;
 
