@@ -84,22 +84,22 @@
 //!
 //! # Semantics
 //!
-//! | | Linux (`/proc`) | macOS (`proc_listpids`) |
-//! | --- | --- | --- |
-//! | consistency | no snapshot: every process alive for the whole query is listed; one born or reaped during it may or may not be | one atomic list per kernel call |
-//! | order | ascending, no duplicates | newest first, zombies last (not a contract) |
-//! | zombies | listed | listed |
-//! | kernel threads | listed (kthreadd and its children) | `kernel_task` is pid 0 |
-//! | threads | never listed | never listed |
-//! | `uid` | effective uid (owner of `/proc/<pid>`, one `fstatat`) | effective uid |
-//! | `ruid` | real uid (`Uid:` of `status`) | real uid |
-//! | `ppid` | real parent (`stat`); a tracer does not count | parent, and also the original parent of a traced process |
-//! | `pgrp` | process group (`stat`) | process group |
-//! | `tty` | controlling terminal (`tty_nr` of `stat` against `st_rdev`, right for `/dev/pts/256` and up); no ctty never matches | session tty of a process with a controlling terminal |
-//! | `descendants` | the subtree by real parents: `children` files walked breadth first, or one scan of `stat` linked in the buffer; not a snapshot: a process whose ancestry stays put during the query is listed; ascending | by `PROC_PPID_ONLY` from each process found (so traced processes count below their original parent too); sorted ascending |
-//! | numbering | the pid namespace of the proc mount | global |
-//! | hidden processes | `hidepid` mounts: what the mount shows; a pid that vanishes or is denied mid-query is skipped | sandbox denial is an error |
-//! | a full buffer | the backend counts every match, so it knows the size | proves nothing: grow and ask again |
+//! | | Linux (`/proc`) | macOS (`proc_listpids`) | FreeBSD (`sysctl kern.proc`) |
+//! | --- | --- | --- | --- |
+//! | consistency | no snapshot: every process alive for the whole query is listed; one born or reaped during it may or may not be | one atomic list per kernel call | as Linux since 13.0 (the pid hash one lock stripe at a time); one snapshot per call before |
+//! | order | ascending, no duplicates | newest first, zombies last (not a contract) | ascending, no duplicates |
+//! | zombies | listed | listed | listed |
+//! | kernel threads | listed (kthreadd and its children) | `kernel_task` is pid 0 | kernel processes listed, `kernel` is pid 0 |
+//! | threads | never listed | never listed | never listed |
+//! | `uid` | effective uid (owner of `/proc/<pid>`, one `fstatat`) | effective uid | effective uid (kernel filter) |
+//! | `ruid` | real uid (`Uid:` of `status`) | real uid | real uid (kernel filter) |
+//! | `ppid` | real parent (`stat`); a tracer does not count | parent, and also the original parent of a traced process | real parent (`ki_ppid`); a tracer does not count; never a process that started before the parent |
+//! | `pgrp` | process group (`stat`) | process group | process group (kernel filter) |
+//! | `tty` | controlling terminal (`tty_nr` of `stat` against `st_rdev`, right for `/dev/pts/256` and up); no ctty never matches | session tty of a process with a controlling terminal | session tty of a process with a controlling terminal, while the session still holds it (`KI_CTTY`: not after its leader exited) |
+//! | `descendants` | the subtree by real parents: `children` files walked breadth first, or one scan of `stat` linked in the buffer; not a snapshot: a process whose ancestry stays put during the query is listed; ascending | by `PROC_PPID_ONLY` from each process found (so traced processes count below their original parent too); sorted ascending | the subtree by real parents, from one fetch of the table linked in user space; ascending |
+//! | numbering | the pid namespace of the proc mount | global | global (a jail sees its own) |
+//! | hidden processes | `hidepid` mounts: what the mount shows; a pid that vanishes or is denied mid-query is skipped | sandbox denial is an error | jails, and for an unprivileged caller `security.bsd.see_other_uids=0` (offered by the installer's hardening menu), `see_other_gids=0`, `see_jail_proc=0`: the kernel leaves them out of `all`, `ppid` and `descendants` with nothing to show it |
+//! | a full buffer | the backend counts every match, so it knows the size | proves nothing: grow and ask again | complete (the kernel fails a short one with `ENOMEM`) |
 //!
 //! On macOS an answer is exact at the instant of the kernel call that
 //! produced it. The one exception is xnu's own: the kernel caps a list at
@@ -111,9 +111,12 @@
 //!
 //! # Retry policy
 //!
-//! See [`MAX_ATTEMPTS`]: a fill makes at most that many kernel calls; the
-//! buffer at least doubles after every full answer, and grows to the
-//! reported need plus an eighth plus 16.
+//! See [`MAX_ATTEMPTS`]: a fill makes at most that many attempts, one
+//! fetch each (and at most one size probe), the budget shared by the
+//! engine and the backend (xnu's `descendants` attempt is a walk of one
+//! call per process found); the buffer at least doubles after every full
+//! answer, and grows to the reported need plus an eighth plus 16.
+//! [`ErrorKind::Raced`] reports the attempts spent.
 //!
 //! # Features
 //!
@@ -127,14 +130,18 @@
 //! # FreeBSD
 //!
 //! Listing goes through `sysctl kern.proc`: `pgrp`, `uid`, `ruid` and
-//! `tty` are filtered by the kernel, `all` is `KERN_PROC_PROC` (one record
-//! per process), `ppid` is the process table compared on `ki_ppid` (the
-//! real parent). Answers are ascending. Since FreeBSD 13 the walk is not a
+//! `tty` are filtered by the kernel (`tty` then also needs `KI_CTTY`), `all`
+//! is `KERN_PROC_PROC` (one record per process), `ppid` and `descendants`
+//! are one fetch of the process table compared on `ki_ppid` (the real
+//! parent). Answers are ascending. Since FreeBSD 13 the walk is not a
 //! snapshot: as on Linux, every process alive for the whole call is listed
 //! and one born or reaped during it may or may not be. Processes the
 //! caller may not see (jails, `security.bsd.see_*`) are left out; zombies
 //! are listed. An exactly full buffer is complete, and a buffer the kernel
-//! cannot wire is [`ErrorKind::WiringLimit`].
+//! cannot wire is [`ErrorKind::WiringLimit`]. Per-process information
+//! (`info`, `exe`, `threads`, `fds`, `identity`) reads `kern.proc.pid`,
+//! `pathname` and `filedesc`; FreeBSD has no never-reused process id, so
+//! an identity is the pid and its start time (microseconds).
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]

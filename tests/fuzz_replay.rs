@@ -15,7 +15,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use support::parse_checks::{
-    dirents, kinfo, pid_list, pid_path, proc_stat, stat, stat_record, status, status_ids,
+    dirents, kinfo, kinfo_file, pid_list, pid_path, proc_stat, stat, stat_record, status,
+    status_ids,
 };
 
 /// The inputs of `target`: its seeds, which must exist, then its
@@ -102,6 +103,11 @@ fn proc_stat_inputs() {
 #[test]
 fn kinfo_inputs() {
     replay("kinfo", |_, input| kinfo::check(input));
+}
+
+#[test]
+fn kinfo_file_inputs() {
+    replay("kinfo_file", |_, input| kinfo_file::check(input));
 }
 
 #[test]

@@ -111,3 +111,82 @@ fn repeated_fills_of_a_warm_buffer_stay_exact() {
         assert!(kids.contains(&a.pid()));
     }
 }
+
+#[test]
+fn descendants_of_a_shell_are_its_children_and_grandchildren() {
+    // sh → sleep, and a sleeping sh → sleep of its own.
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", "sleep 30 & sh -c 'sleep 30 & wait' & wait"]);
+    let mut sh = cmd.spawn().expect("spawn sh");
+    let root = Pid::from(&sh);
+    let mut found = Vec::new();
+    for _ in 0..100 {
+        found = fill(&PidQuery::descendants(root));
+        if found.len() >= 3 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // ps, the oracle: the pids whose parent chain reaches the shell.
+    let out = Command::new("ps")
+        .args(["-ax", "-o", "pid=,ppid="])
+        .output()
+        .expect("run ps");
+    let pairs: Vec<(i32, i32)> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace().map(|x| x.parse::<i32>().ok());
+            Some((f.next()??, f.next()??))
+        })
+        .collect();
+    let mut below = BTreeSet::new();
+    let mut frontier = vec![root.as_raw()];
+    while let Some(p) = frontier.pop() {
+        for &(c, pp) in &pairs {
+            if pp == p && below.insert(c) {
+                frontier.push(c);
+            }
+        }
+    }
+    let want: Vec<Pid> = below.into_iter().filter_map(Pid::from_raw).collect();
+    // The whole tree goes, through its pids.
+    for p in found.iter().chain([&root]) {
+        // SAFETY: kill has no memory preconditions.
+        unsafe { libc::kill(p.as_raw(), libc::SIGKILL) };
+    }
+    let _ = sh.wait();
+    assert_eq!(found, want);
+}
+
+#[test]
+fn this_process_is_described_by_its_own_record() {
+    use pidquery::{ExeBuf, FdBuf, ThreadBuf};
+    let me = Pid::this();
+    let info = me.info().unwrap();
+    assert_eq!((info.pid, info.ppid), (me, Pid::parent()));
+    // The record describes the first thread (the harness's, maybe asleep);
+    // the thread count changes as other tests run.
+    assert!(info.threads >= Some(1));
+    let mut exe = ExeBuf::new();
+    assert_eq!(
+        me.exe(&mut exe).unwrap().path(),
+        std::env::current_exe().unwrap()
+    );
+    let mut threads = ThreadBuf::new();
+    assert!(!me.threads(&mut threads).unwrap().is_empty());
+    let mut fds = FdBuf::new();
+    assert!(me
+        .fds(&mut fds)
+        .unwrap()
+        .iter()
+        .any(|f| f.fd == 0 || f.fd == 2));
+    let id = me.identity().unwrap();
+    assert_eq!((id.start(), id.unique()), (info.start, None));
+    assert!(id.is_current().unwrap());
+    // A reaped child is no longer current.
+    let child = Sleeper::spawn(false);
+    let cid = child.pid().identity().unwrap();
+    drop(child);
+    assert!(!cid.is_current().unwrap());
+}

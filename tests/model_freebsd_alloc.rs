@@ -45,6 +45,9 @@ fn big_model() -> (Model, Vec<PidQuery>) {
         PidQuery::ruid(2),
         PidQuery::tty(Dev::from_raw(0x9000_0001)),
         PidQuery::tty(Dev::from_raw(0x5d)),
+        // One table fetch, linked in the scratch's reused storage.
+        PidQuery::descendants(sh),
+        PidQuery::descendants(pid(1)),
     ];
     (model, queries)
 }
@@ -70,7 +73,9 @@ fn a_warm_fill_allocates_nothing_with_thousands_of_processes() {
 fn slices_and_probes_never_allocate_once_the_scratch_is_warm() {
     let (mut model, queries) = big_model();
     let mut out = vec![Pid::ZERO; 6000];
-    model.fill_slice(&PidQuery::all(), &mut out).unwrap(); // warm
+    for q in &queries {
+        model.fill_slice(q, &mut out).unwrap(); // warm
+    }
     for q in &queries {
         let (n, allocs) = allocations(|| model.fill_slice(q, &mut out));
         n.unwrap();
@@ -79,7 +84,7 @@ fn slices_and_probes_never_allocate_once_the_scratch_is_warm() {
         assert!(err.is_err() || q.filter() != pidquery::Filter::All);
         assert_eq!(allocs, 0, "{q:?} into one slot");
         let (est, allocs) = allocations(|| model.probe(q));
-        assert!(est.unwrap() >= 5);
+        assert!(est.unwrap() <= model.nprocs());
         assert_eq!(allocs, 0, "probe {q:?}");
     }
 }

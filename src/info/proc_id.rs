@@ -11,6 +11,8 @@ use crate::{Pid, StartTime};
 ///   `/proc` of the caller's own pid namespace.
 /// - macOS: the start time in microseconds where readable, and the 64-bit
 ///   `p_uniqueid`, which the kernel assigns at fork and never reuses.
+/// - FreeBSD: the start time in microseconds (`ki_start`) alone: the
+///   kernel has no never-reused process id, so `unique` is `None`.
 ///
 /// Take one with [`System::identity`](crate::System::identity) (or
 /// [`Pid::identity`]), keep it across polls, and ask

@@ -10,11 +10,11 @@ use crate::{Comm, Dev, Pid, ProcFlags, StartTime, State};
 /// [`System::infos`](crate::System::infos). Fields a platform cannot give
 /// for a process are `Option`s, `None` there, never a made-up 0.
 ///
-/// | field | Linux | macOS |
-/// | --- | --- | --- |
-/// | `ppid`, `pgid`, `sid`, `tty`, `tpgid`, `state`, `nice`, `threads`, `start`, `comm` | `stat` (after the last `)`) | `proc_bsdinfo`, `proc_taskinfo`; `proc_bsdshortinfo` for other users' processes |
-/// | `ruid` … `sgid` | `Uid:`/`Gid:` of `status` | `proc_bsdinfo` / `proc_bsdshortinfo` |
-/// | `flags` | `stat` flags, `status` `TracerPid`, ids | `pbi_flags` |
+/// | field | Linux | macOS | FreeBSD |
+/// | --- | --- | --- | --- |
+/// | `ppid`, `pgid`, `sid`, `tty`, `tpgid`, `state`, `nice`, `threads`, `start`, `comm` | `stat` (after the last `)`) | `proc_bsdinfo`, `proc_taskinfo`; `proc_bsdshortinfo` for other users' processes | one `kinfo_proc` (`kern.proc.pid`); `tty` only while the session holds it (`KI_CTTY`) |
+/// | `ruid` … `sgid` | `Uid:`/`Gid:` of `status` | `proc_bsdinfo` / `proc_bsdshortinfo` | the same record (`egid`: `ki_groups[0]`) |
+/// | `flags` | `stat` flags, `status` `TracerPid`, ids | `pbi_flags` | `ki_flag`, `ki_kiflag` |
 ///
 /// On Linux `stat` and `status` are read through one descriptor of the
 /// process's directory, so both describe the same process even if its pid

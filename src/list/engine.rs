@@ -9,16 +9,23 @@
 //! every match and says exactly how many there were), the buffer grows to
 //! `max(2 × capacity, needed + needed/8 + 16)`, where `needed` is the
 //! backend's count or, failing that, a fresh size probe. It then tries again.
-//! After [`MAX_ATTEMPTS`] kernel calls that all came back full the fill fails
-//! with [`ErrorKind::Raced`](crate::ErrorKind::Raced): the buffer at least
-//! doubles each time, so this takes a process table that more than doubles
-//! between consecutive calls, repeatedly. No list that cannot be proven
-//! complete is ever returned.
+//! A count that fits the slots says they were enough and the backend's own
+//! storage was not (FreeBSD's record scratch, which has grown): the same
+//! slots are asked again.
+//!
+//! This loop is the only one: every backend makes one fetch per
+//! [`ListPids::list`], so a fill (or a `fill_slice`) makes at most
+//! [`MAX_ATTEMPTS`] fetches, each at most preceded by a size probe. When
+//! they all came back full the fill fails with
+//! [`ErrorKind::Raced`](crate::ErrorKind::Raced) carrying the attempts
+//! spent: the buffer at least doubles each time, so this takes a process
+//! table that more than doubles between consecutive calls, repeatedly. No
+//! list that cannot be proven complete is ever returned.
 
 use crate::sys::{ListPids, Listed};
 use crate::{Error, Pid, PidBuf, PidQuery};
 
-/// Kernel calls a fill makes before giving up with `Raced`.
+/// Attempts (one fetch each) a fill makes before giving up with `Raced`.
 pub const MAX_ATTEMPTS: u32 = 8;
 
 /// Pids never requested in one call: 2^28 (1 GiB of pids), far above any
@@ -51,6 +58,7 @@ pub(crate) fn fill<'b, K: ListPids + ?Sized, const N: usize>(
             }
         };
     }
+    let mut spent = 0;
     for attempt in 1..=MAX_ATTEMPTS {
         let slots = buf.spare(want);
         let capacity = slots.len();
@@ -61,10 +69,16 @@ pub(crate) fn fill<'b, K: ListPids + ?Sized, const N: usize>(
                 return Ok(buf.as_slice());
             }
             Ok(Listed::Full { needed }) => {
+                spent = attempt;
                 if attempt == MAX_ATTEMPTS || capacity >= MAX_PIDS {
                     break;
                 }
                 let needed = match needed {
+                    // The slots were enough: ask again.
+                    Some(n) if n <= capacity => {
+                        want = capacity;
+                        continue;
+                    }
                     Some(n) => n,
                     None => match kernel.estimate(query) {
                         Ok(n) => n,
@@ -83,11 +97,12 @@ pub(crate) fn fill<'b, K: ListPids + ?Sized, const N: usize>(
         }
     }
     buf.clear();
-    Err(Error::raced(MAX_ATTEMPTS))
+    Err(Error::raced(spent))
 }
 
 /// Fills caller-supplied storage; `Truncated` when the answer does not fit
-/// or a full slice cannot be proven complete.
+/// or a full slice cannot be proven complete; asked again (within
+/// [`MAX_ATTEMPTS`]) while the backend reports a count that fits.
 pub(crate) fn fill_slice<K: ListPids + ?Sized>(
     kernel: &K,
     query: &PidQuery,
@@ -95,16 +110,21 @@ pub(crate) fn fill_slice<K: ListPids + ?Sized>(
 ) -> Result<usize, Error> {
     let len = out.len().min(MAX_PIDS);
     let out = out.get_mut(..len).unwrap_or_default();
-    match kernel.list(query, out)? {
-        Listed::Complete(n) => Ok(n.min(out.len())),
-        Listed::Full { needed } => {
-            let needed = match needed {
-                Some(n) => n,
-                None => kernel.estimate(query)?,
-            };
-            Err(Error::truncated(needed.max(out.len() + 1)))
+    for _ in 0..MAX_ATTEMPTS {
+        match kernel.list(query, out)? {
+            Listed::Complete(n) => return Ok(n.min(out.len())),
+            // The slots were enough: ask again.
+            Listed::Full { needed: Some(n) } if n <= out.len() => {}
+            Listed::Full { needed } => {
+                let needed = match needed {
+                    Some(n) => n,
+                    None => kernel.estimate(query)?,
+                };
+                return Err(Error::truncated(needed.max(out.len() + 1)));
+            }
         }
     }
+    Err(Error::raced(MAX_ATTEMPTS))
 }
 
 /// The size estimate for `query`, in pids.

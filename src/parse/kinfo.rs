@@ -39,10 +39,23 @@ pub struct KinfoLayout {
     pub(crate) ruid: usize,
     pub(crate) svuid: usize,
     pub(crate) rgid: usize,
+    pub(crate) svgid: usize,
+    /// `ki_groups`: the effective gid first (`cr_groups[0]`).
+    pub(crate) groups: usize,
+    /// `ki_start.tv_sec`, `sizeof(time_t)` bytes.
+    pub(crate) start_sec: usize,
+    pub(crate) start_sec_width: usize,
+    /// `ki_start.tv_usec`, `sizeof(suseconds_t)` bytes.
+    pub(crate) start_usec: usize,
+    pub(crate) start_usec_width: usize,
     pub(crate) flag: usize,
     /// `sizeof(long)`: 8 on LP64, 4 on ILP32.
     pub(crate) flag_width: usize,
+    /// `ki_kiflag` (a `long`, `flag_width` bytes).
+    pub(crate) kiflag: usize,
     pub(crate) stat: usize,
+    /// `ki_nice`: a `signed char`.
+    pub(crate) nice: usize,
     pub(crate) comm: usize,
     pub(crate) tdev: usize,
     /// `sizeof(ki_tdev)`: 8 since FreeBSD 12 (4 in the `freebsd11` ABI).
@@ -68,9 +81,17 @@ impl KinfoLayout {
         ruid: 172,
         svuid: 176,
         rgid: 180,
+        svgid: 184,
+        groups: 192,
+        start_sec: 336,
+        start_sec_width: 8,
+        start_usec: 344,
+        start_usec_width: 8,
         flag: 368,
         flag_width: 8,
+        kiflag: 376,
         stat: 388,
+        nice: 389,
         comm: 447,
         tdev: 560,
         tdev_width: 8,
@@ -127,6 +148,20 @@ pub struct KinfoProc {
     pub svuid: u32,
     /// `ki_rgid`: the real gid.
     pub rgid: u32,
+    /// `ki_svgid`: the saved gid.
+    pub svgid: u32,
+    /// `ki_groups[0]`: the effective gid.
+    pub egid: u32,
+    /// `ki_start.tv_sec`: when the process started, seconds since the epoch
+    /// (`p_start` plus the boot time).
+    pub start_sec: i64,
+    /// `ki_start.tv_usec`: the microseconds of the start time.
+    pub start_usec: i64,
+    /// `ki_kiflag`: `KI_CTTY` 0x1 (the session still holds its terminal's
+    /// vnode: `s_ttyvp`), `KI_SLEADER` 0x2 (a session leader).
+    pub kiflag: i64,
+    /// `ki_nice`.
+    pub nice: i8,
     /// `ki_flag`: `p_flag` (`P_CONTROLT` 0x2, `P_SYSTEM` 0x200, `P_WEXIT`
     /// 0x2000, `P_JAILED` 0x1000000, …).
     pub flag: i64,
@@ -239,6 +274,16 @@ fn uint_at(record: &[u8], at: usize, width: usize) -> Option<u64> {
     }
 }
 
+/// A native-order signed integer of `width` bytes (4 or 8) at `at`,
+/// sign-extended.
+#[inline]
+fn int_at(record: &[u8], at: usize, width: usize) -> Option<i64> {
+    match width {
+        8 => bytes(record, at).map(i64::from_ne_bytes),
+        _ => i32_at(record, at).map(i64::from),
+    }
+}
+
 /// Parses one record of exactly `layout.size()` bytes.
 ///
 /// # Errors
@@ -292,11 +337,14 @@ fn parse_at(record: &[u8], l: &KinfoLayout, index: usize) -> Result<KinfoProc, K
             ruid: u32_at(record, l.ruid)?,
             svuid: u32_at(record, l.svuid)?,
             rgid: u32_at(record, l.rgid)?,
+            svgid: u32_at(record, l.svgid)?,
+            egid: u32_at(record, l.groups)?,
+            start_sec: int_at(record, l.start_sec, l.start_sec_width)?,
+            start_usec: int_at(record, l.start_usec, l.start_usec_width)?,
+            kiflag: int_at(record, l.kiflag, l.flag_width)?,
+            nice: i8::from_ne_bytes(bytes(record, l.nice)?),
             // `long`: sign-extend a 4-byte one.
-            flag: match l.flag_width {
-                8 => i64::from_ne_bytes(bytes(record, l.flag)?),
-                _ => i64::from(i32_at(record, l.flag)?),
-            },
+            flag: int_at(record, l.flag, l.flag_width)?,
             stat: *record.get(l.stat)?,
             comm_raw: bytes(record, l.comm)?,
             tdev: match uint_at(record, l.tdev, l.tdev_width)? {

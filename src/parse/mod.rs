@@ -11,8 +11,9 @@
 //! - `fs/proc/array.c` (`do_task_stat`, `proc_pid_status`)
 //! - `fs/proc/stat.c` (`show_stat`: `btime`)
 //! - `fs/proc/fd.c` (`proc_fd_link`: what an fd refers to)
-//! - FreeBSD `sys/sys/user.h` (`struct kinfo_proc`), `sys/kern/kern_proc.c`
-//!   (`fill_kinfo_proc`)
+//! - FreeBSD `sys/sys/user.h` (`struct kinfo_proc`, `struct kinfo_file`),
+//!   `sys/kern/kern_proc.c` (`fill_kinfo_proc`), `sys/kern/kern_descrip.c`
+//!   (`pack_kinfo`)
 //!
 //! # Examples
 //!
@@ -31,6 +32,7 @@ mod digits;
 mod dirents;
 mod fd_link;
 mod kinfo;
+mod kinfo_file;
 mod path;
 mod stat;
 mod status;
@@ -41,6 +43,9 @@ pub use digits::pid_name;
 pub use dirents::{Dirent, DirentError, Dirents};
 pub use fd_link::fd_kind;
 pub use kinfo::{kinfo_proc, kinfo_procs, KinfoError, KinfoLayout, KinfoProc, KinfoProcs, NODEV};
+pub use kinfo_file::{
+    kinfo_files, KinfoFile, KinfoFileError, KinfoFiles, KINFO_FILE_MIN, KINFO_FILE_SIZE,
+};
 pub use path::{pid_path, PID_PATH_MAX};
 pub use stat::{stat, stat_record, Stat, StatRecord};
 pub use status::{status_ids, status_uids, Gids, StatusIds, Uids};

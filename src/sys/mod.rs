@@ -126,7 +126,9 @@ pub(crate) enum Listed {
     /// The slice was filled and may not hold the whole answer.
     Full {
         /// The number of matches, when the backend counted them all (Linux);
-        /// `None` when it cannot know (xnu stops at the buffer's end).
+        /// `None` when it cannot know (xnu stops at the buffer's end). A
+        /// count no larger than the slice says the slice was enough and the
+        /// backend's own storage was not (it has grown): ask again.
         needed: Option<usize>,
     },
 }

@@ -45,8 +45,10 @@ fn answers(model: &Model, p: &Proc, q: &PidQuery) -> bool {
         Filter::Ppid(pp) => {
             p.ppid == pp && p.pid != Pid::ZERO || p.pid == Pid::ZERO && pp == Pid::ZERO
         }
+        // The session must still hold the terminal (KI_CTTY).
         Filter::Tty(d) => {
-            p.controlling_terminal && model.terminal(p.sid).and_then(|t| t.dev) == Some(d.raw())
+            let tty = model.terminal(p.sid).filter(|t| t.held);
+            p.controlling_terminal && tty.and_then(|t| t.dev) == Some(d.raw())
         }
         other => panic!("the oracle does not know {other:?}"),
     }

@@ -74,7 +74,9 @@ pub fn wanted(filter: Filter, v: &View) -> bool {
         && match filter {
             Filter::All => true,
             Filter::Pgrp(g) => v.pgid == g,
-            Filter::Tty(d) => d.raw() != consts::NODEV && v.tdev == d.raw(),
+            // The session must still hold the terminal (KI_CTTY), as on
+            // Linux, where the members left behind have no tty.
+            Filter::Tty(d) => d.raw() != consts::NODEV && v.tdev == d.raw() && v.held,
             Filter::Uid(u) => v.uid == u,
             Filter::Ruid(u) => v.ruid == u,
             Filter::Ppid(p) => v.ppid == p,
@@ -134,6 +136,12 @@ pub fn name_errno(mib: &[c_int], buffer: bool, capability: bool) -> Option<Errno
         return Some(Errno::from_raw(libc::EISDIR));
     };
     let args = mib.len() - 3;
+    if op == KERN_PROC_PATHNAME || op == KERN_PROC_FILEDESC {
+        if capability && buffer {
+            return Some(Errno::EPERM);
+        }
+        return (args != 1).then_some(Errno::EINVAL);
+    }
     let base = op & !KERN_PROC_INC_THREAD;
     let nodes = [
         KERN_PROC_PID,
@@ -208,13 +216,14 @@ struct Run {
 /// - a complete answer (fill or slice fill) passes [`check_answer`]
 ///   against the walk of the engine's last fetch, whose mib is the one the
 ///   backend documents (`KERN_PROC_PROC` for `all`, never `KERN_PROC_ALL`);
-/// - a fill makes at most [`MAX_ATTEMPTS`]² fetches, and `Raced` only
-///   after at least [`MAX_ATTEMPTS`];
+/// - a fill makes at most [`MAX_ATTEMPTS`] fetches (one budget), and
+///   `Raced` only after all of them;
 /// - `Truncated { needed }` exceeds the slice and covers the matches the
 ///   oracle required of the last walk;
 /// - `WiringLimit` only when the buffer exceeded the limit, and the call
 ///   was `ENOMEM` with `*oldlenp` 0;
-/// - a probe is `(matches + 5)` records of its own walk;
+/// - a probe is the count of matches of its own walk (the kernel's
+///   `(matches + 5)` records less the 5);
 /// - a raw call follows the name rules ([`name_errno`]), and its bytes:
 ///   whole records of size 1088 on success, a byte-exact prefix with
 ///   `ENOMEM` and `*oldlenp` = the length passed when short;
@@ -400,6 +409,8 @@ impl Run {
                     dev: (b & 0x40 == 0).then_some(dev),
                     foreground: None,
                     session: Some(sid),
+                    // A revoked terminal one time in four.
+                    held: b & 0x30 != 0,
                 };
                 self.model.set_terminal(sid, Some(tty));
             }
@@ -583,8 +594,8 @@ impl Run {
         let (fetches, calls) = self.calls();
         self.stats.max_fetches = self.stats.max_fetches.max(fetches);
         self.stats.max_calls = self.stats.max_calls.max(calls);
-        if fetches > MAX_ATTEMPTS * MAX_ATTEMPTS {
-            return Err(format!("{fetches} fetches, budget {MAX_ATTEMPTS}²"));
+        if fetches > MAX_ATTEMPTS {
+            return Err(format!("{fetches} fetches, budget {MAX_ATTEMPTS}"));
         }
         match got {
             Ok(list) => self.check_complete(query, &list),
@@ -644,7 +655,7 @@ impl Run {
         query: &PidQuery,
         got: Result<usize, pidquery::Error>,
     ) -> Result<(), String> {
-        let Some((_, kernel)) = mib(query) else {
+        let Some((words, kernel)) = mib(query) else {
             return match got {
                 Ok(0) => Ok(()),
                 other => Err(format!("tty(NODEV) probe {other:?}")),
@@ -654,10 +665,18 @@ impl Run {
         match got {
             Ok(n) => {
                 let last = last.ok_or("a probe without a call")?;
-                if last.oldlen.is_some() || last.result != Ok(n * SIZE) {
+                let bytes = (n + consts::PROBE_SLACK) * SIZE;
+                if last.oldlen.is_some() || last.result != Ok(bytes) {
                     return Err(format!("probe {n}, call {last:?}"));
                 }
-                let matching = |v: &View| !kernel || wanted(query.filter(), v);
+                // What the node itself compares: the TTY node ignores
+                // KI_CTTY, which the backend checks afterwards.
+                let tty = (words.get(2) == Some(&consts::KERN_PROC_TTY))
+                    .then(|| words.get(3).map(|&d| d as i64 as u64));
+                let matching = |v: &View| match tty {
+                    Some(dev) => Some(v.tdev) == dev,
+                    None => !kernel || wanted(query.filter(), v),
+                };
                 let at_least = last.stable().filter(|v| v.visible && matching(v)).count();
                 let at_most = last
                     .before
@@ -666,8 +685,8 @@ impl Run {
                     .filter(|v| v.visible)
                     .count()
                     + last.born.len();
-                if n < at_least + consts::PROBE_SLACK || n > at_most + consts::PROBE_SLACK {
-                    return Err(format!("probe {n} outside {at_least}..={at_most} + 5"));
+                if n < at_least || n > at_most {
+                    return Err(format!("probe {n} outside {at_least}..={at_most}"));
                 }
                 Ok(())
             }

@@ -57,6 +57,46 @@ pub const KERN_PROC_GID: c_int = 11;
 /// `KERN_PROC_ALL | KERN_PROC_INC_THREAD` is not registered).
 pub const KERN_PROC_INC_THREAD: c_int = 0x10;
 
+/// `kern.proc.pathname.<pid>`: the executable's path, NUL-terminated
+/// (`-1` is the caller).
+pub const KERN_PROC_PATHNAME: c_int = 12;
+/// `kern.proc.filedesc.<pid>`: the open files, as packed `kinfo_file`s.
+pub const KERN_PROC_FILEDESC: c_int = 33;
+
+/// `ki_kiflag`: the session still holds its controlling terminal's vnode
+/// (`s_ttyvp`); `killjobc` clears it when the session leader exits.
+pub const KI_CTTY: i64 = 0x1;
+/// `ki_kiflag`: the process leads its session.
+pub const KI_SLEADER: i64 = 0x2;
+
+/// `sizeof(struct kinfo_file)` on 64-bit FreeBSD: the most one packed
+/// record of `kern.proc.filedesc` can take.
+pub const KINFO_FILE_SIZE: usize = crate::parse::KINFO_FILE_SIZE;
+/// `kf_type`: a vnode (file, directory, device node).
+pub const KF_TYPE_VNODE: i32 = 1;
+/// `kf_type`: a socket.
+pub const KF_TYPE_SOCKET: i32 = 2;
+/// `kf_type`: a pipe.
+pub const KF_TYPE_PIPE: i32 = 3;
+/// `kf_type`: a FIFO.
+pub const KF_TYPE_FIFO: i32 = 4;
+/// `kf_type`: a kqueue.
+pub const KF_TYPE_KQUEUE: i32 = 5;
+/// `kf_type`: a pseudo-terminal master.
+pub const KF_TYPE_PTS: i32 = 10;
+/// `kf_type`: a process descriptor.
+pub const KF_TYPE_PROCDESC: i32 = 11;
+/// `kf_type`: a device (devfs cdev opened directly).
+pub const KF_TYPE_DEV: i32 = 12;
+/// `kf_fd` of the records that are not descriptors: the current and root
+/// directories, the jail root, the trace file, the executable, the
+/// controlling terminal (`KF_FD_TYPE_CWD` … `KF_FD_TYPE_CTTY`, -1 to -6).
+pub const KF_FD_TYPE_CTTY: i32 = -6;
+
+/// `PATH_MAX`: a path the kernel returns is at most this long, NUL
+/// included.
+pub const PATH_MAX: usize = 1024;
+
 /// The longest mib `__sysctl` takes.
 pub const CTL_MAXNAME: usize = 24;
 
@@ -120,6 +160,17 @@ const _: () = {
     assert!(KERN_PROC_RGID == libc::KERN_PROC_RGID);
     assert!(KERN_PROC_GID == libc::KERN_PROC_GID);
     assert!(KERN_PROC_INC_THREAD == libc::KERN_PROC_INC_THREAD);
+    assert!(KERN_PROC_PATHNAME == libc::KERN_PROC_PATHNAME);
+    assert!(KERN_PROC_FILEDESC == libc::KERN_PROC_FILEDESC);
+    assert!(KI_CTTY as usize == libc::KI_CTTY && KI_SLEADER as usize == libc::KI_SLEADER);
+    assert!(KF_TYPE_VNODE == libc::KF_TYPE_VNODE && KF_TYPE_SOCKET == libc::KF_TYPE_SOCKET);
+    assert!(KF_TYPE_PIPE == libc::KF_TYPE_PIPE && KF_TYPE_FIFO == libc::KF_TYPE_FIFO);
+    assert!(KF_TYPE_KQUEUE == libc::KF_TYPE_KQUEUE && KF_TYPE_PTS == libc::KF_TYPE_PTS);
+    assert!(KF_TYPE_PROCDESC == libc::KF_TYPE_PROCDESC && KF_TYPE_DEV == libc::KF_TYPE_DEV);
+    assert!(KF_FD_TYPE_CTTY == libc::KF_FD_TYPE_CTTY);
+    assert!(PATH_MAX == libc::PATH_MAX as usize);
+    #[cfg(target_pointer_width = "64")]
+    assert!(KINFO_FILE_SIZE == core::mem::size_of::<libc::kinfo_file>());
     assert!(CTL_MAXNAME == libc::CTL_MAXNAME as usize);
     assert!(P_CONTROLT == libc::P_CONTROLT as i64);
     assert!(P_KPROC == libc::P_KPROC as i64);

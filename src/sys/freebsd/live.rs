@@ -37,9 +37,17 @@ const LIBC: KinfoLayout = KinfoLayout {
     ruid: offset_of!(libc::kinfo_proc, ki_ruid),
     svuid: offset_of!(libc::kinfo_proc, ki_svuid),
     rgid: offset_of!(libc::kinfo_proc, ki_rgid),
+    svgid: offset_of!(libc::kinfo_proc, ki_svgid),
+    groups: offset_of!(libc::kinfo_proc, ki_groups),
+    start_sec: offset_of!(libc::kinfo_proc, ki_start) + offset_of!(libc::timeval, tv_sec),
+    start_sec_width: size_of::<libc::time_t>(),
+    start_usec: offset_of!(libc::kinfo_proc, ki_start) + offset_of!(libc::timeval, tv_usec),
+    start_usec_width: size_of::<libc::suseconds_t>(),
     flag: offset_of!(libc::kinfo_proc, ki_flag),
     flag_width: size_of::<c_long>(),
+    kiflag: offset_of!(libc::kinfo_proc, ki_kiflag),
     stat: offset_of!(libc::kinfo_proc, ki_stat),
+    nice: offset_of!(libc::kinfo_proc, ki_nice),
     comm: offset_of!(libc::kinfo_proc, ki_comm),
     tdev: offset_of!(libc::kinfo_proc, ki_tdev),
     tdev_width: size_of::<libc::dev_t>(),
@@ -61,7 +69,10 @@ const _: () = {
     assert!(a.uid == b.uid && a.ruid == b.ruid && a.svuid == b.svuid && a.rgid == b.rgid);
     assert!(a.flag == b.flag && a.flag_width == b.flag_width && a.stat == b.stat);
     assert!(a.comm == b.comm && a.jid == b.jid && a.numthreads == b.numthreads);
-    assert!(a.tid == b.tid);
+    assert!(a.tid == b.tid && a.svgid == b.svgid && a.groups == b.groups);
+    assert!(a.start_sec == b.start_sec && a.start_sec_width == b.start_sec_width);
+    assert!(a.start_usec == b.start_usec && a.start_usec_width == b.start_usec_width);
+    assert!(a.kiflag == b.kiflag && a.nice == b.nice);
 };
 
 impl Platform for KernProc {
@@ -79,10 +90,6 @@ impl Platform for KernProc {
         None
     }
 }
-
-/// Per-process info is not implemented on FreeBSD yet: every call is
-/// `Unsupported` (see the backend's docs for what it needs).
-impl crate::sys::Inspect for KernProc {}
 
 /// No streaming on FreeBSD: one `sysctl` fetches the whole answer, so
 /// `iter()` fills once and iterates.

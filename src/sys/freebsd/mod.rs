@@ -6,8 +6,11 @@
 //! (`sys/model/freebsd/abi.rs`) plugs in, so everything here is compiled
 //! and tested on every host.
 //!
-//! - `mod.rs`: how a query is asked ([`Plan`]), the grow-and-retry loop,
+//! - `mod.rs`: how a query is asked ([`Plan`]), one fetch per attempt,
 //!   the selection of the pids, the [`ListPids`] entry point, `dev`;
+//! - `tree.rs`: `descendants` from one fetch of the table;
+//! - `inspect.rs`: the per-process capability (`KERN_PROC_PID`,
+//!   `KERN_PROC_PATHNAME`, `KERN_PROC_FILEDESC`);
 //! - `scratch.rs`: the reusable record buffer;
 //! - `raw.rs`: the raw call, the only `unsafe` code but the shim's;
 //! - `consts.rs`: the mib numbers and kernel constants;
@@ -22,13 +25,32 @@
 //! | `pgrp` | `{…, KERN_PROC_PGRP, pgid}` | every record |
 //! | `uid` | `{…, KERN_PROC_UID, uid}` (effective) | every record |
 //! | `ruid` | `{…, KERN_PROC_RUID, uid}` | every record |
-//! | `tty` | `{…, KERN_PROC_TTY, dev}` when `dev` fits a non-negative `int` (the kernel sign-extends the argument) | every record |
-//! | `tty`, larger `dev` | `{…, KERN_PROC_PROC}` | the records whose `ki_tdev` is `dev` |
+//! | `tty` | `{…, KERN_PROC_TTY, dev}` when `dev` fits a non-negative `int` (the kernel sign-extends the argument), else `{…, KERN_PROC_PROC}` | the records whose `ki_tdev` is `dev` and whose session still holds the terminal (`KI_CTTY`) |
 //! | `tty(NODEV)` | none: no process with a controlling terminal has it | nothing |
-//! | `ppid` | `{…, KERN_PROC_PROC}` (no kernel filter exists) | the records whose `ki_ppid` is the pid |
+//! | `ppid` | `{…, KERN_PROC_PROC}` (no kernel filter exists) | the records whose `ki_ppid` is the pid and that did not start before it |
+//! | `descendants` | `{…, KERN_PROC_PROC}` | the subtree, linked in user space (`tree.rs`) |
 //!
 //! The kernel walks its pid hash, so the pids are sorted (and any duplicate
 //! dropped) before they are returned.
+//!
+//! ## The terminal rule
+//!
+//! `KERN_PROC_TTY` matches `P_CONTROLT && s_ttyp && tty_udev(s_ttyp) ==
+//! dev` (`sysctl_kern_proc_iterate`), but `killjobc` (`kern_proc.c`) clears
+//! only the session's `s_ttyvp` when its leader exits, leaving `s_ttyp` set
+//! "to indicate that the session once had a controlling terminal": the
+//! background and `nohup`ed members left behind keep matching, where Linux
+//! gives them `tty_nr` 0. `fill_kinfo_proc_pgrp` reports `s_ttyvp != NULL`
+//! as `KI_CTTY` in `ki_kiflag`, so a record matches `tty` only with it.
+//!
+//! ## The parent rule
+//!
+//! Before FreeBSD 13.0, `exit1` left the real parent (`p_oppid`, reported
+//! as `ki_ppid`) of a process traced by another unchanged when that parent
+//! died, so once the pid came back `ppid(new)` would list an unrelated,
+//! older process. A child never starts before its parent: a record whose
+//! `ki_start` precedes its parent's (when the parent is in the same
+//! answer) is not its child, for `ppid` and `descendants` alike.
 //!
 //! # Sizing and retry
 //!
@@ -36,7 +58,11 @@
 //! Given a buffer, the kernel copies records until it is full, byte-exact
 //! (the last one may be cut), and then fails with `ENOMEM` with `*oldlenp`
 //! set to the buffer's length; a buffer that comes back exactly full is
-//! complete. So, over a scratch of whole records kept between calls:
+//! complete. So, over a scratch of whole records kept between calls, each
+//! [`list`](ListPids::list) makes **one** fetch (preceded by a probe when
+//! the scratch is cold or has just fallen short), and the engine's retry
+//! loop is the only one: a fill makes at most
+//! [`MAX_ATTEMPTS`](crate::MAX_ATTEMPTS) fetches.
 //!
 //! - success: the answer; the length must be a whole number of records,
 //!   each with `ki_structsize` equal to the layout's size, or the call is
@@ -46,20 +72,26 @@
 //!   than the caller's slot count that came back short proves the answer
 //!   does not fit the slots (`Listed::Full`, and the engine grows them);
 //!   otherwise the scratch grows to `max(2 × records, probe + probe/8 +
-//!   16)` from a fresh probe and the call is repeated, at most
-//!   [`MAX_ATTEMPTS`](crate::MAX_ATTEMPTS) times, then
-//!   [`Raced`](crate::ErrorKind::Raced);
+//!   16)` from a fresh probe, and the call reports the probe's count of
+//!   matches (a kernel filter) or the slots it was given (a table), so
+//!   that the engine asks again;
 //! - `ENOMEM` with `*oldlenp` below the buffer's length: the kernel could
 //!   not wire the buffer (`vm.max_user_wired`), which asking again would not
 //!   change: [`WiringLimit`](crate::ErrorKind::WiringLimit);
 //! - anything else (`EPERM` in capability mode, `EINVAL`, `ENOENT`,
 //!   `EFAULT`): an [`Os`](crate::ErrorKind::Os) error naming the node.
 //!
+//! [`estimate`](ListPids::estimate) is the probe's count of matches (the
+//! kernel's `+ 5` taken off), so `fill_slice`'s `Truncated { needed }`
+//! is a count, as on Linux.
+//!
 //! A kernel filter never passes more than one record beyond the caller's
-//! slots (so a small answer wires little and, under 16 KiB, skips the
-//! kernel's global `sysctlmemlock`); the scratch itself grows with the
-//! kernel's estimates, never with the caller's slice, and never shrinks.
-//! Once it has its working size a query allocates nothing.
+//! slots, so a small answer wires little and, at `PAGE_SIZE` (4 KiB: three
+//! records) or less, skips the kernel's global `sysctlmemlock`
+//! (`userland_sysctl` takes it for `req.oldlen > PAGE_SIZE`; later
+//! revisions only for a buffer over `4 * PAGE_SIZE`); the scratch itself grows
+//! with the kernel's estimates, never with the caller's slice, and never
+//! shrinks. Once it has its working size a query allocates nothing.
 //!
 //! # Consistency
 //!
@@ -72,21 +104,11 @@
 //! `see_other_gids`, `see_jail_proc`) are left out silently; zombies and
 //! exiting processes are listed.
 //!
-//! # Per-process information (not yet here)
-//!
-//! What the per-process info capability will need on FreeBSD:
-//! `{CTL_KERN, KERN_PROC, KERN_PROC_PID, pid}` for one `kinfo_proc`
-//! (exactly one record, no `+5`; zombies included; `ESRCH` when absent *or*
-//! hidden; a pid above `PID_MAX` is looked up as a thread id and answers
-//! its process, so check `ki_pid == pid`, the length and `ki_structsize`),
-//! and `{CTL_KERN, KERN_PROC, KERN_PROC_PATHNAME, pid}` for the executable
-//! (`-1` is the caller; a NUL-terminated path, `""` when the text vnode is
-//! gone; `ENOMEM` plus a partial copy when short, so pass `PATH_MAX + 1`).
-//! Both go through `raw.rs` and the same scratch.
-//!
 //! # References
 //! - FreeBSD `sys/kern/kern_proc.c` (`sysctl_kern_proc`,
-//!   `sysctl_kern_proc_iterate`, `proc_iterate`, `fill_kinfo_proc`)
+//!   `sysctl_kern_proc_iterate`, `proc_iterate`, `fill_kinfo_proc_pgrp`,
+//!   `killjobc`)
+//! - FreeBSD `sys/kern/kern_exit.c` (`exit1`)
 //! - FreeBSD `sys/kern/kern_sysctl.c` (`sysctl_old_user`,
 //!   `sysctl_wire_old_buffer`, `userland_sysctl`)
 //! - `sysctl(3)`; libutil `kinfo_getallproc(3)`; libkvm `kvm_getprocs(3)`
@@ -100,20 +122,22 @@ use core::ffi::{c_int, c_uint, c_void};
 use std::sync::Mutex;
 
 pub mod consts;
+mod inspect;
 #[cfg(target_os = "freebsd")]
 mod live;
 mod raw;
 mod scratch;
+mod tree;
 
 #[cfg(target_os = "freebsd")]
 pub(crate) use live::Live;
 
 use super::{ListPids, Listed};
-use crate::list::engine::{grow, MAX_ATTEMPTS};
-use crate::parse::{self, KinfoLayout};
+use crate::list::engine::grow;
+use crate::parse::{self, KinfoLayout, KinfoProc};
 use crate::{Errno, Error, ErrorKind, Filter, Pid, PidQuery};
 use consts::{CTL_KERN, KERN_PROC, KERN_PROC_PGRP, KERN_PROC_PROC, KERN_PROC_RUID};
-use consts::{KERN_PROC_TTY, KERN_PROC_UID, NODEV};
+use consts::{KERN_PROC_TTY, KERN_PROC_UID, KI_CTTY, NODEV, PROBE_SLACK};
 
 /// The signature of `libc::sysctl`: `int sysctl(const int *name, u_int
 /// namelen, void *oldp, size_t *oldlenp, const void *newp, size_t newlen)`.
@@ -170,7 +194,7 @@ pub(crate) struct KernProc {
     layout: KinfoLayout,
     /// Whole `kinfo_proc` records, reused by one query at a time; a
     /// concurrent query allocates its own.
-    spare: Mutex<Option<Vec<u8>>>,
+    spare: Mutex<Option<scratch::Spare>>,
 }
 
 /// What the backend keeps of the records the kernel returned.
@@ -178,10 +202,13 @@ pub(crate) struct KernProc {
 pub(crate) enum Pick {
     /// All of them: the kernel filtered.
     Every,
-    /// Those whose `ki_ppid` is this pid.
+    /// Those whose `ki_ppid` is this pid and that did not start before it.
     Ppid(i32),
-    /// Those whose `ki_tdev` is this device (never `NODEV`).
-    Tdev(u64),
+    /// Those whose `ki_tdev` is this device (never `NODEV`) and whose
+    /// session still holds the terminal (`KI_CTTY`).
+    Tty(u64),
+    /// The subtree below this pid.
+    Descendants(i32),
 }
 
 /// How one query is asked: the mib, its node's name, and what is kept of
@@ -204,30 +231,33 @@ impl Plan {
             name: "kern.proc.proc",
             pick,
         };
-        let filtered = |op, arg, name| Plan {
+        let filtered = |op, arg, name, pick| Plan {
             words: [CTL_KERN, KERN_PROC, op, arg],
             len: 4,
             name,
-            pick: Pick::Every,
+            pick,
         };
         Some(match query.filter() {
             Filter::All => table(Pick::Every),
             // The kernel compares `(pid_t)arg` and `(uid_t)arg`: the casts
             // round-trip.
-            Filter::Pgrp(pgid) => filtered(KERN_PROC_PGRP, pgid.as_raw(), "kern.proc.pgrp"),
-            Filter::Uid(uid) => filtered(KERN_PROC_UID, uid as c_int, "kern.proc.uid"),
-            Filter::Ruid(uid) => filtered(KERN_PROC_RUID, uid as c_int, "kern.proc.ruid"),
+            Filter::Pgrp(pgid) => {
+                filtered(KERN_PROC_PGRP, pgid.as_raw(), "kern.proc.pgrp", Pick::Every)
+            }
+            Filter::Uid(uid) => filtered(KERN_PROC_UID, uid as c_int, "kern.proc.uid", Pick::Every),
+            Filter::Ruid(uid) => {
+                filtered(KERN_PROC_RUID, uid as c_int, "kern.proc.ruid", Pick::Every)
+            }
             Filter::Tty(dev) => match dev.raw() {
                 NODEV => return None,
                 // `(dev_t)arg` sign-extends: only 0..2^31 can be asked.
                 raw if raw <= c_int::MAX as u64 => {
-                    filtered(KERN_PROC_TTY, raw as c_int, "kern.proc.tty")
+                    filtered(KERN_PROC_TTY, raw as c_int, "kern.proc.tty", Pick::Tty(raw))
                 }
-                raw => table(Pick::Tdev(raw)),
+                raw => table(Pick::Tty(raw)),
             },
             Filter::Ppid(ppid) => table(Pick::Ppid(ppid.as_raw())),
-            // No kernel filter: the backend walks `ppid` lists instead.
-            Filter::Descendants(_) => return None,
+            Filter::Descendants(root) => table(Pick::Descendants(root.as_raw())),
         })
     }
 
@@ -236,7 +266,8 @@ impl Plan {
         self.words.get(..self.len).unwrap_or(&self.words)
     }
 
-    /// True when the kernel does all the filtering.
+    /// True when the kernel does all the filtering: every record it
+    /// returns is one pid of the answer.
     pub(crate) const fn kernel_filtered(&self) -> bool {
         matches!(self.pick, Pick::Every)
     }
@@ -251,62 +282,100 @@ enum Fetched {
     Short,
 }
 
+/// The start time of a record, as `(seconds, microseconds)`.
+fn started(k: &KinfoProc) -> (i64, i64) {
+    (k.start_sec, k.start_usec)
+}
+
 impl KernProc {
-    fn malformed(plan: &Plan) -> Error {
-        Error::new(ErrorKind::Malformed, plan.name)
+    fn malformed(name: &'static str) -> Error {
+        Error::new(ErrorKind::Malformed, name)
     }
 
-    /// The NULL-buffer probe, in records (the kernel's +5 included).
-    fn probe(&self, plan: &Plan) -> Result<usize, Error> {
+    /// The NULL-buffer probe of `mib`, in bytes, `EINTR` retried.
+    fn probe_bytes(&self, mib: &[c_int], name: &'static str) -> Result<usize, Error> {
         loop {
-            let ret = self.call_probe(plan.mib());
+            let ret = self.call_probe(mib);
             match (ret.rc, ret.errno) {
-                (0, _) => return Ok(ret.oldlen.div_ceil(self.layout.size.max(1))),
+                (0, _) => return Ok(ret.oldlen),
                 (-1, Errno::EINTR) => continue,
-                (-1, errno) if errno.raw() != 0 => return Err(Error::os(plan.name, errno)),
+                (-1, errno) if errno.raw() != 0 => return Err(Error::os(name, errno)),
                 // -1 without errno, or another return: not sysctl's convention.
-                _ => return Err(Self::malformed(plan)),
+                _ => return Err(Self::malformed(name)),
             }
         }
     }
 
-    /// One call into `buf` (never empty), `EINTR` retried.
-    fn fetch(&self, plan: &Plan, buf: &mut [u8]) -> Result<Fetched, Error> {
+    /// The NULL-buffer probe, in records (the kernel's +5 included).
+    fn probe(&self, plan: &Plan) -> Result<usize, Error> {
+        let bytes = self.probe_bytes(plan.mib(), plan.name)?;
+        Ok(bytes.div_ceil(self.layout.size.max(1)))
+    }
+
+    /// One call of `mib` into `buf` (never empty), `EINTR` retried.
+    fn fetch_into(
+        &self,
+        mib: &[c_int],
+        name: &'static str,
+        buf: &mut [u8],
+    ) -> Result<Fetched, Error> {
         let passed = buf.len();
         loop {
-            let ret = self.call_fetch(plan.mib(), buf);
+            let ret = self.call_fetch(mib, buf);
             match (ret.rc, ret.errno) {
                 (0, _) if ret.oldlen <= passed => return Ok(Fetched::Complete(ret.oldlen)),
                 (-1, Errno::ENOMEM) if ret.oldlen == passed => return Ok(Fetched::Short),
                 // The kernel reports the wired length: 0 when vslock failed.
                 (-1, Errno::ENOMEM) if ret.oldlen < passed => {
-                    return Err(Error::wiring_limit(plan.name, passed))
+                    return Err(Error::wiring_limit(name, passed))
                 }
                 (-1, Errno::EINTR) => continue,
                 (-1, errno) if errno != Errno::ENOMEM && errno.raw() != 0 => {
-                    return Err(Error::os(plan.name, errno))
+                    return Err(Error::os(name, errno))
                 }
                 // More bytes than the buffer, -1 without errno, another
                 // return: never trusted.
-                _ => return Err(Self::malformed(plan)),
+                _ => return Err(Self::malformed(name)),
             }
         }
     }
 
     /// The pids `plan` keeps of `records` into `out`, sorted, duplicates
     /// dropped; `Full` with the exact count when they do not fit.
-    fn select(&self, plan: &Plan, records: &[u8], out: &mut [Pid]) -> Result<Listed, Error> {
-        let all = parse::kinfo_procs(records, &self.layout).map_err(|_| Self::malformed(plan))?;
+    fn select(
+        &self,
+        plan: &Plan,
+        records: &[u8],
+        links: &mut tree::Links,
+        out: &mut [Pid],
+    ) -> Result<Listed, Error> {
+        let bad = || Self::malformed(plan.name);
+        let all = || parse::kinfo_procs(records, &self.layout).map_err(|_| bad());
+        let parent_start = match plan.pick {
+            Pick::Descendants(root) => return self.descendants(root, records, links, out),
+            Pick::Ppid(ppid) => {
+                let mut found = None;
+                for record in all()? {
+                    let k = record.map_err(|_| bad())?;
+                    if k.pid == ppid {
+                        found = Some(started(&k));
+                    }
+                }
+                found
+            }
+            _ => None,
+        };
         let mut n = 0usize;
-        for record in all {
-            let k = record.map_err(|_| Self::malformed(plan))?;
+        for record in all()? {
+            let k = record.map_err(|_| bad())?;
             let keep = match plan.pick {
                 Pick::Every => true,
-                Pick::Ppid(ppid) => k.ppid == ppid,
-                Pick::Tdev(dev) => k.tdev == dev,
+                Pick::Ppid(ppid) => k.ppid == ppid && parent_start.is_none_or(|p| started(&k) >= p),
+                Pick::Tty(dev) => k.tdev == dev && k.kiflag & KI_CTTY != 0,
+                Pick::Descendants(_) => false,
             };
             if keep {
-                let pid = Pid::from_raw(k.pid).ok_or_else(|| Self::malformed(plan))?;
+                let pid = Pid::from_raw(k.pid).ok_or_else(bad)?;
                 if let Some(slot) = out.get_mut(n) {
                     *slot = pid;
                 }
@@ -316,51 +385,26 @@ impl KernProc {
         if n > out.len() {
             return Ok(Listed::Full { needed: Some(n) });
         }
-        Ok(Listed::Complete(sort_dedup(
+        Ok(Listed::Complete(crate::list::links::sort_dedup(
             out.get_mut(..n).unwrap_or_default(),
         )))
     }
 }
 
-/// Sorts `pids` and moves one of each value to the front; returns how many.
-fn sort_dedup(pids: &mut [Pid]) -> usize {
-    pids.sort_unstable();
-    let mut kept = 0usize;
-    for read in 0..pids.len() {
-        let Some(&pid) = pids.get(read) else { break };
-        let last = kept.checked_sub(1).and_then(|i| pids.get(i)).copied();
-        if last != Some(pid) {
-            if let Some(slot) = pids.get_mut(kept) {
-                *slot = pid;
-            }
-            kept += 1;
-        }
-    }
-    kept
-}
-
 impl ListPids for KernProc {
-    /// The NULL-buffer probe: matches + 5 records for a kernel filter, the
-    /// whole process table + 5 for `ppid` (and a `tty` beyond `int`).
+    /// The kernel's count of matches: the NULL-buffer probe less its 5
+    /// records of slack (for `ppid`, `descendants` and a `tty` beyond
+    /// `int`, the whole process table).
     fn estimate(&self, query: &PidQuery) -> Result<usize, Error> {
-        if let Filter::Descendants(root) = query.filter() {
-            // Room for the subtree and, behind it, a whole answer of its
-            // last `ppid` call: at most twice the table.
-            let all = self.estimate(&PidQuery::ppid(root))?;
-            return Ok(all.saturating_mul(2).saturating_add(1));
-        }
         match Plan::of(query) {
-            Some(plan) => self.probe(&plan),
+            Some(plan) => Ok(self.probe(&plan)?.saturating_sub(PROBE_SLACK)),
             None => Ok(0),
         }
     }
 
+    /// One fetch (after a probe when the scratch is cold): the engine's
+    /// retry loop is the only one.
     fn list(&self, query: &PidQuery, out: &mut [Pid]) -> Result<Listed, Error> {
-        if let Filter::Descendants(root) = query.filter() {
-            // One table fetch per process of the subtree: FreeBSD filters
-            // by parent only in user space.
-            return crate::sys::xnu::tree::walk_by_ppid(self, root, out);
-        }
         let Some(plan) = Plan::of(query) else {
             return Ok(Listed::Complete(0));
         };
@@ -376,24 +420,32 @@ impl ListPids for KernProc {
             // nothing); size it from the kernel's estimate instead.
             scratch.grow(grow(0, self.probe(&plan)?).min(MAX_RECORDS))?;
         }
-        for attempt in 1..=MAX_ATTEMPTS {
-            let pass = scratch.records().min(limit).max(1);
-            match self.fetch(&plan, scratch.bytes_mut(pass))? {
-                Fetched::Complete(len) => return self.select(&plan, scratch.bytes(len), out),
-                Fetched::Short if plan.kernel_filtered() && pass >= limit => {
-                    return Ok(Listed::Full { needed: None })
-                }
-                Fetched::Short => {
-                    if attempt == MAX_ATTEMPTS || pass >= MAX_RECORDS {
-                        break;
-                    }
-                    // Never parse the partial copy: ask how much there is now.
-                    let probe = self.probe(&plan)?;
-                    scratch.grow(grow(pass, probe).min(MAX_RECORDS))?;
-                }
+        let pass = scratch.records().min(limit).max(1);
+        match self.fetch_into(plan.mib(), plan.name, scratch.bytes_mut(pass))? {
+            Fetched::Complete(len) => {
+                let (records, links) = scratch.split(len);
+                self.select(&plan, records, links, out)
+            }
+            Fetched::Short if plan.kernel_filtered() && pass >= limit => {
+                Ok(Listed::Full { needed: None })
+            }
+            Fetched::Short => {
+                // Never parse the partial copy: ask how much there is now,
+                // grow, and let the engine ask again.
+                let probe = self.probe(&plan)?;
+                scratch.grow(grow(pass, probe).min(MAX_RECORDS))?;
+                let needed = match plan.kernel_filtered() {
+                    // The kernel's count: more than the slots, and the
+                    // engine grows them; at most, and it asks again.
+                    true => probe.saturating_sub(PROBE_SLACK),
+                    // The slots may well be enough: ask again.
+                    false => out.len(),
+                };
+                Ok(Listed::Full {
+                    needed: Some(needed),
+                })
             }
         }
-        Err(Error::raced(MAX_ATTEMPTS))
     }
 }
 

@@ -8,9 +8,10 @@ use core::cell::RefCell;
 use core::ffi::{c_int, c_uint, c_void};
 
 use super::consts::{KERN_PROC_PGRP, KERN_PROC_PROC, KERN_PROC_RUID, KERN_PROC_TTY};
-use super::consts::{KERN_PROC_UID, KINFO_PROC_SIZE, NODEV};
+use super::consts::{KERN_PROC_UID, KINFO_PROC_SIZE, KI_CTTY, NODEV};
 use super::*;
 use crate::list::engine;
+use crate::MAX_ATTEMPTS;
 use crate::{Dev, PidBuf};
 
 const SIZE: usize = KINFO_PROC_SIZE;
@@ -68,6 +69,9 @@ impl Fake {
         r[l.pid..l.pid + 4].copy_from_slice(&self.pids[i].to_ne_bytes());
         r[l.ppid..l.ppid + 4].copy_from_slice(&self.ppids[i].to_ne_bytes());
         r[l.tdev..l.tdev + 8].copy_from_slice(&self.tdevs[i].to_ne_bytes());
+        // A terminal the session still holds.
+        let held = if self.tdevs[i] == NODEV { 0 } else { KI_CTTY };
+        r[l.kiflag..l.kiflag + 8].copy_from_slice(&held.to_ne_bytes());
         r
     }
 
@@ -210,15 +214,26 @@ fn each_filter_is_asked_as_the_reference_says() {
     );
     assert_eq!(
         plan(PidQuery::tty(Dev::from_raw(0x7fff_ffff))),
-        Some((vec![1, 14, KERN_PROC_TTY, 0x7fff_ffff], Pick::Every))
+        Some((
+            vec![1, 14, KERN_PROC_TTY, 0x7fff_ffff],
+            Pick::Tty(0x7fff_ffff)
+        ))
     );
     // Beyond a non-negative int the kernel's sign extension cannot ask it.
     assert_eq!(
         plan(PidQuery::tty(Dev::from_raw(0x8000_0000))),
-        Some((table.clone(), Pick::Tdev(0x8000_0000)))
+        Some((table.clone(), Pick::Tty(0x8000_0000)))
     );
     assert_eq!(plan(PidQuery::tty(Dev::from_raw(NODEV))), None);
-    assert_eq!(plan(PidQuery::ppid(p(7))), Some((table, Pick::Ppid(7))));
+    assert_eq!(
+        plan(PidQuery::ppid(p(7))),
+        Some((table.clone(), Pick::Ppid(7)))
+    );
+    // One fetch of the table for a subtree.
+    assert_eq!(
+        plan(PidQuery::descendants(p(7))),
+        Some((table, Pick::Descendants(7)))
+    );
 }
 
 #[test]
@@ -260,14 +275,25 @@ fn answers_are_sorted_and_deduplicated() {
 // ---- sizing -----------------------------------------------------------------
 
 #[test]
-fn the_estimate_is_the_probe_matches_plus_five() {
+fn the_estimate_is_the_probes_count_of_matches() {
     install(Fake::with(&[1, 2, 3]));
-    assert_eq!(kernel().estimate(&PidQuery::all()).unwrap(), 3 + 5);
+    // The kernel answers (3 + 5) records: its slack is taken off.
+    assert_eq!(kernel().estimate(&PidQuery::all()).unwrap(), 3);
     // One NULL call.
     assert_eq!(log(), vec![(vec![1, 14, KERN_PROC_PROC], None)]);
-    // An empty match still estimates 5.
+    // An empty match estimates 0.
     install(Fake::with(&[]));
-    assert_eq!(kernel().estimate(&PidQuery::uid(4242)).unwrap(), 5);
+    assert_eq!(kernel().estimate(&PidQuery::uid(4242)).unwrap(), 0);
+}
+
+#[test]
+fn fill_slice_reports_the_count_not_the_probe() {
+    // 30 matches of a kernel filter, 10 slots: Truncated says 30, where
+    // the probe's (matches + 5) would say 35.
+    install(Fake::with(&(1..=30).collect::<Vec<_>>()));
+    let mut ten = [Pid::ZERO; 10];
+    let err = engine::fill_slice(&kernel(), &PidQuery::uid(0), &mut ten).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Truncated { needed: 30 });
 }
 
 #[test]
@@ -329,7 +355,16 @@ fn a_short_buffer_is_probed_again_and_grown_never_parsed() {
     let k = kernel();
     let mut out = [Pid::ZERO; 64];
     let q = PidQuery::ppid(Pid::from_raw(1).unwrap());
-    // The probe keeps answering 0: grow(16, 0) doubles to 32, then 64.
+    // The probe keeps answering 0: grow(16, 0) doubles to 32, then 64;
+    // each short fetch asks the engine to call again with the same slots.
+    assert_eq!(
+        k.list(&q, &mut out).unwrap(),
+        Listed::Full { needed: Some(64) }
+    );
+    assert_eq!(
+        k.list(&q, &mut out).unwrap(),
+        Listed::Full { needed: Some(64) }
+    );
     assert_eq!(k.list(&q, &mut out).unwrap(), Listed::Complete(40));
     assert_eq!(fetches(), [16 * SIZE, 32 * SIZE, 64 * SIZE]);
     let kinds: Vec<bool> = log().iter().map(|(_, len)| len.is_some()).collect();
@@ -453,7 +488,9 @@ fn a_table_that_outgrows_every_scratch_is_raced_after_the_budget() {
     install(f);
     let mut out = vec![Pid::ZERO; 1 << 16];
     let q = PidQuery::ppid(Pid::from_raw(1).unwrap());
-    let err = kernel().list(&q, &mut out).unwrap_err();
+    // One budget: the engine's attempts are the only retries, through
+    // fill and fill_slice alike.
+    let err = engine::fill_slice(&kernel(), &q, &mut out).unwrap_err();
     assert_eq!(
         err.kind(),
         ErrorKind::Raced {

@@ -22,8 +22,14 @@ struct Fields {
     ruid: u32,
     svuid: u32,
     rgid: u32,
+    svgid: u32,
+    egid: u32,
+    start_sec: i64,
+    start_usec: i64,
     flag: i64,
+    kiflag: i64,
     stat: u8,
+    nice: i8,
     comm: [u8; 20],
     tdev: u64,
     jid: i32,
@@ -49,8 +55,14 @@ fn read(r: &[u8]) -> Fields {
         ruid: u32::from_ne_bytes(at(r, 172)),
         svuid: u32::from_ne_bytes(at(r, 176)),
         rgid: u32::from_ne_bytes(at(r, 180)),
+        svgid: u32::from_ne_bytes(at(r, 184)),
+        egid: u32::from_ne_bytes(at(r, 192)),
+        start_sec: i64::from_ne_bytes(at(r, 336)),
+        start_usec: i64::from_ne_bytes(at(r, 344)),
         flag: i64::from_ne_bytes(at(r, 368)),
+        kiflag: i64::from_ne_bytes(at(r, 376)),
         stat: r[388],
+        nice: r[389] as i8,
         comm: at(r, 447),
         tdev: u64::from_ne_bytes(at(r, 560)),
         jid: i32::from_ne_bytes(at(r, 592)),
@@ -105,8 +117,14 @@ pub fn check_bytes(bytes: &[u8]) {
                             ruid: k.ruid,
                             svuid: k.svuid,
                             rgid: k.rgid,
+                            svgid: k.svgid,
+                            egid: k.egid,
+                            start_sec: k.start_sec,
+                            start_usec: k.start_usec,
                             flag: k.flag,
+                            kiflag: k.kiflag,
                             stat: k.stat,
+                            nice: k.nice,
                             comm: k.comm_raw,
                             tdev: k.tdev,
                             jid: k.jid,
@@ -178,6 +196,16 @@ fn check_structured(input: &[u8]) {
         put(447, &comm);
         let tdev = if c.byte() & 1 == 0 { NODEV } else { c.u64() };
         put(560, &tdev.to_ne_bytes());
+        // ki_svgid, ki_groups[0], ki_start, ki_kiflag, ki_nice.
+        let (svgid, egid) = (c.u32(), c.u32());
+        put(184, &svgid.to_ne_bytes());
+        put(192, &egid.to_ne_bytes());
+        let (start_sec, start_usec, kiflag) = (c.u64() as i64, c.u64() as i64, c.u64() as i64);
+        put(336, &start_sec.to_ne_bytes());
+        put(344, &start_usec.to_ne_bytes());
+        put(376, &kiflag.to_ne_bytes());
+        let nice = c.byte() as i8;
+        put(389, &nice.to_ne_bytes());
         want.push((
             bad,
             Fields {
@@ -192,8 +220,14 @@ fn check_structured(input: &[u8]) {
                 ruid: uids[1],
                 svuid: uids[2],
                 rgid: uids[3],
+                svgid,
+                egid,
+                start_sec,
+                start_usec,
                 flag,
+                kiflag,
                 stat,
+                nice,
                 comm,
                 tdev,
                 jid: ints[6],
@@ -222,6 +256,10 @@ fn check_structured(input: &[u8]) {
                     (f.flag, f.stat, f.comm, f.tdev)
                 );
                 assert_eq!((k.jid, k.numthreads, k.tid), (f.jid, f.numthreads, f.tid));
+                assert_eq!(
+                    (k.svgid, k.egid, k.start_sec, k.start_usec, k.kiflag, k.nice),
+                    (f.svgid, f.egid, f.start_sec, f.start_usec, f.kiflag, f.nice)
+                );
             }
             Err(e) => {
                 assert!(*bad, "{e:?}");

@@ -16,6 +16,7 @@
 pub mod cursor;
 pub mod dirents;
 pub mod kinfo;
+pub mod kinfo_file;
 pub mod pid_list;
 pub mod pid_path;
 pub mod proc_stat;

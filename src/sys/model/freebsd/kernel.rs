@@ -12,6 +12,7 @@ use crate::sys::freebsd::consts::{
     KERN_PROC_PGRP, KERN_PROC_PID, KERN_PROC_PROC, KERN_PROC_RGID, KERN_PROC_RUID,
     KERN_PROC_SESSION, KERN_PROC_TTY, KERN_PROC_UID, KINFO_PROC_SIZE, PID_MAX, PROBE_SLACK,
 };
+use crate::sys::freebsd::consts::{KERN_PROC_FILEDESC, KERN_PROC_PATHNAME};
 use crate::{Errno, Error, Pid, PidBuf, PidQuery};
 
 /// `EISDIR` and `ENOTDIR` (absent from [`Errno`]'s names).
@@ -36,13 +37,13 @@ impl Served {
 }
 
 /// The output side of one request (`struct sysctl_req`'s old buffer).
-struct Out<'p> {
+pub(super) struct Out<'p> {
     /// `oldptr != NULL`.
-    buffer: bool,
+    pub(super) buffer: bool,
     /// `validlen`: the wired length (0 when wiring failed).
-    valid: usize,
+    pub(super) valid: usize,
     /// `oldidx`.
-    idx: usize,
+    pub(super) idx: usize,
     /// The copyout of bytes at an offset, only ever inside `valid`.
     put: &'p mut dyn FnMut(usize, &[u8]),
 }
@@ -50,7 +51,7 @@ struct Out<'p> {
 impl Out<'_> {
     /// `SYSCTL_OUT(req, bytes, len)`: copies what still fits, then
     /// `ENOMEM` if not all of it did.
-    fn out(&mut self, bytes: &[u8]) -> Result<(), Errno> {
+    pub(super) fn out(&mut self, bytes: &[u8]) -> Result<(), Errno> {
         let origidx = self.idx;
         self.idx += bytes.len();
         if !self.buffer {
@@ -157,6 +158,32 @@ impl Model {
             return Served::fail(EISDIR);
         };
         let args = name.get(3..).unwrap_or_default();
+        if op == KERN_PROC_PATHNAME || op == KERN_PROC_FILEDESC {
+            if new || (self.capability_mode && old.is_some()) {
+                return Served::fail(Errno::EPERM);
+            }
+            let [pid] = args else {
+                return Served::fail(Errno::EINVAL);
+            };
+            let mut out = Out {
+                buffer: old.is_some(),
+                valid: old.unwrap_or(0),
+                idx: 0,
+                put,
+            };
+            let result = if op == KERN_PROC_PATHNAME {
+                self.serve_pathname(*pid, &mut out)
+            } else {
+                self.serve_filedesc(*pid, &mut out)
+            };
+            return match result {
+                Ok(()) | Err(Errno::ENOMEM) => Served {
+                    result: result.map(|()| out.reported()),
+                    oldlen_out: Some(out.reported()),
+                },
+                Err(errno) => Served::fail(errno),
+            };
+        }
         if op == KERN_PROC_ALL {
             // A leaf (SYSCTL_PROC): a longer name is not a directory.
             if !args.is_empty() {
@@ -196,7 +223,7 @@ impl Model {
             idx: 0,
             put,
         };
-        let caller = self.get(self.caller).cloned();
+        let caller = self.caller_copy();
         let result = if base == KERN_PROC_PID {
             self.serve_pid(arg, threads, caller.as_ref(), &mut out, obs)
         } else {
@@ -221,6 +248,12 @@ impl Model {
             },
             Err(errno) => Served::fail(errno),
         }
+    }
+
+    /// The caller, copied for the call (its path and descriptors are
+    /// shared: no allocation).
+    fn caller_copy(&mut self) -> Option<Proc> {
+        self.get(self.caller).cloned()
     }
 
     /// The records of one process: one, or one per thread.
@@ -429,8 +462,9 @@ impl Model {
         got
     }
 
-    /// [`PidQuery::probe`] against this model: the kernel's estimate,
-    /// matches + 5 (the whole table + 5 for `ppid`).
+    /// [`PidQuery::probe`] against this model: the kernel's count of
+    /// matches (its `(matches + 5)` records less the 5; the whole table for
+    /// `ppid` and `descendants`).
     ///
     /// # Errors
     ///
@@ -438,7 +472,7 @@ impl Model {
     ///
     /// ```
     /// let mut model = pidquery::model::freebsd::Model::new();
-    /// assert_eq!(model.probe(&pidquery::PidQuery::all()).unwrap(), 2 + 5);
+    /// assert_eq!(model.probe(&pidquery::PidQuery::all()).unwrap(), 2);
     /// ```
     pub fn probe(&mut self, query: &PidQuery) -> Result<usize, Error> {
         let client = core::mem::replace(&mut self.client, super::abi::client());

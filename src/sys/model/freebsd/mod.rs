@@ -12,6 +12,10 @@
 //!   for a `P_CONTROLT` process (`NODEV` otherwise, and truncated to 32
 //!   bits in `ki_tdev_freebsd11`), `ki_tpgid` its foreground group
 //!   (`NO_PID` when none, 0 without a terminal), `ki_tsid` its session;
+//!   `KI_CTTY` in `ki_kiflag` while the session holds its terminal's vnode
+//!   (`s_ttyvp`) and `KI_SLEADER` for its live leader
+//!   (`fill_kinfo_proc_pgrp`: "if (sp->s_ttyvp) kp->ki_kiflag |=
+//!   KI_CTTY"); `ki_start` as boot time plus the start, in microseconds;
 //!   `SZOMB` for zombies; `P_JAILED` and `ki_jid` (0 for the caller's own
 //!   jail);
 //! - **the walk set**: every process but those mid-fork (`New`): live,
@@ -44,7 +48,18 @@
 //!   [`Walk::Atomic`] (FreeBSD ≤ 12) walks `allproc` then `zombproc` as
 //!   one snapshot;
 //! - **`KERN_PROC_PID`**: zombies found; absent or hidden is `ESRCH`; a pid
-//!   above 99999 is a thread id and answers its process.
+//!   above 99999 is a thread id and answers its process;
+//! - **`KERN_PROC_PATHNAME`, `KERN_PROC_FILEDESC`**: the executable's path
+//!   with its NUL; packed `kinfo_file`s, cut silently before a record that
+//!   does not fit (`files.rs`);
+//! - **`exit1`** (`life.rs`): every child, zombies included, goes to its
+//!   reaper (`p_reaper`: init, or the nearest ancestor that acquired the
+//!   role before it was forked) with `ki_ppid` rewritten; the tracees of
+//!   an exiting debugger go back to their real parents, untraced; an
+//!   orphan under a debugger gets its reaper as `ki_ppid` (13.0 and later;
+//!   [`Model::pre13_exit`] keeps the dead parent); `killjobc` lets a
+//!   leader's session let go of its terminal, leaving `s_ttyp` (so the
+//!   `KERN_PROC_TTY` node still matches its members, without `KI_CTTY`).
 //!
 //! [`sysctl`] is a stand-in with the exact signature of `libc::sysctl`;
 //! [`Model::fill`], [`Model::fill_slice`] and [`Model::probe`] run the
@@ -90,23 +105,35 @@
 //!
 //! # Layout
 //!
-//! - `table.rs`: [`Proc`], [`Tty`], [`Model`], the pid hash, and the
-//!   operations on who exists;
+//! - `table.rs`: [`Proc`], [`Tty`], [`Model`], the pid hash, and forks;
+//! - `life.rs`: `exit1` and `proc_reap`;
+//! - `session.rs`: groups, sessions, terminals, jails;
+//! - `knobs.rs`: the caller, visibility, wiring, the walk;
 //! - `schedule.rs`: [`Churn`] and [`Call`];
 //! - `record.rs`: `fill_kinfo_proc`, `p_cansee` and the filters;
 //! - `observe.rs`: [`Observation`]s and [`View`]s;
 //! - `kernel.rs`: the `sysctl` semantics over the table, and the engine's
 //!   entry points ([`Model::fill`] …);
+//! - `files.rs`: `kern.proc.pathname` and `kern.proc.filedesc`;
+//! - `inspect.rs`: the per-process calls through the backend
+//!   ([`Model::info`] …);
 //! - `abi.rs`: the C-ABI stand-in [`sysctl`], the only `unsafe` code.
 
 mod abi;
+mod files;
+mod inspect;
 mod kernel;
+mod knobs;
+mod life;
 mod observe;
 mod record;
 mod schedule;
+mod session;
 mod table;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_walk;
 
 use core::ffi::c_int;
 

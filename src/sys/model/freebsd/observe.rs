@@ -32,6 +32,8 @@ pub struct View {
     pub sid: Pid,
     /// `ki_tdev` (`NODEV` without a controlling terminal).
     pub tdev: u64,
+    /// `KI_CTTY`: the session still holds its terminal.
+    pub held: bool,
     /// `ki_uid`.
     pub uid: u32,
     /// `ki_ruid`.
@@ -184,6 +186,7 @@ impl Model {
             pgid: p.pgid,
             sid: p.sid,
             tdev: self.tty_fields(p).tdev,
+            held: self.terminal(p.sid).is_some_and(|t| t.held),
             uid: p.uid,
             ruid: p.ruid,
             threads: p.threads.max(1),

@@ -7,8 +7,8 @@ use super::{Model, Proc, State};
 use crate::parse::KinfoLayout;
 use crate::sys::freebsd::consts::{
     KERN_PROC_GID, KERN_PROC_PGRP, KERN_PROC_RGID, KERN_PROC_RUID, KERN_PROC_SESSION,
-    KERN_PROC_TTY, KERN_PROC_UID, KINFO_PROC_SIZE, NODEV, NO_PID, P_CONTROLT, P_JAILED, P_KPROC,
-    P_SYSTEM, P_TRACED, P_WEXIT, SRUN, SSLEEP, SZOMB,
+    KERN_PROC_TTY, KERN_PROC_UID, KINFO_PROC_SIZE, KI_CTTY, KI_SLEADER, NODEV, NO_PID, P_CONTROLT,
+    P_JAILED, P_KPROC, P_SYSTEM, P_TRACED, P_WEXIT, SRUN, SSLEEP, SZOMB,
 };
 
 /// One record's bytes.
@@ -20,7 +20,6 @@ const SVGID: usize = 184;
 const NGROUPS: usize = 188;
 const GROUPS: usize = 192;
 const KI_NGROUPS: usize = 16;
-const START: usize = 336;
 const TDNAME: usize = 394;
 
 /// The wall-clock boot time the model reports start times against.
@@ -34,7 +33,6 @@ const _: () = {
     assert!(offset_of!(libc::kinfo_proc, ki_svgid) == SVGID);
     assert!(offset_of!(libc::kinfo_proc, ki_ngroups) == NGROUPS);
     assert!(offset_of!(libc::kinfo_proc, ki_groups) == GROUPS);
-    assert!(offset_of!(libc::kinfo_proc, ki_start) == START);
     assert!(offset_of!(libc::kinfo_proc, ki_tdname) == TDNAME);
 };
 
@@ -161,7 +159,26 @@ impl Model {
             n += 1;
         }
         put(&mut rec, NGROUPS, &(n as i16).to_ne_bytes());
-        put(&mut rec, START, &(BOOTTIME + p.start).to_ne_bytes());
+        // ki_start: p_start plus boottime, a timeval.
+        let start = p.start.max(0);
+        put(
+            &mut rec,
+            l.start_sec,
+            &(BOOTTIME + start / 1_000_000).to_ne_bytes(),
+        );
+        put(&mut rec, l.start_usec, &(start % 1_000_000).to_ne_bytes());
+        // fill_kinfo_proc_pgrp: KI_CTTY when the session holds its
+        // terminal's vnode (whatever P_CONTROLT says), KI_SLEADER for its
+        // leader (none once the leader has exited: killjobc).
+        let mut kiflag = 0i64;
+        if self.terminal(p.sid).is_some_and(|t| t.held) {
+            kiflag |= KI_CTTY;
+        }
+        if p.sid == p.pid && p.state != State::Zombie {
+            kiflag |= KI_SLEADER;
+        }
+        put(&mut rec, l.kiflag, &kiflag.to_ne_bytes());
+        put(&mut rec, l.nice, &p.nice.to_ne_bytes());
         let mut flag = 0i64;
         if p.controlling_terminal {
             flag |= P_CONTROLT;

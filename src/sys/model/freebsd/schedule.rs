@@ -139,8 +139,8 @@ impl Model {
     /// let mut model = Model::new();
     /// model.script(Call { before: Churn::fork(10), ..Call::QUIET });
     /// // Forked children are still `New` during the call that forked them.
-    /// assert_eq!(model.probe(&PidQuery::all()).unwrap(), 2 + 5);
-    /// assert_eq!(model.probe(&PidQuery::all()).unwrap(), 12 + 5);
+    /// assert_eq!(model.probe(&PidQuery::all()).unwrap(), 2);
+    /// assert_eq!(model.probe(&PidQuery::all()).unwrap(), 12);
     /// ```
     pub fn script(&mut self, call: Call) {
         self.script.push_back(call);

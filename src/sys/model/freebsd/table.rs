@@ -3,6 +3,7 @@
 //! `setpgid`, `setsid`, credentials, terminals, jails).
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use super::abi;
 use super::{Call, Observation};
@@ -79,6 +80,13 @@ pub struct Proc {
     /// `P_TRACED` by this process (which becomes `p_pptr`; `ki_ppid` stays
     /// the real parent).
     pub tracer: Option<Pid>,
+    /// `P_TREE_REAPER`: a reaper (`procctl(PROC_REAP_ACQUIRE)`; init is
+    /// one): its children forked from now on get it as `p_reaper`.
+    pub reaps: bool,
+    /// `p_reaper`: whom this process is reparented to when its parent
+    /// exits (init unless an ancestor acquired the reaper role before it
+    /// was forked).
+    pub reaper: Pid,
     /// `cr_uid`: the effective uid.
     pub uid: u32,
     /// `cr_ruid`: the real uid.
@@ -97,8 +105,18 @@ pub struct Proc {
     pub threads: u32,
     /// `p_comm`: up to 19 bytes, NUL-padded.
     pub comm: [u8; 20],
-    /// Start time, in seconds after the model's boot.
+    /// `ki_nice`.
+    pub nice: i8,
+    /// Start time, in microseconds after the model's boot (forks take the
+    /// model's clock, which advances by a millisecond at each).
     pub start: i64,
+    /// `p_textvp`'s path (`KERN_PROC_PATHNAME`); `None` without one (a
+    /// kernel process, a zombie). Shared, so that a fork, which inherits
+    /// it, allocates nothing.
+    pub exe: Option<Arc<[u8]>>,
+    /// Open descriptors and their `kf_type` (`KERN_PROC_FILEDESC`), in
+    /// order; inherited by a fork, shared likewise.
+    pub fds: Option<Arc<[(i32, i32)]>>,
 }
 
 impl Proc {
@@ -121,6 +139,8 @@ impl Proc {
             controlling_terminal: false,
             system: false,
             tracer: None,
+            reaps: false,
+            reaper: Pid::from_raw(1).unwrap_or(Pid::ZERO),
             uid: 0,
             ruid: 0,
             svuid: 0,
@@ -130,7 +150,10 @@ impl Proc {
             jail: 0,
             threads: 1,
             comm: name(b"proc"),
+            nice: 0,
             start: 0,
+            exe: None,
+            fds: None,
         }
     }
 
@@ -183,6 +206,10 @@ pub struct Tty {
     pub foreground: Option<Pid>,
     /// `t_session`: the session it is the controlling terminal of, if any.
     pub session: Option<Pid>,
+    /// `s_ttyvp != NULL`: the session still holds the terminal's vnode
+    /// (`KI_CTTY`). `killjobc` clears it when the session leader exits,
+    /// leaving the rest (`s_ttyp`) in place.
+    pub held: bool,
 }
 
 /// The pid hash's shape: `pidhash` (the mask) and the lock stripes.
@@ -263,6 +290,11 @@ pub struct Model {
     pub(super) capability_mode: bool,
     pub(super) max_wired: Option<usize>,
     pub(super) walk: Walk,
+    /// Microseconds since boot: the next fork's start time.
+    pub(super) clock: i64,
+    /// `exit1` before FreeBSD 13.0: an orphan (traced by another) keeps a
+    /// dead real parent's pid in `p_oppid`.
+    pub(super) pre13_exit: bool,
     pub(super) script: VecDeque<Call>,
     pub(super) every_call: Call,
     pub(super) rng: u64,
@@ -317,7 +349,11 @@ impl Model {
             ..Proc::new(Pid::ZERO).named("kernel")
         };
         model.add(kernel);
-        model.add(Proc::new(init).named("init"));
+        model.add(Proc {
+            reaps: true,
+            exe: Some(Arc::from(&b"/sbin/init"[..])),
+            ..Proc::new(init).named("init")
+        });
         model.caller = init;
         model.next_pid = 2;
         model
@@ -349,6 +385,8 @@ impl Model {
             capability_mode: false,
             max_wired: None,
             walk: Walk::Striped,
+            clock: 1_000,
+            pre13_exit: false,
             script: VecDeque::new(),
             every_call: Call::QUIET,
             rng: 0x5eed,
@@ -486,6 +524,7 @@ impl Model {
             proc,
         };
         self.next_serial += 1;
+        self.clock += 1_000;
         self.next_tid = self.next_tid.saturating_add(threads);
         let zombie = slot.proc.state == State::Zombie;
         let new = slot.proc.state == State::New;
@@ -549,7 +588,11 @@ impl Model {
             exiting: false,
             system: false,
             tracer: None,
+            // do_fork: `p_reaper` is the parent if it reaps, else its reaper.
+            reaps: false,
+            reaper: if p.reaps { parent } else { p.reaper },
             threads: 1,
+            start: self.clock,
             ..p.clone()
         })
     }
@@ -621,306 +664,5 @@ impl Model {
         let top = p.pid.as_raw().max(p.pgid.as_raw()).max(p.sid.as_raw());
         self.high_water = self.high_water.max(top);
         true
-    }
-
-    /// `pid` exits: it becomes a zombie with one thread and `P_WEXIT`, and
-    /// its children are reparented to init (pid 1, the default reaper),
-    /// their `p_oppid` included. It stays in its group and session until
-    /// reaped. False if `pid` is not live.
-    ///
-    /// ```
-    /// use pidquery::{model::freebsd::{Model, State}, Pid};
-    /// let mut model = Model::new();
-    /// let c = model.spawn(Pid::from_raw(1).unwrap()).unwrap();
-    /// assert!(model.exit(c));
-    /// assert_eq!(model.get(c).unwrap().state, State::Zombie);
-    /// assert!(!model.exit(c));
-    /// ```
-    pub fn exit(&mut self, pid: Pid) -> bool {
-        let epoch = self.epoch;
-        let Some(i) = self.find(pid) else {
-            return false;
-        };
-        match self.slot_mut(i) {
-            Some(s) if s.proc.is_live() => {
-                s.proc.state = State::Zombie;
-                s.proc.exiting = true;
-                s.proc.threads = 1;
-                s.proc.tracer = None;
-                s.changed = epoch;
-            }
-            _ => return false,
-        }
-        self.allproc.retain(|&j| j != i);
-        self.zombproc.push(i);
-        let init = Pid::from_raw(1).unwrap_or(Pid::ZERO);
-        for s in self.slots.iter_mut().flatten() {
-            if s.proc.ppid == pid && s.proc.pid != pid && s.proc.state != State::Zombie {
-                s.proc.ppid = init;
-                s.changed = epoch;
-            }
-        }
-        true
-    }
-
-    /// Marks `pid` as exiting (`P_WEXIT`, still `Normal` and listed). False
-    /// if it is not live.
-    ///
-    /// ```
-    /// use pidquery::{model::freebsd::Model, Pid};
-    /// let mut model = Model::new();
-    /// let c = model.spawn(Pid::from_raw(1).unwrap()).unwrap();
-    /// assert!(model.begin_exit(c));
-    /// assert!(model.get(c).unwrap().exiting);
-    /// ```
-    pub fn begin_exit(&mut self, pid: Pid) -> bool {
-        let epoch = self.epoch;
-        match self.find(pid).and_then(|i| self.slot_mut(i)) {
-            Some(s) if s.proc.is_live() => {
-                s.proc.exiting = true;
-                s.changed = epoch;
-                true
-            }
-            _ => false,
-        }
-    }
-
-    /// Reaps the zombie `pid`: it leaves the pid hash, its group and its
-    /// session. False if it is not a zombie.
-    ///
-    /// ```
-    /// use pidquery::{model::freebsd::Model, Pid};
-    /// let mut model = Model::new();
-    /// let c = model.spawn(Pid::from_raw(1).unwrap()).unwrap();
-    /// model.exit(c);
-    /// assert!(model.reap(c));
-    /// assert_eq!(model.nprocs(), 2);
-    /// ```
-    pub fn reap(&mut self, pid: Pid) -> bool {
-        let Some(i) = self.find(pid) else {
-            return false;
-        };
-        if self.slot(i).map(|s| s.proc.state) != Some(State::Zombie) {
-            return false;
-        }
-        let bucket = self.bucket_of(pid);
-        if let Some(b) = self.buckets.get_mut(bucket) {
-            b.retain(|&j| j != i);
-        }
-        self.zombproc.retain(|&j| j != i);
-        if let Some(s) = self.slots.get_mut(i) {
-            *s = None;
-        }
-        self.free.push(i);
-        true
-    }
-
-    /// `setpgid(pid, pgid)`: `pid` moves to group `pgid` (its own pid makes
-    /// a new group), which must be in its session; a session leader cannot
-    /// move. False if refused.
-    ///
-    /// ```
-    /// use pidquery::{model::freebsd::Model, Pid};
-    /// let mut model = Model::new();
-    /// let c = model.spawn(Pid::from_raw(1).unwrap()).unwrap();
-    /// assert!(model.setpgid(c, c));
-    /// assert_eq!(model.get(c).unwrap().pgid, c);
-    /// ```
-    pub fn setpgid(&mut self, pid: Pid, pgid: Pid) -> bool {
-        let Some(p) = self.get(pid).filter(|p| p.is_live()) else {
-            return false;
-        };
-        let sid = p.sid;
-        let ok = p.sid != pid
-            && (pgid == pid
-                || self
-                    .slots
-                    .iter()
-                    .flatten()
-                    .any(|s| s.proc.pgid == pgid && s.proc.sid == sid));
-        ok && self.update(pid, |p| p.pgid = pgid)
-    }
-
-    /// `setsid()` by `pid`: a new session and group, both `pid`, without a
-    /// controlling terminal. Refused (false) for a group leader.
-    ///
-    /// ```
-    /// use pidquery::{model::freebsd::Model, Pid};
-    /// let mut model = Model::new();
-    /// let c = model.spawn(Pid::from_raw(1).unwrap()).unwrap();
-    /// assert!(model.setsid(c));
-    /// assert_eq!(model.get(c).unwrap().sid, c);
-    /// assert!(!model.setsid(c));
-    /// ```
-    pub fn setsid(&mut self, pid: Pid) -> bool {
-        let leader = self.slots.iter().flatten().any(|s| s.proc.pgid == pid);
-        if leader || !self.get(pid).is_some_and(Proc::is_live) {
-            return false;
-        }
-        self.update(pid, |p| {
-            p.sid = pid;
-            p.pgid = pid;
-            p.controlling_terminal = false;
-        })
-    }
-
-    /// Session leader `leader` acquires a terminal of device `dev` (`None`:
-    /// a tty without a cdev) as its controlling terminal (`TIOCSCTTY`): the
-    /// session gets the tty, with the leader's group in the foreground, and
-    /// the leader gets `P_CONTROLT` (its later children inherit it). False
-    /// if `leader` is not a live session leader.
-    ///
-    /// ```
-    /// use pidquery::{model::freebsd::Model, Pid};
-    /// let mut model = Model::new();
-    /// let sh = model.spawn(Pid::from_raw(1).unwrap()).unwrap();
-    /// model.setsid(sh);
-    /// assert!(model.acquire_terminal(sh, Some(0x5d)));
-    /// assert_eq!(model.terminal(sh).unwrap().dev, Some(0x5d));
-    /// ```
-    pub fn acquire_terminal(&mut self, leader: Pid, dev: Option<u64>) -> bool {
-        let Some(p) = self.get(leader).filter(|p| p.is_live() && p.sid == leader) else {
-            return false;
-        };
-        let tty = Tty {
-            dev,
-            foreground: Some(p.pgid),
-            session: Some(leader),
-        };
-        self.terminals.retain(|(s, _)| *s != leader);
-        self.terminals.push((leader, tty));
-        self.update(leader, |p| p.controlling_terminal = true)
-    }
-
-    /// Replaces (or, with `None`, removes) the terminal of session `sid`.
-    ///
-    /// ```
-    /// use pidquery::{model::freebsd::{Model, Tty}, Pid};
-    /// let mut model = Model::new();
-    /// let tty = Tty { dev: Some(7), foreground: None, session: None };
-    /// model.set_terminal(Pid::ZERO, Some(tty));
-    /// assert_eq!(model.terminal(Pid::ZERO), Some(tty));
-    /// ```
-    pub fn set_terminal(&mut self, sid: Pid, tty: Option<Tty>) {
-        self.terminals.retain(|(s, _)| *s != sid);
-        if let Some(tty) = tty {
-            self.terminals.push((sid, tty));
-        }
-    }
-
-    /// Creates a jail inside jail `parent` (0: the host) and returns its id.
-    ///
-    /// ```
-    /// let mut model = pidquery::model::freebsd::Model::new();
-    /// let a = model.create_jail(0);
-    /// let b = model.create_jail(a);
-    /// assert!(a > 0 && b > a);
-    /// ```
-    pub fn create_jail(&mut self, parent: u32) -> u32 {
-        let id = self.jails.iter().map(|(id, _)| *id).max().unwrap_or(0) + 1;
-        self.jails.push((id, parent));
-        id
-    }
-
-    /// True if jail `inner` is `outer` or nested in it (`prison_check`).
-    pub(super) fn jail_within(&self, inner: u32, outer: u32) -> bool {
-        let mut j = inner;
-        for _ in 0..=self.jails.len() {
-            if j == outer {
-                return true;
-            }
-            match self.jails.iter().find(|(id, _)| *id == j) {
-                Some((_, parent)) => j = *parent,
-                None => return false,
-            }
-        }
-        false
-    }
-
-    /// Makes `pid` the caller. False (and no change) if it does not exist.
-    ///
-    /// ```
-    /// use pidquery::{model::freebsd::Model, Pid};
-    /// let mut model = Model::new();
-    /// assert!(model.set_caller(Pid::ZERO));
-    /// assert!(!model.set_caller(Pid::from_raw(777).unwrap()));
-    /// ```
-    pub fn set_caller(&mut self, pid: Pid) -> bool {
-        let found = self.get(pid).is_some();
-        if found {
-            self.caller = pid;
-        }
-        found
-    }
-
-    /// `security.bsd.see_other_uids`, `see_other_gids` and `see_jail_proc`
-    /// (all 1 at boot): with one at 0, an unprivileged caller does not see
-    /// processes of another real uid, without a common real group, or in
-    /// another jail.
-    ///
-    /// ```
-    /// let mut model = pidquery::model::freebsd::Model::new();
-    /// model.see_others(false, true, true);
-    /// ```
-    pub fn see_others(&mut self, uids: bool, gids: bool, jail_procs: bool) {
-        self.see_other_uids = uids;
-        self.see_other_gids = gids;
-        self.see_jail_proc = jail_procs;
-    }
-
-    /// Puts the caller in capability mode (`cap_enter`): reading a
-    /// `kern.proc` node with a buffer is `EPERM` (the nodes lack
-    /// `CTLFLAG_CAPRD`); a NULL-buffer probe still answers.
-    ///
-    /// ```
-    /// let mut model = pidquery::model::freebsd::Model::new();
-    /// model.capability_mode(true);
-    /// ```
-    pub fn capability_mode(&mut self, on: bool) {
-        self.capability_mode = on;
-    }
-
-    /// The most bytes `vslock` can wire for the caller
-    /// (`vm.max_user_wired`); a larger buffer is not wired, so nothing is
-    /// copied and a non-empty answer is `ENOMEM` with `*oldlenp` 0. `None`
-    /// (the default): no limit.
-    ///
-    /// ```
-    /// let mut model = pidquery::model::freebsd::Model::new();
-    /// model.max_wired(Some(1 << 20));
-    /// ```
-    pub fn max_wired(&mut self, bytes: Option<usize>) {
-        self.max_wired = bytes;
-    }
-
-    /// How list ops walk the table (default: [`Walk::Striped`]).
-    ///
-    /// ```
-    /// use pidquery::model::freebsd::{Model, Walk};
-    /// let mut model = Model::new();
-    /// model.walk(Walk::Atomic);
-    /// ```
-    pub fn walk(&mut self, walk: Walk) {
-        self.walk = walk;
-    }
-
-    /// Reserves room for `additional` more processes (slots, lists and the
-    /// buckets they land in), so that churn applied later does not
-    /// allocate (for allocation tests).
-    ///
-    /// ```
-    /// let mut model = pidquery::model::freebsd::Model::new();
-    /// model.reserve(1000);
-    /// ```
-    pub fn reserve(&mut self, additional: usize) {
-        self.slots.reserve(additional);
-        self.free.reserve(additional);
-        self.allproc.reserve(additional);
-        self.zombproc.reserve(additional);
-        self.pending.reserve(additional);
-        let per_bucket = additional / self.buckets.len().max(1) + 2;
-        for b in &mut self.buckets {
-            b.reserve(per_bucket);
-        }
     }
 }
