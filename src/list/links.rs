@@ -73,6 +73,19 @@ pub fn descendants_in_place(table: &mut [Pid], root: Pid) -> usize {
     kept
 }
 
+/// Whether a pair of `table` (flat `(pid, parent)` pairs, as for
+/// [`descendants_in_place`]) names a parent that has no pair of its own,
+/// other than 0 (no parent in view) and the pid itself. Sorts the pairs by
+/// pid; never allocates.
+pub(crate) fn has_dangling_parent(table: &mut [Pid]) -> bool {
+    let (pairs, _) = table.as_chunks_mut::<2>();
+    pairs.sort_unstable_by_key(|&[pid, _]| pid);
+    let pairs: &[[Pid; 2]] = pairs;
+    pairs
+        .iter()
+        .any(|&[pid, parent]| parent != pid && parent != Pid::ZERO && find(pairs, parent).is_none())
+}
+
 /// Sorts `pids` and moves one of each distinct pid to the front, in place;
 /// returns how many there are.
 pub(crate) fn sort_dedup(pids: &mut [Pid]) -> usize {
@@ -189,6 +202,16 @@ mod tests {
         let mut odd = [p(2), p(1), p(7)];
         assert_eq!(descendants_in_place(&mut odd, p(1)), 1);
         assert_eq!(odd[0], p(2));
+    }
+
+    #[test]
+    fn a_parent_without_a_pair_dangles() {
+        // 3 → 2 → 1 → 0: nothing dangles; 5's parent 9 has no pair.
+        let mut table = [p(3), p(2), p(2), p(1), p(1), p(0)];
+        assert!(!has_dangling_parent(&mut table));
+        let mut table = [p(3), p(2), p(2), p(2), p(5), p(9), p(1), p(0)];
+        assert!(has_dangling_parent(&mut table));
+        assert!(!has_dangling_parent(&mut []));
     }
 
     #[test]

@@ -1,16 +1,51 @@
 //! `descendants` in O(descendants): a breadth-first walk over `children`
-//! files, each accepted only when proven complete (`children.rs`); when one
-//! cannot be, a single scan of `stat` that records every process's parent
-//! in the reused buffer, linked there (`list::links`).
+//! files inside one window in which no task was created; when the walk
+//! cannot be proven, a single scan of `stat` that records every process's
+//! parent in the reused buffer, linked there (`list::links`), inside such a
+//! window too. The contract both meet is in the crate docs
+//! ([`PidQuery::descendants`](crate::PidQuery::descendants)).
+//!
+//! # Why "no task created" makes a listing right
+//!
+//! Below-ness is monotone: a process enters a subtree only when it is born
+//! into it, since a process whose parent exits goes to an *ancestor* of
+//! that parent (a thread of its group, the nearest subreaper, or init:
+//! `find_new_reaper`), and `CLONE_PARENT` only gives a newborn its
+//! creator's parent. So with no task created during the query (`Quiet`,
+//! `released.rs`), and so no pid reused:
+//!
+//! - *a listed process was below the root when the root's own list was
+//!   read*: it was in the list of a node `W`, read later, while `W` was
+//!   alive; `W`, already alive when the root was read (no births), was
+//!   then below the root, and a process below `W` later was below `W`
+//!   then. By induction on the walk, and likewise for the scan, whose
+//!   records of `(pid, parent)` all describe processes alive at its start;
+//! - *a process below the root throughout is listed*, unless a node exits
+//!   meanwhile and its children go to a node whose list was already read
+//!   (a subreaper root, or a subreaper below it). The walk therefore
+//!   reads again, after all the reads, the lists of the root and of every
+//!   node that had children: a pid they show that the walk did not list
+//!   was handed over meanwhile, and the walk declines. A node without
+//!   children when read had no descendants, so none can be handed to it.
+//!   The scan sees a handed-over process under its new parent, unless the
+//!   parent it recorded was reaped before its own record was read: it
+//!   declines when a recorded parent has no record and a task was
+//!   released during the scan.
+//!
+//! A root that exits during the query hands its children to an ancestor:
+//! from then on nothing is below it, and what was listed was below it
+//! when its list was read.
 //!
 //! # The walk
 //!
 //! The answer buffer is the queue: the root's children are written to its
 //! front, then each pid in turn has its own children appended behind the
 //! last, until the reader reaches the end. Each node costs what `ppid` of a
-//! single-threaded parent costs. The walk gives up — and the scan answers
-//! instead — when a node's list cannot be proven complete or does not fit
-//! the room left.
+//! single-threaded parent costs, its proofs but the window's run per node
+//! (`children/`, [`Scope::Walk`]). The nodes that had children are noted
+//! from the back of the buffer, for the second reading. The walk gives up
+//! when a node's list cannot be proven complete or does not fit the room
+//! left, or when a task was created meanwhile; it is tried a few times.
 //!
 //! # The scan
 //!
@@ -18,20 +53,17 @@
 //! smaller than twice the process count (`/proc`'s link count, a generous
 //! estimate), the query reports the buffer full with that need instead of
 //! scanning into it, so the engine grows the buffer once and the next
-//! attempt, with room to spare, usually takes the walk again.
-//!
-//! # Consistency
-//!
-//! A process whose ancestors up to the root stay the same for the whole
-//! query is found by either way: the walk reads its parent's list after
-//! finding the parent, and the scan reads everyone's parent once. A process
-//! whose ancestry changes meanwhile may or may not be. The answer is sorted
-//! and without duplicates (a pid reused mid-walk could otherwise appear
-//! twice).
+//! attempt, with room to spare, usually takes the walk again. A scan
+//! during which a task was created is made again, up to [`ATTEMPTS`]
+//! times in all; then the query fails with
+//! [`ErrorKind::Raced`](crate::ErrorKind::Raced) rather than answer
+//! what it cannot prove.
 
 use core::mem::MaybeUninit;
 use std::os::fd::AsFd;
 
+use super::children::{Checks, Scope};
+use super::released::{lock_tasklist, Quiet};
 use super::syscalls::getdents;
 use super::{read_pid_file, stat_uid, ProcFs};
 use crate::list::links;
@@ -46,12 +78,27 @@ const STAT_BUF: usize = 1024;
 /// Slots the scan asks for beyond two per process: headroom for processes
 /// born before the next attempt.
 const SCAN_HEADROOM: usize = 64;
+/// Walks, and scans, tried before the query gives up.
+pub(super) const ATTEMPTS: u32 = 4;
+
+/// What one scan came to.
+enum Scanned {
+    /// An answer, proven.
+    Listed(Listed),
+    /// A task was created meanwhile, or a parent vanished: scan again.
+    Churned,
+}
 
 impl ProcFs {
     /// Every process below `root`, ascending.
     pub(super) fn list_descendants(&self, root: Pid, out: &mut [Pid]) -> Result<Listed, Error> {
-        if let Some(n) = self.walk_children(root, out) {
-            return Ok(Listed::Complete(sort_dedup(out, n)));
+        for _ in 0..ATTEMPTS {
+            if let Some(n) = self.walk_children(root, out) {
+                return Ok(Listed::Complete(n));
+            }
+            if root == Pid::ZERO {
+                break;
+            }
         }
         let need = self
             .estimate(&PidQuery::descendants(root))?
@@ -60,31 +107,78 @@ impl ProcFs {
         if out.len() < need {
             return Ok(Listed::Full { needed: Some(need) });
         }
-        self.link_scan(root, out)
+        for _ in 0..ATTEMPTS {
+            if let Scanned::Listed(listed) = self.link_scan(root, out)? {
+                return Ok(listed);
+            }
+        }
+        Err(
+            Error::new(ErrorKind::Raced { attempts: ATTEMPTS }, "descendants")
+                .with_path(&self.path),
+        )
     }
 
-    /// The breadth-first walk over `children` files; `None` when a node's
-    /// list cannot be proven complete or does not fit.
+    /// The breadth-first walk over `children` files, sorted and proven;
+    /// `None` when a node's list cannot be proven complete or does not
+    /// fit, or a task was created meanwhile.
     fn walk_children(&self, root: Pid, out: &mut [Pid]) -> Option<usize> {
-        let mut tail = complete(self.list_children(root, out)?)?;
+        let proc_root = self.root.as_fd();
+        let window = Quiet::open(proc_root, false, || lock_tasklist(proc_root))?;
+        let mut tail = complete(self.node_children(root, out)?)?;
+        // Nodes with children, noted from the back of `out`.
+        let mut noted = 0usize;
         let mut head = 0;
         while head < tail {
             let node = *out.get(head)?;
             head += 1;
-            let room = out.get_mut(tail..)?;
-            tail += self.children_of_node(node, room)?;
+            let end = out.len().checked_sub(noted)?;
+            let found = self.children_of_node(node, out.get_mut(tail..end)?)?;
+            if found > 0 {
+                // The note must not land on what was just written.
+                if tail + found >= end {
+                    return None;
+                }
+                noted += 1;
+                *out.get_mut(end - 1)? = node;
+            }
+            tail += found;
         }
-        Some(tail)
+        let n = sort_dedup(out, tail);
+        // The second reading: the root and every node that had children.
+        let (listed, rest) = out.split_at_mut(n);
+        let split = rest.len().checked_sub(noted)?;
+        let (scratch, notes) = rest.split_at_mut(split);
+        let again = core::iter::once(root).chain(notes.iter().copied());
+        for node in again {
+            let found = self.children_of_node(node, scratch)?;
+            let all_known = scratch
+                .get(..found)?
+                .iter()
+                .all(|pid| listed.binary_search(pid).is_ok());
+            if !all_known {
+                return None;
+            }
+        }
+        window
+            .close(proc_root, || lock_tasklist(proc_root))?
+            .quiet
+            .then_some(n)
+    }
+
+    /// The proven `children` list of one node of the walk.
+    fn node_children(&self, node: Pid, room: &mut [Pid]) -> Option<Listed> {
+        self.list_children_with(node, room, Scope::Walk, Checks::ALL, &mut |_| {})
     }
 
     /// The children of a process the walk found, into `room`: its proven
     /// `children` list, or none when it has been reaped meanwhile (its
-    /// children were reparented out of the tree when it exited, so their
-    /// ancestry changed during the query). A list that a child reaped
-    /// mid-read kept from being proven is read once more before giving up.
+    /// children went to a thread of its own, which the thread checks see,
+    /// or to an ancestor, which the second reading sees). A list that a
+    /// child reaped mid-read kept from being proven is read once more
+    /// before giving up.
     fn children_of_node(&self, node: Pid, room: &mut [Pid]) -> Option<usize> {
         for _ in 0..2 {
-            if let Some(listed) = self.list_children(node, room) {
+            if let Some(listed) = self.node_children(node, room) {
                 return complete(listed);
             }
             if !self.exists(node) {
@@ -102,8 +196,13 @@ impl ProcFs {
     }
 
     /// One scan of every process's `stat`, writing `(pid, parent)` pairs
-    /// to `out`, then the subtree linked in place.
-    fn link_scan(&self, root: Pid, out: &mut [Pid]) -> Result<Listed, Error> {
+    /// to `out`, then the subtree linked in place, inside a window in
+    /// which no task was created (see the module docs).
+    fn link_scan(&self, root: Pid, out: &mut [Pid]) -> Result<Scanned, Error> {
+        let proc_root = self.root.as_fd();
+        let Some(window) = Quiet::open(proc_root, true, || lock_tasklist(proc_root)) else {
+            return Ok(Scanned::Churned);
+        };
         let lease = self.lease()?;
         let dir = lease.fd();
         let mut dents = [MaybeUninit::<u8>::uninit(); DENTS_BUF];
@@ -143,11 +242,19 @@ impl ProcFs {
         drop(lease);
         let need = pairs.saturating_mul(2);
         let Some(table) = out.get_mut(..need) else {
-            return Ok(Listed::Full {
+            return Ok(Scanned::Listed(Listed::Full {
                 needed: Some(need.saturating_add(SCAN_HEADROOM)),
-            });
+            }));
         };
-        Ok(Listed::Complete(links::descendants_in_place(table, root)))
+        let Some(closed) = window.close(proc_root, || lock_tasklist(proc_root)) else {
+            return Ok(Scanned::Churned);
+        };
+        if !closed.quiet || (!closed.none_released && links::has_dangling_parent(table)) {
+            return Ok(Scanned::Churned);
+        }
+        Ok(Scanned::Listed(Listed::Complete(
+            links::descendants_in_place(table, root),
+        )))
     }
 }
 
@@ -256,6 +363,22 @@ mod tests {
         below
     }
 
+    /// The walk, tried until no task is created meanwhile elsewhere on
+    /// this machine (up to 200 times).
+    fn walk(fs: &ProcFs, root: Pid, out: &mut [Pid]) -> Option<usize> {
+        (0..200).find_map(|_| fs.walk_children(root, out))
+    }
+
+    /// The scan, likewise.
+    fn scan(fs: &ProcFs, root: Pid, out: &mut [Pid]) -> Listed {
+        for _ in 0..200 {
+            if let Scanned::Listed(listed) = fs.link_scan(root, out).unwrap() {
+                return listed;
+            }
+        }
+        panic!("no scan without a task created meanwhile");
+    }
+
     #[test]
     fn the_walk_and_the_scan_agree_with_a_naive_closure() {
         let fs = ProcFs::open_root(Path::new("/proc")).unwrap();
@@ -267,9 +390,7 @@ mod tests {
         // children forked.
         let mut settled = false;
         for _ in 0..2000 {
-            if naive(root).len() == want
-                && fs.walk_children(root, &mut out).is_some_and(|n| n == want)
-            {
+            if naive(root).len() == want && walk(&fs, root, &mut out).is_some_and(|n| n == want) {
                 settled = true;
                 break;
             }
@@ -277,13 +398,11 @@ mod tests {
         }
         assert!(settled, "the tree did not reach {want} descendants");
         let oracle = naive(root);
-        let n = fs
-            .walk_children(root, &mut out)
-            .expect("single-threaded nodes");
-        let n = sort_dedup(&mut out, n);
+        let n = walk(&fs, root, &mut out).expect("single-threaded nodes");
+        assert!(out[..n].windows(2).all(|w| w[0] < w[1]));
         let walked: BTreeSet<Pid> = out[..n].iter().copied().collect();
         assert_eq!(walked, oracle);
-        let Listed::Complete(n) = fs.link_scan(root, &mut out).unwrap() else {
+        let Listed::Complete(n) = scan(&fs, root, &mut out) else {
             panic!("room for every process");
         };
         assert_eq!(out[..n].iter().copied().collect::<BTreeSet<_>>(), oracle);
@@ -333,7 +452,7 @@ mod tests {
         }
         // A scan into a buffer too small for the table counts every process.
         let mut small = vec![Pid::ZERO; 8];
-        match fs.link_scan(root, &mut small).unwrap() {
+        match scan(&fs, root, &mut small) {
             Listed::Full { needed: Some(need) } => assert!(need > 30),
             other => panic!("{other:?}"),
         }
