@@ -63,8 +63,8 @@ use core::mem::MaybeUninit;
 use std::os::fd::AsFd;
 
 use super::children::{Checks, Scope};
-use super::released::{lock_tasklist, Quiet};
-use super::syscalls::getdents;
+use super::released::{lock_tasklist, Quiet, Window};
+use super::syscalls::{clock_ns, clock_ticks, getdents};
 use super::{read_pid_file, stat_uid, ProcFs};
 use crate::list::links;
 use crate::parse::{self, Dirents};
@@ -75,10 +75,17 @@ use crate::{Error, ErrorKind, Pid, PidQuery};
 const DENTS_BUF: usize = 32 * 1024;
 /// Bytes of `<pid>/stat` read; the parent is the fourth field, well within.
 const STAT_BUF: usize = 1024;
-/// Slots the scan asks for beyond two per process: headroom for processes
-/// born before the next attempt.
+/// Slots per process the scan needs: a `(pid, parent)` pair, and a copy
+/// of it kept for the checks after the linking.
+const SCAN_SLOTS: usize = 4;
+/// Slots the scan asks for beyond those: headroom for processes born
+/// before the next attempt.
 const SCAN_HEADROOM: usize = 64;
-/// Walks, and scans, tried before the query gives up.
+/// Walks tried before the scan: a walk during which a task was created
+/// anywhere is thrown away, and the scan, which needs no such calm, is
+/// then cheaper than more walks.
+const WALKS: u32 = 2;
+/// Scans tried before the query gives up.
 pub(super) const ATTEMPTS: u32 = 4;
 
 /// What one scan came to.
@@ -92,7 +99,7 @@ enum Scanned {
 impl ProcFs {
     /// Every process below `root`, ascending.
     pub(super) fn list_descendants(&self, root: Pid, out: &mut [Pid]) -> Result<Listed, Error> {
-        for _ in 0..ATTEMPTS {
+        for _ in 0..WALKS {
             if let Some(n) = self.walk_children(root, out) {
                 return Ok(Listed::Complete(n));
             }
@@ -102,7 +109,7 @@ impl ProcFs {
         }
         let need = self
             .estimate(&PidQuery::descendants(root))?
-            .saturating_mul(2)
+            .saturating_mul(SCAN_SLOTS)
             .saturating_add(SCAN_HEADROOM);
         if out.len() < need {
             return Ok(Listed::Full { needed: Some(need) });
@@ -196,13 +203,15 @@ impl ProcFs {
     }
 
     /// One scan of every process's `stat`, writing `(pid, parent)` pairs
-    /// to `out`, then the subtree linked in place, inside a window in
-    /// which no task was created (see the module docs).
+    /// to `out`, then the subtree linked in place and its links checked
+    /// (see "The scan" in the module docs).
     fn link_scan(&self, root: Pid, out: &mut [Pid]) -> Result<Scanned, Error> {
         let proc_root = self.root.as_fd();
-        let Some(window) = Quiet::open(proc_root, true, || lock_tasklist(proc_root)) else {
+        // Processes born before this tick were born before the scan.
+        let Some(born_before) = boot_ticks() else {
             return Ok(Scanned::Churned);
         };
+        let window = Window::open(proc_root);
         let lease = self.lease()?;
         let dir = lease.fd();
         let mut dents = [MaybeUninit::<u8>::uninit(); DENTS_BUF];
@@ -240,22 +249,60 @@ impl ProcFs {
             }
         }
         drop(lease);
-        let need = pairs.saturating_mul(2);
-        let Some(table) = out.get_mut(..need) else {
+        let table_len = pairs.saturating_mul(2);
+        let need = table_len.saturating_mul(2);
+        let Some((table, copy)) = out.get_mut(..need).map(|room| room.split_at_mut(table_len))
+        else {
             return Ok(Scanned::Listed(Listed::Full {
                 needed: Some(need.saturating_add(SCAN_HEADROOM)),
             }));
         };
-        let Some(closed) = window.close(proc_root, || lock_tasklist(proc_root)) else {
-            return Ok(Scanned::Churned);
-        };
-        if !closed.quiet || (!closed.none_released && links::has_dangling_parent(table)) {
+        // A recorded parent without a record of its own was reaped before
+        // it was read, unless the mount hides it: only a release says so.
+        let dangling = links::has_dangling_parent(table);
+        let released = window
+            .is_none_or(|window| !window.none_released(proc_root, || lock_tasklist(proc_root)));
+        if dangling && released {
             return Ok(Scanned::Churned);
         }
-        Ok(Scanned::Listed(Listed::Complete(
-            links::descendants_in_place(table, root),
-        )))
+        copy.copy_from_slice(table);
+        let n = links::descendants_in_place(table, root);
+        // Every node with a child listed: born before the scan, and the
+        // same parent as recorded.
+        for &pid in table.get(..n).unwrap_or_default() {
+            let Some(node) = links::recorded_parent(copy, pid).filter(|&node| node != root) else {
+                continue;
+            };
+            // `None`: checked already.
+            if let Some(parent) = links::take_recorded_parent(copy, node) {
+                if !self.same_since(node, parent, born_before, &mut stat) {
+                    return Ok(Scanned::Churned);
+                }
+            }
+        }
+        Ok(Scanned::Listed(Listed::Complete(n)))
     }
+
+    /// Whether `node`, read now, was born before the tick `born_before` and
+    /// has `parent` as its parent: then it is the process recorded, and its
+    /// parent has not changed since (a parent changes only when it exits).
+    fn same_since(&self, node: Pid, parent: Pid, born_before: u64, buf: &mut [u8]) -> bool {
+        match read_pid_file(self.root.as_fd(), node, b"stat", buf) {
+            Ok(Some(text)) => parse::stat_record(text).is_some_and(|st| {
+                st.starttime < born_before && Pid::from_raw(st.ppid) == Some(parent)
+            }),
+            _ => false,
+        }
+    }
+}
+
+/// `CLOCK_BOOTTIME` in the clock ticks of `stat`'s `starttime` (which
+/// counts from the same clock, through the same time namespace), rounded
+/// down; `None` if it cannot be read.
+fn boot_ticks() -> Option<u64> {
+    let hz = u128::from(clock_ticks()?);
+    let ns = clock_ns(libc::CLOCK_BOOTTIME).ok()?;
+    u64::try_from(ns.checked_mul(hz)? / 1_000_000_000).ok()
 }
 
 /// The count of a complete list; `None` for one that did not fit.
