@@ -20,24 +20,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use pidquery::{Pid, PidBuf, PidQuery};
-use support::{have, skip, Proc};
-
-/// The cycling parent: the first incarnation spawns `n` sleeps and prints
-/// their pids; every incarnation then starts a thread that execs this
-/// script again and leaves by `SYS_exit` (its main thread only).
-const CYCLING: &str = r#"
-import ctypes, os, sys, threading
-libc = ctypes.CDLL(None)
-SYS_exit = {"x86_64": 60, "aarch64": 93}[os.uname().machine]
-if os.environ.get("PIDQUERY_CYCLING") is None:
-    kids = [os.posix_spawn("/bin/sleep", ["sleep", "900"], os.environ) for _ in range(int(sys.argv[1]))]
-    print(" ".join(map(str, kids)), flush=True)
-    os.environ["PIDQUERY_CYCLING"] = "1"
-def again():
-    os.execv(sys.executable, [sys.executable, "-S", __file__, sys.argv[1]])
-threading.Thread(target=again).start()
-libc.syscall(SYS_exit, 0)
-"#;
+use support::Proc;
 
 /// How long each adversary loop runs: a few seconds in the suite.
 fn budget() -> Duration {
@@ -48,48 +31,80 @@ fn budget() -> Duration {
     Duration::from_secs(secs)
 }
 
+/// Set in a re-executed test binary that plays the cycling parent: how
+/// many children its first incarnation spawns.
+const ROLE: &str = "PIDQUERY_CYCLING_CHILDREN";
+/// Set once the children are spawned, so that later incarnations do not.
+const SPAWNED: &str = "PIDQUERY_CYCLING_SPAWNED";
+/// What makes a test binary run only [`cycling_role`].
+const ROLE_ARGS: [&str; 6] = [
+    "--ignored",
+    "--exact",
+    "cycling_role",
+    "--nocapture",
+    "--test-threads=1",
+    "-q",
+];
+
+/// The cycling parent, when this binary is re-executed as one: the first
+/// incarnation spawns the children and prints `kids: <pids>`; every
+/// incarnation starts a thread that execs this binary again, and its
+/// leader leaves with `SYS_exit` (the thread that runs this test, if it is
+/// not the leader, has the leader do so from a signal handler).
+#[test]
+#[ignore = "run by the cycling parent only"]
+fn cycling_role() {
+    let Some(n) = std::env::var(ROLE)
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    else {
+        return;
+    };
+    if std::env::var_os(SPAWNED).is_none() {
+        let kids: Vec<String> = (0..n)
+            .map(|_| {
+                let mut sleep = Command::new("sleep");
+                sleep.arg("900").stdin(Stdio::null()).stdout(Stdio::null());
+                // Dropping the handle neither kills nor reaps it.
+                sleep.spawn().unwrap().id().to_string()
+            })
+            .collect();
+        println!("kids: {}", kids.join(" "));
+        std::io::stdout().flush().unwrap();
+    }
+    extern "C" fn leave(_: libc::c_int) {
+        // SAFETY: ends the calling thread only; no memory is passed.
+        unsafe { libc::syscall(libc::SYS_exit, 0) };
+    }
+    // SAFETY: installs a handler that only makes a system call.
+    unsafe { libc::signal(libc::SIGUSR1, leave as *const () as libc::sighandler_t) };
+    let exe = std::env::current_exe().unwrap();
+    std::thread::spawn(move || {
+        let err = Command::new(exe).args(ROLE_ARGS).env(SPAWNED, "1").exec();
+        panic!("exec: {err}");
+    });
+    // SAFETY: plain system calls on this process's own ids.
+    unsafe {
+        let leader = libc::getpid();
+        libc::syscall(libc::SYS_tgkill, leader, leader, libc::SIGUSR1);
+    }
+    loop {
+        std::thread::park();
+    }
+}
+
 /// The cycling parent with `n` children, and those children.
 struct Cycling {
     proc: Proc,
     kids: BTreeSet<Pid>,
-    _script: tempfile::Script,
-}
-
-mod tempfile {
-    /// A script file removed on drop.
-    pub struct Script(pub std::path::PathBuf);
-
-    impl Script {
-        pub fn new(text: &str) -> Script {
-            let path = std::env::temp_dir().join(format!(
-                "pidquery-cycling-{}-{:?}.py",
-                std::process::id(),
-                std::thread::current().id()
-            ));
-            std::fs::write(&path, text).unwrap();
-            Script(path)
-        }
-    }
-
-    impl Drop for Script {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(&self.0);
-        }
-    }
 }
 
 impl Cycling {
     fn spawn(n: usize) -> Option<Cycling> {
-        if !have("python3") {
-            skip("cycling parent", "no python3");
-            return None;
-        }
-        let script = tempfile::Script::new(CYCLING);
-        let mut cmd = Command::new("python3");
-        cmd.arg("-S")
-            .arg(&script.0)
-            .arg(n.to_string())
-            .env_remove("PIDQUERY_CYCLING")
+        let mut cmd = Command::new(std::env::current_exe().unwrap());
+        cmd.args(ROLE_ARGS)
+            .env(ROLE, n.to_string())
+            .env_remove(SPAWNED)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -97,20 +112,19 @@ impl Cycling {
         let mut proc = Proc::spawn(&mut cmd);
         let pid = proc.pid();
         proc = proc.kill_group_on_drop(pid);
-        let mut line = String::new();
-        BufReader::new(proc.take_stdout().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let mut lines = BufReader::new(proc.take_stdout().unwrap()).lines();
+        let line = lines
+            .find_map(|l| l.ok()?.strip_prefix("kids: ").map(str::to_owned))
+            .expect("the cycling parent printed its children");
         let kids: BTreeSet<Pid> = line
             .split_whitespace()
             .map(|w| Pid::from_raw(w.parse().unwrap()).unwrap())
             .collect();
         assert_eq!(kids.len(), n, "{line}");
-        Some(Cycling {
-            proc,
-            kids,
-            _script: script,
-        })
+        // Its output is no longer read: later incarnations print nothing
+        // but libtest's lines, which a closed pipe would make fail.
+        std::thread::spawn(move || for _ in lines {});
+        Some(Cycling { proc, kids })
     }
 
     fn pid(&self) -> Pid {

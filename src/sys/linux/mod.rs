@@ -5,7 +5,8 @@
 //!   readers, the [`ListPids`] entry point;
 //! - `lease.rs`: the reusable scan descriptor;
 //! - `scan.rs`: the full scan and each filter's test;
-//! - `children.rs`: `ppid` from the parent's `children` file;
+//! - `children/`: `ppid` from the parent's `children` files (policy, reads,
+//!   proof);
 //! - `info.rs`: per-process information (`stat`, `status`, `exe`, `task/`,
 //!   `fd/`, pidfds), the [`Inspect`](super::Inspect) entry point;
 //! - `tree.rs`: `descendants`, by a walk over `children` files or one
@@ -22,7 +23,7 @@
 //!
 //! - `ppid` in O(threads + children): the parent's `task/*/children`
 //!   files, accepted only when the union is proven complete, else the scan
-//!   (`children.rs` holds the proof, from `get_children_pid`);
+//!   (`children/proof.rs` holds the proof, from the kernel source);
 //! - `ruid`, and `ppid` when it scans: `pidfd_open` + `PIDFD_GET_INFO` +
 //!   `close` per process instead of reading a file, on kernels that have
 //!   it (6.13+), when the proc root is the caller's pid namespace and
@@ -133,7 +134,7 @@ pub(crate) struct Inner {
     /// it (`view.rs`).
     shortcuts: view::Shortcuts,
     /// The parent last listed with many children (0: none), whose next
-    /// query is proven by the global task counters (`children.rs`).
+    /// query is proven by the global task counters (`children/`).
     many_children: AtomicI32,
 }
 

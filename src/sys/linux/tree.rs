@@ -1,40 +1,20 @@
 //! `descendants` in O(descendants): a breadth-first walk over `children`
 //! files inside one window in which no task was created; when the walk
-//! cannot be proven, a single scan of `stat` that records every process's
-//! parent in the reused buffer, linked there (`list::links`), inside such a
-//! window too. The contract both meet is in the crate docs
-//! ([`PidQuery::descendants`](crate::PidQuery::descendants)).
+//! cannot be proven, a scan of `stat` that records every process's parent
+//! in the reused buffer, links the subtree there (`list::links`), and
+//! checks the links it used. Both meet the contract in the crate docs
+//! (`descendants` while the tree changes).
 //!
-//! # Why "no task created" makes a listing right
+//! # Below-ness only ends
 //!
-//! Below-ness is monotone: a process enters a subtree only when it is born
-//! into it, since a process whose parent exits goes to an *ancestor* of
-//! that parent (a thread of its group, the nearest subreaper, or init:
-//! `find_new_reaper`), and `CLONE_PARENT` only gives a newborn its
-//! creator's parent. So with no task created during the query (`Quiet`,
-//! `released.rs`), and so no pid reused:
-//!
-//! - *a listed process was below the root when the root's own list was
-//!   read*: it was in the list of a node `W`, read later, while `W` was
-//!   alive; `W`, already alive when the root was read (no births), was
-//!   then below the root, and a process below `W` later was below `W`
-//!   then. By induction on the walk, and likewise for the scan, whose
-//!   records of `(pid, parent)` all describe processes alive at its start;
-//! - *a process below the root throughout is listed*, unless a node exits
-//!   meanwhile and its children go to a node whose list was already read
-//!   (a subreaper root, or a subreaper below it). The walk therefore
-//!   reads again, after all the reads, the lists of the root and of every
-//!   node that had children: a pid they show that the walk did not list
-//!   was handed over meanwhile, and the walk declines. A node without
-//!   children when read had no descendants, so none can be handed to it.
-//!   The scan sees a handed-over process under its new parent, unless the
-//!   parent it recorded was reaped before its own record was read: it
-//!   declines when a recorded parent has no record and a task was
-//!   released during the scan.
-//!
-//! A root that exits during the query hands its children to an ancestor:
-//! from then on nothing is below it, and what was listed was below it
-//! when its list was read.
+//! A process enters a subtree only by being born into it: a process whose
+//! parent exits goes to an *ancestor* of that parent (a thread of its
+//! group, the nearest subreaper, or init: `find_new_reaper`), and
+//! `CLONE_PARENT` only gives a newborn its creator's parent. So a process
+//! below `W` at one instant was below `W` at every earlier instant at
+//! which both were alive, and a parent link `X → W` seen at two instants
+//! held in between when `W` lived throughout (a parent changes only when
+//! it exits).
 //!
 //! # The walk
 //!
@@ -42,22 +22,41 @@
 //! front, then each pid in turn has its own children appended behind the
 //! last, until the reader reaches the end. Each node costs what `ppid` of a
 //! single-threaded parent costs, its proofs but the window's run per node
-//! (`children/`, [`Scope::Walk`]). The nodes that had children are noted
-//! from the back of the buffer, for the second reading. The walk gives up
-//! when a node's list cannot be proven complete or does not fit the room
-//! left, or when a task was created meanwhile; it is tried a few times.
+//! (`children/`, `Scope::Walk`). With no task created during the walk
+//! (`Quiet`, `released.rs`), no pid is reused and every node was alive
+//! when the root's list was read, so *a listed process was below the root
+//! then*: it was in the list of a node `W` alive at that read, and `W` was
+//! itself below the root. *A process below the root throughout is listed*
+//! unless a node exits meanwhile and its children go to a node whose list
+//! was already read (a subreaper root, or a subreaper below it): so the
+//! lists of the root and of every node that had children are read a second
+//! time, after all the others, and a pid they show that the walk did not
+//! list declines it. A node without children when read had no
+//! descendants, so none can be handed to it. The nodes with children are
+//! noted from the back of the buffer. A walk during which a task was
+//! created is thrown away; after [`WALKS`] the query scans.
 //!
 //! # The scan
 //!
-//! It needs two slots per process (pid, parent). When the buffer is
-//! smaller than twice the process count (`/proc`'s link count, a generous
-//! estimate), the query reports the buffer full with that need instead of
-//! scanning into it, so the engine grows the buffer once and the next
-//! attempt, with room to spare, usually takes the walk again. A scan
-//! during which a task was created is made again, up to [`ATTEMPTS`]
-//! times in all; then the query fails with
-//! [`ErrorKind::Raced`](crate::ErrorKind::Raced) rather than answer
-//! what it cannot prove.
+//! It needs four slots per process (a `(pid, parent)` pair and a copy of
+//! it). When the buffer is smaller than four times the process count
+//! (`/proc`'s link count, a generous estimate), the query reports the
+//! buffer full with that need instead of scanning into it, so the engine
+//! grows the buffer once. Tasks may be created during the scan; instead,
+//! after linking, every process that is the recorded parent of a listed
+//! one (the root aside) is read again: it must have been born before the
+//! scan began (its start time, in clock ticks, before the tick at which
+//! the scan began) and still have the parent recorded. Then it is the
+//! process recorded and its link held from its record to now, so all
+//! those links held together just after the scan, and each listed process
+//! was, when its own record was read, the child of a process then below
+//! the root. A recorded parent without a record of its own means a
+//! process was reaped before it was read, and its children may have been
+//! missed, unless the mount hides it: when the task counters
+//! (`released.rs`) show a release, the scan is made again. After
+//! [`ATTEMPTS`] scans that could not be checked the query fails with
+//! [`ErrorKind::Raced`](crate::ErrorKind::Raced) rather than answer what
+//! it cannot prove.
 
 use core::mem::MaybeUninit;
 use std::os::fd::AsFd;
