@@ -48,9 +48,9 @@ const ROLE_ARGS: [&str; 6] = [
 
 /// The cycling parent, when this binary is re-executed as one: the first
 /// incarnation spawns the children and prints `kids: <pids>`; every
-/// incarnation starts a thread that execs this binary again, and its
-/// leader leaves with `SYS_exit` (the thread that runs this test, if it is
-/// not the leader, has the leader do so from a signal handler).
+/// incarnation has its leader leave with `SYS_exit` (from a signal handler
+/// the thread running this test sends it to), keeps the leader's children
+/// on that thread for a millisecond, and execs this binary again from it.
 #[test]
 #[ignore = "run by the cycling parent only"]
 fn cycling_role() {
@@ -78,19 +78,18 @@ fn cycling_role() {
     }
     // SAFETY: installs a handler that only makes a system call.
     unsafe { libc::signal(libc::SIGUSR1, leave as *const () as libc::sighandler_t) };
+    // Once the leader has left, `/proc/self/exe` no longer resolves.
     let exe = std::env::current_exe().unwrap();
-    std::thread::spawn(move || {
-        let err = Command::new(exe).args(ROLE_ARGS).env(SPAWNED, "1").exec();
-        panic!("exec: {err}");
-    });
     // SAFETY: plain system calls on this process's own ids.
     unsafe {
         let leader = libc::getpid();
         libc::syscall(libc::SYS_tgkill, leader, leader, libc::SIGUSR1);
     }
-    loop {
-        std::thread::park();
-    }
+    // The leader's children are now this thread's, which no listing taken
+    // before the image started names: keep them a while, then exec.
+    std::thread::sleep(Duration::from_millis(1));
+    let err = Command::new(exe).args(ROLE_ARGS).env(SPAWNED, "1").exec();
+    panic!("exec: {err}");
 }
 
 /// The cycling parent with `n` children, and those children.

@@ -7,8 +7,8 @@
 //!   to the root, whose list was already read;
 //! - a pid that flips between "the root's childless child" and "a child of
 //!   the root's parent, with a child of its own" (pids steered with
-//!   `ns_last_pid` in a fresh pid namespace, as root): its child was never
-//!   below the root.
+//!   `ns_last_pid` in a fresh pid namespace, as root), read by a walk well
+//!   after the root's list: its child was never below the root.
 //!
 //! Set `PIDQUERY_SOAK_SECS` to run each loop longer (to measure a rate).
 
@@ -133,22 +133,27 @@ fn a_subreaper_roots_handed_down_grandchildren_are_listed() {
     assert_eq!(wrong, 0);
 }
 
-/// Run as the init of a fresh pid namespace: `R` (pid 2) and a loop that
-/// makes pid 100 alternately `R`'s childless child and, with pid 101 as
-/// its child, a child of this init (`R`'s parent).
+/// Run as the init of a fresh pid namespace: `R`, with
+/// `argv[1]` sleeps listed before it, and a loop that makes pid 1000
+/// alternately `R`'s childless child and, with pid 1001 as its child, a
+/// child of this init (`R`'s parent). `R` prints its pid and its sleeps,
+/// the init `ready`.
 const FLIPPER: &str = r#"
-import os, signal, sys, time
+import os, sys, time
 def last(n):
     with open("/proc/sys/kernel/ns_last_pid", "w") as f:
         f.write(str(n))
 cmd_r, cmd_w = os.pipe()
 ack_r, ack_w = os.pipe()
 if os.fork() == 0:
+    kids = [os.posix_spawn("/bin/sleep", ["sleep", "1000"], os.environ) for _ in range(int(sys.argv[1]))]
+    print("root:", os.getpid(), "kids:", *kids, flush=True)
+    os.write(ack_w, b".")
     x = 0
     while True:
         c = os.read(cmd_r, 1)
         if c == b"f":
-            last(99)
+            last(999)
             x = os.fork()
             if x == 0:
                 time.sleep(1000)
@@ -159,12 +164,13 @@ if os.fork() == 0:
 def ask(c):
     os.write(cmd_w, c)
     os.read(ack_r, 1)
+os.read(ack_r, 1)
 print("ready", flush=True)
 while True:
     ask(b"f")
     time.sleep(0.0005)
     ask(b"k")
-    last(99)
+    last(999)
     x = os.fork()
     if x == 0:
         os.setpgid(0, 0)
@@ -190,26 +196,42 @@ fn a_pid_flipping_out_of_the_tree_never_brings_its_child_in() {
         return;
     }
     let mut cmd = Command::new("unshare");
-    cmd.args(["--pid", "--fork", "--mount-proc", "python3", "-c", FLIPPER])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .process_group(0);
+    // The root's sleeps come before pid 1000 in its list, so a walk reads
+    // that node well after the root.
+    cmd.args([
+        "--pid",
+        "--fork",
+        "--mount-proc",
+        "python3",
+        "-c",
+        FLIPPER,
+        "300",
+    ])
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .process_group(0);
     let mut proc = Proc::spawn(&mut cmd);
     let group = proc.pid();
     proc = proc.kill_group_on_drop(group);
-    let mut line = String::new();
-    BufReader::new(proc.take_stdout().unwrap())
-        .read_line(&mut line)
+    let mut lines = BufReader::new(proc.take_stdout().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let (root, kids) = first
+        .strip_prefix("root: ")
+        .and_then(|rest| rest.split_once(" kids: "))
         .unwrap();
-    assert_eq!(line.trim(), "ready");
+    let root = Pid::from_raw(root.parse().unwrap()).unwrap();
+    let kids: BTreeSet<Pid> = kids
+        .split_whitespace()
+        .map(|w| Pid::from_raw(w.parse().unwrap()).unwrap())
+        .collect();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
     // The namespace's init, seen from here, and its proc mount.
     let init = wait_until("the namespace's init", || {
         children(proc.pid()).first().copied()
     });
     let system = System::open(format!("/proc/{init}/root/proc")).unwrap();
-    let root = Pid::from_raw(2).unwrap();
-    let flipped_child = Pid::from_raw(101).unwrap();
+    let flipping = Pid::from_raw(1000).unwrap();
     let (mut answers, mut wrong, mut errors) = (0usize, 0usize, 0usize);
     let mut buf = PidBuf::new();
     let started = Instant::now();
@@ -217,10 +239,18 @@ fn a_pid_flipping_out_of_the_tree_never_brings_its_child_in() {
         match system.fill(&PidQuery::descendants(root), &mut buf) {
             Ok(pids) => {
                 answers += 1;
-                // Pid 100 may be listed (it was the root's child at some
-                // instant); nothing else ever is below the root.
-                wrong += usize::from(pids.iter().any(|&p| p.as_raw() != 100));
-                debug_assert!(!pids.contains(&flipped_child) || wrong > 0);
+                // The sleeps were below the root throughout; pid 1000 may be
+                // listed (it was the root's child at some instant); nothing
+                // else ever is below the root.
+                let got: BTreeSet<Pid> = pids.iter().copied().collect();
+                let extra = got.iter().any(|p| *p != flipping && !kids.contains(p));
+                let bad = extra || !kids.is_subset(&got);
+                if bad && wrong < 3 {
+                    let extra: Vec<_> = got.difference(&kids).collect();
+                    let missing: Vec<_> = kids.difference(&got).collect();
+                    eprintln!("listed beyond: {extra:?}; missing: {missing:?}");
+                }
+                wrong += usize::from(bad);
             }
             Err(e) if matches!(e.kind(), ErrorKind::Raced { .. }) => errors += 1,
             Err(e) => panic!("{e}"),

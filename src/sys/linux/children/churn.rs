@@ -413,6 +413,119 @@ fn a_thread_leaving_mid_read_hands_its_children_back() {
     }
 }
 
+/// A parent whose leader leaves and whose heir takes its place: it spawns
+/// `argv[1]` sleeps and prints them; on `leave` it starts the heir thread
+/// and its leader leaves with `SYS_exit`, so the children move to the heir;
+/// on `exec` the heir execs `sleep`, and `de_thread` makes it the leader,
+/// under the leader's pid and start time.
+const HEIR: &str = r#"
+import ctypes, os, sys, threading
+libc = ctypes.CDLL(None)
+SYS_exit = {"x86_64": 60, "aarch64": 93}[os.uname().machine]
+kids = [os.posix_spawn("/bin/sleep", ["sleep", "900"], os.environ) for _ in range(int(sys.argv[1]))]
+print(" ".join(map(str, kids)), flush=True)
+sys.stdin.readline()
+def heir():
+    sys.stdin.readline()
+    os.execv("/bin/sleep", ["sleep", "900"])
+threading.Thread(target=heir).start()
+libc.syscall(SYS_exit, 0)
+"#;
+
+/// The hole the window closes, step by step: the task directory lists the
+/// leader alone; then the leader leaves and a thread created after that
+/// listing holds its children while the leader's file is read (empty);
+/// then that thread execs and becomes the leader. The second listing is
+/// the first again, every thread is alive: without the window the empty
+/// answer is accepted.
+#[test]
+fn a_thread_born_after_the_listing_takes_the_leaders_place() {
+    use std::io::Write;
+    if !python_or_skip() {
+        return;
+    }
+    let fs = ProcFs::open_root(Path::new("/proc")).unwrap();
+    let state = |pid: Pid, tid: Pid| {
+        let stat = std::fs::read(format!("/proc/{pid}/task/{tid}/stat")).ok()?;
+        parse::stat(&stat).map(|st| st.state)
+    };
+    let wait = |what: &str, done: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !done() {
+            assert!(Instant::now() < deadline, "{what}");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    };
+    for quiet in [false, true] {
+        let mut child = Command::new("python3")
+            .args(["-c", HEIR, "5"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let parent = Pid::from(&child);
+        let mut input = child.stdin.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let kids: BTreeSet<Pid> = line
+            .split_whitespace()
+            .map(|w| Pid::from_raw(w.parse().unwrap()).unwrap())
+            .collect();
+        let guard = Churn {
+            child,
+            longs: Arc::default(),
+        };
+        let checks = Checks {
+            quiet,
+            ..Checks::ALL
+        };
+        let mut out = vec![Pid::ZERO; 64];
+        let listed = fs.list_children_with(parent, &mut out, Scope::Own, checks, &mut |step| {
+            let threads = || {
+                std::fs::read_dir(format!("/proc/{parent}/task"))
+                    .unwrap()
+                    .count()
+            };
+            match step {
+                Step::Opened(tid) if tid == parent => {
+                    writeln!(input, "leave").unwrap();
+                    wait("the leader never left", &|| {
+                        state(parent, parent) == Some(b'Z')
+                    });
+                }
+                Step::ReadAll(tid) if tid == parent => {
+                    writeln!(input, "exec").unwrap();
+                    wait("the heir never took over", &|| {
+                        threads() == 1 && state(parent, parent).is_some_and(|s| s != b'Z')
+                    });
+                }
+                _ => {}
+            }
+        });
+        // Throughout, the children's parent was `parent`.
+        let now = fast_children(parent);
+        assert_eq!(now, kids, "the heir holds every child");
+        match quiet {
+            false => assert_eq!(listed, Some(Listed::Complete(0)), "the hole"),
+            true => assert_eq!(listed, None, "the window declines"),
+        }
+        drop(guard);
+    }
+}
+
+/// The children of `pid` from its leader's file, read with `std`.
+fn fast_children(pid: Pid) -> BTreeSet<Pid> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|w| Pid::from_raw(w.parse().ok()?))
+        .collect()
+}
+
 /// Under steady churn of both kinds the proven answers are never
 /// wrong (and some are given).
 #[test]

@@ -137,6 +137,7 @@ impl ProcFs {
             let file = other.as_ref().map_or(leader.as_fd(), AsFd::as_fd);
             step(Step::Opened(tid));
             found = read_children(file, out, found, &mut || step(Step::Read(tid)))?;
+            step(Step::ReadAll(tid));
         }
         let many = found >= MANY_CHILDREN;
         if many || counted {
@@ -205,6 +206,8 @@ pub(super) enum Step {
     Opened(Pid),
     /// One `read` of this thread's children file returned records.
     Read(Pid),
+    /// This thread's children file was read to its end.
+    ReadAll(Pid),
     /// The window closed around the reads of a parent seen with many
     /// children; whether it shows that no task was released.
     Counted(bool),
