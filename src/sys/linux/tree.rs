@@ -84,8 +84,9 @@ const SCAN_HEADROOM: usize = 64;
 /// anywhere is thrown away, and the scan, which needs no such calm, is
 /// then cheaper than more walks.
 const WALKS: u32 = 2;
-/// Scans tried before the query gives up.
-pub(super) const ATTEMPTS: u32 = 4;
+/// Scans tried before the query gives up (a node born less than a clock
+/// tick before a scan fails its check; a few scans later it passes).
+pub(super) const ATTEMPTS: u32 = 8;
 
 /// What one scan came to.
 enum Scanned {
@@ -268,7 +269,9 @@ impl ProcFs {
         let n = links::descendants_in_place(table, root);
         // Every node with a child listed: born before the scan, and the
         // same parent as recorded.
-        for &pid in table.get(..n).unwrap_or_default() {
+        // Below pid 0 is every process, whatever its parent: nothing to check.
+        let listed = if root == Pid::ZERO { 0 } else { n };
+        for &pid in table.get(..listed).unwrap_or_default() {
             let Some(node) = links::recorded_parent(copy, pid).filter(|&node| node != root) else {
                 continue;
             };
