@@ -63,7 +63,7 @@ use std::os::fd::AsFd;
 
 use super::children::{Checks, Scope};
 use super::released::{lock_tasklist, Quiet, Window};
-use super::syscalls::{clock_ns, clock_ticks, getdents};
+use super::syscalls::{clock_ns, clock_ticks, getdents, openat, pread};
 use super::{read_pid_file, stat_uid, ProcFs};
 use crate::list::links;
 use crate::parse::{self, Dirents};
@@ -130,7 +130,7 @@ impl ProcFs {
     /// fit, or a task was created meanwhile.
     fn walk_children(&self, root: Pid, out: &mut [Pid]) -> Option<usize> {
         let proc_root = self.root.as_fd();
-        let window = Quiet::open(proc_root, false, || lock_tasklist(proc_root))?;
+        let window = Quiet::open(proc_root, false, || self.lock_near(root))?;
         let mut tail = complete(self.node_children(root, out)?)?;
         // Nodes with children, noted from the back of `out`.
         let mut noted = 0usize;
@@ -167,9 +167,26 @@ impl ProcFs {
             }
         }
         window
-            .close(proc_root, || lock_tasklist(proc_root))?
+            .close(proc_root, || self.lock_near(root))?
             .quiet
             .then_some(n)
+    }
+
+    /// One call that takes `read_lock(&tasklist_lock)`, which is global: a
+    /// one-byte read of `pid`'s own `children` file under this proc root
+    /// (where the caller may not be visible, as in another namespace's
+    /// mount), else of the caller's.
+    fn lock_near(&self, pid: Pid) -> bool {
+        let mut path = [0u8; parse::PID_PATH_MAX];
+        let mut file = [0u8; parse::PID_PATH_MAX];
+        let read = parse::pid_path(pid, b"task", &mut path)
+            .and_then(|task| openat(self.root.as_fd(), task, libc::O_DIRECTORY).ok())
+            .and_then(|task| {
+                let name = parse::pid_path(pid, b"children", &mut file)?;
+                openat(task.as_fd(), name, 0).ok()
+            })
+            .is_some_and(|fd| pread(fd.as_fd(), &mut [0u8; 1], 0).is_ok());
+        read || lock_tasklist(self.root.as_fd())
     }
 
     /// The proven `children` list of one node of the walk.
@@ -461,6 +478,63 @@ mod tests {
             panic!("room for every process");
         };
         assert_eq!(out[..n].iter().copied().collect::<BTreeSet<_>>(), oracle);
+    }
+
+    /// The walk through the mount of a pid namespace the caller is not in
+    /// (so `thread-self` does not resolve there).
+    #[test]
+    fn a_walk_through_another_namespaces_mount() {
+        use std::os::unix::process::CommandExt;
+        let root_user = std::fs::metadata("/proc/self").is_ok_and(|m| {
+            use std::os::unix::fs::MetadataExt;
+            m.uid() == 0
+        });
+        let have_unshare = Command::new("unshare")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !root_user || !have_unshare {
+            eprintln!("skipped: needs root and unshare");
+            return;
+        }
+        let mut unshare = Command::new("unshare")
+            .args(["--pid", "--fork", "--mount-proc", "sh", "-c"])
+            .arg("sleep 60 & sleep 60 & exec sleep 60")
+            .stdin(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let init = (0..2000).find_map(|_| {
+            let pid = unshare.id();
+            let kids = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"));
+            let init = kids.ok()?.split_whitespace().next()?.parse::<u32>().ok();
+            // The namespace's own proc is mounted, and its init has exec'd.
+            let comm = init.and_then(|i| std::fs::read(format!("/proc/{i}/root/proc/1/comm")).ok());
+            let init = init.filter(|_| comm.as_deref() == Some(b"sleep\n"));
+            if init.is_none() {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            init
+        });
+        let fs = init
+            .and_then(|init| ProcFs::open_root(Path::new(&format!("/proc/{init}/root/proc"))).ok());
+        let mut out = vec![Pid::ZERO; 1 << 12];
+        let mut n = None;
+        for _ in 0..400 {
+            n = fs
+                .as_ref()
+                .and_then(|fs| walk(fs, Pid::from_raw(1).unwrap(), &mut out));
+            if n == Some(2) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &format!("-{}", unshare.id())])
+            .status();
+        let _ = unshare.wait();
+        assert_eq!(n, Some(2), "the walk through the namespace's mount");
     }
 
     #[test]
