@@ -347,6 +347,21 @@ mod tests {
         assert_eq!(loadavg_threads(b""), None);
     }
 
+    /// The window rests on `total_forks` counting threads too: a thread
+    /// created between two reads moves it, so a window around it is not
+    /// quiet.
+    #[test]
+    fn a_thread_created_in_a_window_breaks_it() {
+        let root = std::fs::File::open(Path::new("/proc")).unwrap();
+        let root = root.as_fd();
+        let before = total_forks(root).unwrap();
+        let window = Quiet::open(root, true, || lock_tasklist(root)).unwrap();
+        std::thread::spawn(|| {}).join().unwrap();
+        assert!(total_forks(root).unwrap() > before);
+        let closed = window.close(root, || lock_tasklist(root)).unwrap();
+        assert!(!closed.quiet && !closed.none_released);
+    }
+
     #[test]
     fn the_live_counters_move_with_a_fork() {
         let root = std::fs::File::open(Path::new("/proc")).unwrap();
