@@ -129,6 +129,18 @@ impl ProcFs {
     /// `None` when a node's list cannot be proven complete or does not
     /// fit, or a task was created meanwhile.
     fn walk_children(&self, root: Pid, out: &mut [Pid]) -> Option<usize> {
+        self.walk_children_with(root, out, &mut |_| {})
+    }
+
+    /// [`walk_children`](Self::walk_children), calling `before` with each
+    /// node before its list is read: for the tests that change the tree at
+    /// that point.
+    fn walk_children_with(
+        &self,
+        root: Pid,
+        out: &mut [Pid],
+        before: &mut dyn FnMut(Pid),
+    ) -> Option<usize> {
         let proc_root = self.root.as_fd();
         let window = Quiet::open(proc_root, false, || self.lock_near(root))?;
         let mut tail = complete(self.node_children(root, out)?)?;
@@ -139,6 +151,7 @@ impl ProcFs {
             let node = *out.get(head)?;
             head += 1;
             let end = out.len().checked_sub(noted)?;
+            before(node);
             let found = self.children_of_node(node, out.get_mut(tail..end)?)?;
             if found > 0 {
                 // The note must not land on what was just written.
@@ -478,6 +491,74 @@ mod tests {
             panic!("room for every process");
         };
         assert_eq!(out[..n].iter().copied().collect::<BTreeSet<_>>(), oracle);
+    }
+
+    /// A root that dies mid-walk: its child, read after, is then a child of
+    /// init, and a child it forks then was never below the root. The
+    /// creation breaks the walk's window; the answer never lists it.
+    #[test]
+    fn a_root_dying_mid_walk_brings_in_nothing_born_after() {
+        use std::io::Write;
+        use std::os::unix::process::CommandExt;
+        let script = r#"
+import os, sys, time
+if os.fork() == 0:
+    y1 = os.posix_spawn("/bin/sleep", ["sleep", "60"], os.environ)
+    print(os.getpid(), y1, flush=True)
+    sys.stdin.readline()
+    print(os.posix_spawn("/bin/sleep", ["sleep", "60"], os.environ), flush=True)
+    time.sleep(60)
+time.sleep(60)
+"#;
+        let Ok(mut root) = Command::new("python3")
+            .args(["-c", script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .process_group(0)
+            .spawn()
+        else {
+            eprintln!("skipped: no python3");
+            return;
+        };
+        let group = root.id();
+        let pid = Pid::from(&root);
+        let mut input = root.stdin.take().unwrap();
+        let mut output = BufReader::new(root.stdout.take().unwrap());
+        let mut line = String::new();
+        output.read_line(&mut line).unwrap();
+        let ids: Vec<Pid> = line
+            .split_whitespace()
+            .map(|w| Pid::from_raw(w.parse().unwrap()).unwrap())
+            .collect();
+        let (middle, first) = (ids[0], ids[1]);
+        let fs = ProcFs::open_root(Path::new("/proc")).unwrap();
+        let mut out = vec![Pid::ZERO; 1 << 12];
+        let mut late = None;
+        let mut died = false;
+        let walked = fs.walk_children_with(pid, &mut out, &mut |node| {
+            if node == middle && !died {
+                died = true;
+                let _ = root.kill();
+                let _ = root.wait();
+                writeln!(input, "go").unwrap();
+                let mut line = String::new();
+                output.read_line(&mut line).unwrap();
+                late = Pid::from_raw(line.trim().parse().unwrap());
+            }
+        });
+        let late = late.expect("the middle process forked after the root died");
+        assert_eq!(walked, None, "a task created meanwhile breaks the window");
+        // Through the entry point: the root is gone, nothing is below it.
+        let mut room = vec![Pid::ZERO; 1 << 16];
+        let listed = match fs.list_descendants(pid, &mut room).unwrap() {
+            Listed::Complete(n) => room[..n].to_vec(),
+            Listed::Full { .. } => panic!("room for every process"),
+        };
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &format!("-{group}")])
+            .status();
+        assert!(!listed.contains(&late), "{late} was never below {pid}");
+        assert!(!listed.contains(&first) && !listed.contains(&middle));
     }
 
     /// The walk through the mount of a pid namespace the caller is not in
