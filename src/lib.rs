@@ -96,10 +96,39 @@
 //! | `ppid` | real parent (`stat`); a tracer does not count | parent, and also the original parent of a traced process | real parent (`ki_ppid`); a tracer does not count; never a process that started before the parent |
 //! | `pgrp` | process group (`stat`) | process group | process group (kernel filter) |
 //! | `tty` | controlling terminal (`tty_nr` of `stat` against `st_rdev`, right for `/dev/pts/256` and up); no ctty never matches | session tty of a process with a controlling terminal | session tty of a process with a controlling terminal, while the session still holds it (`KI_CTTY`: not after its leader exited) |
-//! | `descendants` | the subtree by real parents: `children` files walked breadth first, or one scan of `stat` linked in the buffer; not a snapshot: a process whose ancestry stays put during the query is listed; ascending | by `PROC_PPID_ONLY` from each process found (so traced processes count below their original parent too); sorted ascending | the subtree by real parents, from one fetch of the table linked in user space; ascending |
+//! | `descendants` | the subtree by real parents: `children` files walked breadth first, or one scan of `stat` linked in the buffer; not a snapshot, but exact in the sense of [the contract below](#descendants-while-the-tree-changes); ascending | by `PROC_PPID_ONLY` from each process found (so traced processes count below their original parent too); sorted ascending | the subtree by real parents, from one fetch of the table linked in user space; ascending |
 //! | numbering | the pid namespace of the proc mount | global | global (a jail sees its own) |
 //! | hidden processes | `hidepid` mounts: what the mount shows; a pid that vanishes or is denied mid-query is skipped | sandbox denial is an error | jails, and for an unprivileged caller `security.bsd.see_other_uids=0` (offered by the installer's hardening menu), `see_other_gids=0`, `see_jail_proc=0`: the kernel leaves them out of `all`, `ppid` and `descendants` with nothing to show it |
 //! | a full buffer | the backend counts every match, so it knows the size | proves nothing: grow and ask again | complete (the kernel fails a short one with `ENOMEM`) |
+//!
+//! ## `descendants` while the tree changes
+//!
+//! On Linux, take the query to last from its first kernel call to its
+//! last, and say a process is *below* the root at an instant when
+//! following real parents from it reaches the root then. Then:
+//!
+//! - **every process below the root for the whole query is listed**,
+//!   however its line of ancestors changes meanwhile: when a process in
+//!   between exits, its children go to an ancestor (a thread of its own
+//!   process, the nearest subreaper, or init), and if that ancestor is the
+//!   root or below it (a subreaper root, a subreaper inside the tree) they
+//!   are still listed;
+//! - **every listed process was below the root at some instant of the
+//!   query**: one born into the tree meanwhile may or may not be listed,
+//!   and so may one that leaves it (handed to a reaper above the root), but
+//!   a process that never was below the root never is, whatever pids are
+//!   reused meanwhile;
+//! - a root that exits during the query hands its children to an
+//!   ancestor, and nothing is below it from then on: the answer holds what
+//!   was below it before, or part of that; a pid that names no process
+//!   has no descendants;
+//! - when processes change faster than an answer can be proven (a process
+//!   created somewhere during each walk, and a fresh process in the middle
+//!   of the tree at each scan), the query fails with [`ErrorKind::Raced`]
+//!   rather than give an answer it cannot prove.
+//!
+//! On macOS and FreeBSD a process whose ancestry stays put during the
+//! query is listed.
 //!
 //! On macOS an answer is exact at the instant of the kernel call that
 //! produced it. The one exception is xnu's own: the kernel caps a list at

@@ -18,11 +18,11 @@ static GLOBAL: Counting = Counting;
 
 const ROUNDS: usize = 100;
 
-/// Room no answer (nor the scan's two slots per process) can outgrow,
-/// however many processes are born meanwhile: twice `pid_max`, plus the
-/// scan's headroom.
+/// Room no answer (nor the scan's four slots per process) can outgrow,
+/// however many processes are born meanwhile: four times `pid_max`, plus
+/// the scan's headroom.
 fn room() -> usize {
-    2 * support::pid_max() + 256
+    4 * support::pid_max() + 256
 }
 
 /// `sleep` → 3 `sleep`s → 3 `sleep`s each: 12 descendants, single-threaded

@@ -73,6 +73,40 @@ pub fn descendants_in_place(table: &mut [Pid], root: Pid) -> usize {
     kept
 }
 
+/// Whether a pair of `table` (flat `(pid, parent)` pairs, as for
+/// [`descendants_in_place`]) names a parent that has no pair of its own,
+/// other than 0 (no parent in view) and the pid itself. Sorts the pairs by
+/// pid; never allocates.
+pub(crate) fn has_dangling_parent(table: &mut [Pid]) -> bool {
+    let (pairs, _) = table.as_chunks_mut::<2>();
+    pairs.sort_unstable_by_key(|&[pid, _]| pid);
+    let pairs: &[[Pid; 2]] = pairs;
+    pairs
+        .iter()
+        .any(|&[pid, parent]| parent != pid && parent != Pid::ZERO && find(pairs, parent).is_none())
+}
+
+/// The parent recorded for `pid` in `table`, flat `(pid, parent)` pairs
+/// sorted by pid; `None` when `pid` has no pair.
+pub(crate) fn recorded_parent(table: &[Pid], pid: Pid) -> Option<Pid> {
+    let (pairs, _) = table.as_chunks::<2>();
+    find(pairs, pid)
+        .and_then(|i| pairs.get(i))
+        .map(|&[_, parent]| parent)
+}
+
+/// [`recorded_parent`], once: the pair is then marked (its parent made the
+/// pid itself), and later calls for it give `None`, as do calls for a pid
+/// without a pair or recorded as its own parent.
+pub(crate) fn take_recorded_parent(table: &mut [Pid], pid: Pid) -> Option<Pid> {
+    let (pairs, _) = table.as_chunks_mut::<2>();
+    let i = find(pairs, pid)?;
+    let pair = pairs.get_mut(i)?;
+    let parent = pair[1];
+    pair[1] = pid;
+    (parent != pid).then_some(parent)
+}
+
 /// Sorts `pids` and moves one of each distinct pid to the front, in place;
 /// returns how many there are.
 pub(crate) fn sort_dedup(pids: &mut [Pid]) -> usize {
@@ -189,6 +223,28 @@ mod tests {
         let mut odd = [p(2), p(1), p(7)];
         assert_eq!(descendants_in_place(&mut odd, p(1)), 1);
         assert_eq!(odd[0], p(2));
+    }
+
+    #[test]
+    fn a_parent_without_a_pair_dangles() {
+        // 3 → 2 → 1 → 0: nothing dangles; 5's parent 9 has no pair.
+        let mut table = [p(3), p(2), p(2), p(1), p(1), p(0)];
+        assert!(!has_dangling_parent(&mut table));
+        let mut table = [p(3), p(2), p(2), p(2), p(5), p(9), p(1), p(0)];
+        assert!(has_dangling_parent(&mut table));
+        assert!(!has_dangling_parent(&mut []));
+    }
+
+    #[test]
+    fn a_recorded_parent_is_taken_once() {
+        let mut table = [p(2), p(1), p(3), p(2), p(4), p(4)];
+        assert_eq!(recorded_parent(&table, p(3)), Some(p(2)));
+        assert_eq!(recorded_parent(&table, p(9)), None);
+        assert_eq!(take_recorded_parent(&mut table, p(3)), Some(p(2)));
+        assert_eq!(take_recorded_parent(&mut table, p(3)), None);
+        assert_eq!(take_recorded_parent(&mut table, p(4)), None);
+        assert_eq!(take_recorded_parent(&mut table, p(9)), None);
+        assert_eq!(recorded_parent(&table, p(2)), Some(p(1)));
     }
 
     #[test]

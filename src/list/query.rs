@@ -220,20 +220,26 @@ impl PidQuery {
     ///
     /// On Linux the answer costs O(descendants): the `children` file of each
     /// process found, each accepted only when proven complete, as for
-    /// [`ppid`](PidQuery::ppid). When one cannot be read that way (a kernel
-    /// without `CONFIG_PROC_CHILDREN`, a node whose list cannot be proven
-    /// complete, pid 0) the query instead makes **one** scan of `stat` that
-    /// records every process's parent in the reused buffer and links the
-    /// subtree there; for that it needs room for two pids per process, so
-    /// the buffer grows to about twice the process count (a
+    /// [`ppid`](PidQuery::ppid), all inside one window in which no process
+    /// or thread was created anywhere (two reads of `/proc/stat`), and the
+    /// lists of the root and of the processes with children read a second
+    /// time. When that cannot be proven (a kernel without
+    /// `CONFIG_PROC_CHILDREN`, a node whose list cannot be proven complete,
+    /// processes created during the walk, pid 0) the query instead makes a
+    /// scan of `stat` that records every process's parent in the reused
+    /// buffer, links the subtree there, and reads again each process with
+    /// a child listed; for that it needs room for four pids per process, so
+    /// the buffer grows to about four times the process count (a
     /// [`fill_slice`](PidQuery::fill_slice) that is too small says so in
     /// [`ErrorKind::Truncated`]). On macOS it is one `PROC_PPID_ONLY` call
     /// per process of the subtree, plus one.
     ///
-    /// Neither walk is a snapshot: a process whose line of ancestors up to
-    /// `pid` stays the same for the whole query is listed; one whose
-    /// ancestry changes meanwhile (a middle process exits and its children
-    /// are reparented, a process is born or reaped) may or may not be.
+    /// Neither is a snapshot. What is listed while processes are born, exit
+    /// or are handed to another parent during the query (a subreaper root
+    /// and a root that exits included) is the contract in the
+    /// [crate docs](crate#descendants-while-the-tree-changes): on Linux,
+    /// every process below `pid` for the whole query is listed, and a
+    /// listed process was below `pid` at some instant of it.
     ///
     /// ```
     /// use pidquery::{Pid, PidBuf, PidQuery};

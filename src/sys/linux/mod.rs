@@ -5,7 +5,8 @@
 //!   readers, the [`ListPids`] entry point;
 //! - `lease.rs`: the reusable scan descriptor;
 //! - `scan.rs`: the full scan and each filter's test;
-//! - `children.rs`: `ppid` from the parent's `children` file;
+//! - `children/`: `ppid` from the parent's `children` files (policy, reads,
+//!   proof);
 //! - `pidns.rs`: whether a proc root shows the caller's pid namespace, and
 //!   how long that answer is kept (until a fork);
 //! - `info.rs`: per-process information (`stat`, `status`, `exe`, `task/`,
@@ -24,7 +25,7 @@
 //!
 //! - `ppid` in O(threads + children): the parent's `task/*/children`
 //!   files, accepted only when the union is proven complete, else the scan
-//!   (`children.rs` holds the proof, from `get_children_pid`);
+//!   (`children/proof.rs` holds the proof, from the kernel source);
 //! - `ruid`, and `ppid` when it scans: `pidfd_open` + `PIDFD_GET_INFO` +
 //!   `close` per process instead of reading a file, on kernels that have
 //!   it (6.13+), when the proc root is the caller's pid namespace and
@@ -138,7 +139,7 @@ pub(crate) struct Inner {
     /// it (`view.rs`).
     shortcuts: view::Shortcuts,
     /// The parent last listed with many children (0: none), whose next
-    /// query is proven by the global task counters (`children.rs`).
+    /// query is proven by the global task counters (`children/`).
     many_children: AtomicI32,
 }
 

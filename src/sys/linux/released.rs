@@ -1,6 +1,8 @@
-//! Whether any task at all was released during a window, from two global
-//! counters, so that a parent with thousands of children needs no check
-//! per child (`children.rs`).
+//! Whether any task at all was created, or released, during a window,
+//! from two global counters: the proof that the `children` reads of a
+//! `ppid` or `descendants` query saw a fixed set of tasks (`children/`,
+//! `tree.rs`), and that a parent with thousands of children needs no check
+//! per child.
 //!
 //! # The counters
 //!
@@ -32,10 +34,90 @@
 //! Anything else (a task released anywhere, a counter that cannot be
 //! read, a file that is not procfs's own, such as an LXCFS overlay) only
 //! means "maybe": the caller then checks each child.
+//!
+//! # No task created
+//!
+//! [`Quiet`] reads `F1`, makes one call that takes the lock, does the
+//! work, makes another, and reads `F2`. When `F2 == F1`, no task was
+//! created anywhere in between, so every pid the work named stood for one
+//! task throughout (a pid is only reused by a new task), and no thread
+//! joined any thread group. A creation the work could have seen counts:
+//!
+//! - one that `F1` counted ended its write section before the first call
+//!   took the read lock, so the work sees the task fully linked (a thread
+//!   in its group's listing, a pid in use);
+//! - one whose effects the work saw (a thread listed, a child handed to
+//!   a new thread, a pid answering a lookup) ended its write section
+//!   before the second call's read lock, so `F2` counts it.
+//!
+//! On x86 both follow from program order alone (TSO: `copy_process` links
+//! the task before it increments the counter); elsewhere they rest on the
+//! lock, whose use in `copy_process`, `release_task` and
+//! `get_children_pid` is not ABI and is not checked at run time.
+//! `/proc/stat` costs about one and a half `stat` reads on a small machine
+//! and grows with the number of CPUs; it is read twice per window.
 
 use std::os::fd::{AsFd, BorrowedFd};
 
 use super::syscalls::{fstatfs, openat, read};
+
+/// A window in which no task was created anywhere, and whether none was
+/// released either: the proof that a piece of work saw a fixed set of
+/// tasks, apart from exits, so that each pid it named stood for one task
+/// throughout (see "No task created" in the module docs).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(super) struct Quiet {
+    forks: u64,
+    tasks: Option<u64>,
+}
+
+/// What a [`Quiet`] window showed once closed.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(super) struct Closed {
+    /// No task was created between the two reads of `total_forks`.
+    pub(super) quiet: bool,
+    /// Nor released between the two reads of `nr_threads` (only when they
+    /// were read).
+    pub(super) none_released: bool,
+}
+
+impl Quiet {
+    /// Reads `total_forks` (and `nr_threads` when `count_tasks`), then
+    /// makes `lock`'s call, which must take `read_lock(&tasklist_lock)`
+    /// (and say whether it was made). `None` when a counter cannot be read.
+    pub(super) fn open(
+        root: BorrowedFd<'_>,
+        count_tasks: bool,
+        lock: impl FnOnce() -> bool,
+    ) -> Option<Quiet> {
+        let forks = total_forks(root)?;
+        let tasks = if count_tasks {
+            Some(nr_threads(root)?)
+        } else {
+            None
+        };
+        lock().then_some(Quiet { forks, tasks })
+    }
+
+    /// After the work: `nr_threads` if it was read before, then `lock`'s
+    /// call, then `total_forks`. `None` when a counter cannot be read.
+    pub(super) fn close(self, root: BorrowedFd<'_>, lock: impl FnOnce() -> bool) -> Option<Closed> {
+        let tasks = match self.tasks {
+            Some(_) => Some(nr_threads(root)?),
+            None => None,
+        };
+        if !lock() {
+            return None;
+        }
+        let quiet = total_forks(root)? == self.forks;
+        // With no task created, `nr_threads` can only have fallen.
+        let none_released = quiet && tasks.is_some() && tasks == self.tasks;
+        Some(Closed {
+            quiet,
+            none_released,
+        })
+    }
+}
 
 /// The counters read before a piece of work.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -263,6 +345,21 @@ mod tests {
         assert_eq!(loadavg_threads(b"0.81 0.99 3.42 2/ 28630\n"), None);
         assert_eq!(loadavg_threads(b"0.81 0.99 3.42 289 28630\n"), None);
         assert_eq!(loadavg_threads(b""), None);
+    }
+
+    /// The window rests on `total_forks` counting threads too: a thread
+    /// created between two reads moves it, so a window around it is not
+    /// quiet.
+    #[test]
+    fn a_thread_created_in_a_window_breaks_it() {
+        let root = std::fs::File::open(Path::new("/proc")).unwrap();
+        let root = root.as_fd();
+        let before = total_forks(root).unwrap();
+        let window = Quiet::open(root, true, || lock_tasklist(root)).unwrap();
+        std::thread::spawn(|| {}).join().unwrap();
+        assert!(total_forks(root).unwrap() > before);
+        let closed = window.close(root, || lock_tasklist(root)).unwrap();
+        assert!(!closed.quiet && !closed.none_released);
     }
 
     #[test]
