@@ -16,6 +16,16 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 
 /// A pid, its start time and (where the kernel has one) its never-reused
 /// key: equal only for the same process, even after the pid is reused.
+///
+/// >>> import subprocess, pidquery
+/// >>> child = subprocess.Popen(["sleep", "5"])
+/// >>> who = pidquery.identity(child.pid)
+/// >>> who.is_current()
+/// True
+/// >>> child.kill(); child.wait()
+/// -9
+/// >>> who.is_current()
+/// False
 #[pyclass(module = "pidquery", frozen, eq, hash)]
 #[derive(PartialEq, Eq, Hash)]
 pub(crate) struct Identity {
@@ -56,7 +66,11 @@ impl Identity {
     }
 }
 
-/// The identity of `pid` now.
+/// The identity of ``pid`` now.
+///
+/// >>> import os, pidquery
+/// >>> pidquery.identity(os.getpid()) == pidquery.identity(os.getpid())
+/// True
 #[pyfunction]
 fn identity(py: Python<'_>, pid: i32) -> PyResult<Identity> {
     let pid = pid_arg(pid)?;

@@ -35,6 +35,20 @@ pub(crate) fn start_datetime(
 }
 
 /// Who a process is, read in one go: ids, owner, state, start, name.
+///
+/// Frozen and hashable. Fields a platform cannot give are None, never a
+/// made-up 0. ``state`` is the letter ``ps`` shows (R S D T t Z X I P),
+/// ``flags`` the ``pidquery.Flag`` bits, ``start`` an aware datetime in
+/// UTC, ``tty`` a device number as ``st_rdev``.
+///
+/// >>> import os, datetime, pidquery
+/// >>> me = pidquery.info(os.getpid())
+/// >>> (me.pid, me.ppid, me.pgid, me.euid) == (os.getpid(), os.getppid(), os.getpgrp(), os.geteuid())
+/// True
+/// >>> me.state
+/// 'R'
+/// >>> me.start <= datetime.datetime.now(datetime.timezone.utc)
+/// True
 #[pyclass(module = "pidquery", frozen, eq, hash)]
 #[derive(PartialEq, Eq, Hash)]
 pub(crate) struct ProcInfo {
@@ -150,7 +164,8 @@ impl ProcInfo {
     }
 }
 
-/// One open file descriptor and what it refers to.
+/// One open file descriptor and what it refers to: ``kind`` is "file",
+/// "socket", "pipe", "event" or "other".
 #[pyclass(module = "pidquery", frozen, eq, hash)]
 #[derive(PartialEq, Eq, Hash)]
 pub(crate) struct Fd {
@@ -182,7 +197,14 @@ fn kind_name(kind: FdKind) -> &'static str {
     }
 }
 
-/// Who `pid` is.
+/// Who ``pid`` is: a frozen ``ProcInfo``.
+///
+/// >>> import os, pidquery
+/// >>> pidquery.info(os.getpid()).ppid == os.getppid()
+/// True
+///
+/// Raises ProcessLookupError (errno ESRCH) when no process has this pid
+/// (on Linux also for a thread id), PermissionError when the kernel refuses.
 #[pyfunction]
 fn info(py: Python<'_>, pid: i32) -> PyResult<ProcInfo> {
     let pid = pid_arg(pid)?;
@@ -190,7 +212,13 @@ fn info(py: Python<'_>, pid: i32) -> PyResult<ProcInfo> {
     Ok(ProcInfo { inner })
 }
 
-/// The path of `pid`'s executable.
+/// The path of ``pid``'s executable (on Linux without " (deleted)").
+///
+/// >>> import os, sys, pidquery
+/// >>> pidquery.exe(os.getpid()) == os.path.realpath(sys.executable)
+/// True
+///
+/// Raises PermissionError for another user's process on Linux (EACCES).
 #[pyfunction]
 fn exe(py: Python<'_>, pid: i32) -> PyResult<Bound<'_, PyAny>> {
     let pid = pid_arg(pid)?;
@@ -200,7 +228,12 @@ fn exe(py: Python<'_>, pid: i32) -> PyResult<Bound<'_, PyAny>> {
     Ok(path?.into_any())
 }
 
-/// The threads of `pid`: thread ids on Linux, handles on macOS.
+/// The threads of ``pid``: thread ids on Linux (the leader's is the pid),
+/// 64-bit handles on macOS.
+///
+/// >>> import os, sys, pidquery
+/// >>> sys.platform != "linux" or os.getpid() in pidquery.threads(os.getpid())
+/// True
 #[pyfunction]
 fn threads(py: Python<'_>, pid: i32) -> PyResult<Bound<'_, PyList>> {
     let pid = pid_arg(pid)?;
@@ -209,7 +242,12 @@ fn threads(py: Python<'_>, pid: i32) -> PyResult<Bound<'_, PyList>> {
     scratch::with(|s| PyList::new(py, s.threads.as_slice().iter().map(|t: &Thread| t.raw())))
 }
 
-/// The open file descriptors of `pid`, ascending.
+/// The open file descriptors of ``pid``, ascending, as ``Fd`` records.
+///
+/// >>> import os, pidquery
+/// >>> r, w = os.pipe()
+/// >>> [fd.kind for fd in pidquery.fds(os.getpid()) if fd.fd == r]
+/// ['pipe']
 #[pyfunction]
 fn fds(py: Python<'_>, pid: i32) -> PyResult<Bound<'_, PyList>> {
     let pid = pid_arg(pid)?;

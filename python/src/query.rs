@@ -74,7 +74,19 @@ pub(crate) fn run<'py>(py: Python<'py>, query: PidQuery) -> PyResult<Bound<'py, 
     scratch::with(|s| pid_list(py, s.pids.as_slice()))
 }
 
-/// The pids matching one filter, ascending on Linux and FreeBSD.
+/// The pids matching at most one filter (none: every process).
+///
+/// Complete and never short; ascending on Linux and FreeBSD. ``tty`` is a
+/// device number (``os.stat(path).st_rdev``) or a terminal's path.
+///
+/// >>> import os, pidquery
+/// >>> os.getpid() in pidquery.pids(ppid=os.getppid())
+/// True
+/// >>> os.getpid() in pidquery.pids(uid=os.geteuid())
+/// True
+///
+/// Raises TypeError for more than one filter, ValueError for a negative
+/// pid, OSError (with the errno) when the kernel fails.
 #[pyfunction]
 #[pyo3(signature = (*, pgrp=None, tty=None, uid=None, ruid=None, ppid=None, descendants=None))]
 fn pids<'py>(
@@ -89,7 +101,12 @@ fn pids<'py>(
     run(py, build(pgrp, tty, uid, ruid, ppid, descendants)?)
 }
 
-/// The pids matching one filter, one at a time.
+/// As ``pids``, one pid at a time: on Linux the scan itself is streamed,
+/// and stops when the loop does.
+///
+/// >>> import os, pidquery
+/// >>> any(pid == os.getpid() for pid in pidquery.iter_pids())
+/// True
 #[pyfunction]
 #[pyo3(signature = (*, pgrp=None, tty=None, uid=None, ruid=None, ppid=None, descendants=None))]
 fn iter_pids(
@@ -105,13 +122,25 @@ fn iter_pids(
     PidIter::start(py, query)
 }
 
-/// Every process below `pid` (children, their children, ...).
+/// Every process below ``pid`` (children, their children, ...), ascending.
+///
+/// >>> import os, pidquery
+/// >>> os.getpid() in pidquery.descendants(os.getppid())
+/// True
 #[pyfunction]
 fn descendants(py: Python<'_>, pid: i32) -> PyResult<Bound<'_, PyList>> {
     run(py, PidQuery::descendants(pid_arg(pid)?))
 }
 
-/// One query and the buffer it fills, reused from call to call.
+/// One query and the buffer it fills, reused from call to call: a loop
+/// of ``pids()`` allocates only the lists it returns.
+///
+/// >>> import os, pidquery
+/// >>> mine = pidquery.Query(uid=os.geteuid())
+/// >>> all(os.getpid() in mine.pids() for _ in range(3))
+/// True
+/// >>> os.getpid() in set(mine)
+/// True
 #[pyclass(module = "pidquery")]
 pub(crate) struct Query {
     query: PidQuery,

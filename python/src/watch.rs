@@ -20,6 +20,23 @@ const SLICE: Duration = Duration::from_millis(50);
 
 /// Watches one query: each poll says which pids appeared and which went
 /// away since the previous one, from two buffers reused for every poll.
+///
+/// >>> import os, subprocess, pidquery
+/// >>> watch = pidquery.Watch(ppid=os.getpid())
+/// >>> watch.poll()
+/// ([], [])
+/// >>> child = subprocess.Popen(["sleep", "5"])
+/// >>> watch.poll() == ([child.pid], [])
+/// True
+/// >>> child.kill(); child.wait()
+/// -9
+/// >>> watch.poll() == ([], [child.pid])
+/// True
+///
+/// With ``period`` (seconds) it iterates, polling once a period, the first
+/// at once: ``for born, died in pidquery.Watch(uid=0, period=1.0): ...``.
+/// With ``track_reuse=True`` a pid reaped and reused between two polls is
+/// reported as gone and born again.
 #[pyclass(module = "pidquery")]
 pub(crate) struct Watch {
     inner: Inner,
