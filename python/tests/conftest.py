@@ -13,7 +13,7 @@ PS_FIELDS = "pid,ppid,pgid,sid,uid,ruid,suid,gid,rgid,sgid,ni,nlwp,stat,comm"
 def ps_rows():
     """pid -> the `ps` row (a tuple of strings) for every process."""
     out = subprocess.run(
-        ["ps", "-e", "-o", ",".join(f + "=" for f in PS_FIELDS.split(","))],
+        ["ps", "-e", "-ww", "-o", ",".join(f + "=" for f in PS_FIELDS.split(","))],
         check=True,
         capture_output=True,
         text=True,
