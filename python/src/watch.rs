@@ -8,7 +8,6 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
 use crate::error::to_py;
-use crate::info::py_opt;
 use crate::query::{build, filter_kwargs, pid_list, positive_seconds};
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -159,7 +158,9 @@ impl Watch {
         let sep = if filter.is_empty() { "" } else { ", " };
         format!(
             "Watch({filter}{sep}period={}, track_reuse={})",
-            py_opt(self.period.map(|p| p.as_secs_f64())),
+            // Debug writes a float as Python does (1.0, not 1).
+            self.period
+                .map_or_else(|| "None".to_owned(), |p| format!("{:?}", p.as_secs_f64())),
             if self.inner.tracks_reuse() {
                 "True"
             } else {
