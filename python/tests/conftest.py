@@ -1,6 +1,7 @@
 """Helpers for the pidquery suite: the `ps` oracle and children to query."""
 
 import os
+import select
 import subprocess
 import sys
 import time
@@ -30,33 +31,61 @@ def ps_column(rows, name):
 
 
 def alive(pid):
+    """Whether a process (not a thread: tids share the pid space) has `pid`."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("Tgid:"):
+                    return int(line.split()[1]) == pid
+    except (FileNotFoundError, ProcessLookupError):
         return False
-    except PermissionError:
-        return True
-    return True
+    return False
+
+
+def pidfds(pids):
+    """pid -> a pidfd of the process that has it now (pins that process)."""
+    fds = {}
+    for pid in pids:
+        try:
+            fds[pid] = os.pidfd_open(pid)
+        except OSError:
+            pass
+    return fds
+
+
+def running(fds):
+    """The pids whose pinned process has not exited (pidfd not readable)."""
+    poller = select.poll()
+    for fd in fds.values():
+        poller.register(fd, select.POLLIN)
+    exited = {fd for fd, _ in poller.poll(0)}
+    for fd in fds.values():
+        os.close(fd)
+    return {pid for pid, fd in fds.items() if fd not in exited}
 
 
 def check_listing(ours_fn, matches):
     """Compares `ours_fn()` with `ps`, taken just before and just after.
 
-    `matches(row)` says whether a ps row matches the filter. Every process
-    that matched in both snapshots must be listed; every listed process
-    must have matched in one of them or be gone by now (born and reaped in
-    between).
+    `matches(row)` says whether a ps row matches the filter. Pids are
+    reused here (tests that want a pid back cycle through them), so each
+    process is pinned with a pidfd: one pinned before the first `ps` and
+    still running after the second, matching in both, must be listed; one
+    listed, pinned right after the listing and still running after the
+    second `ps`, must be in that `ps`.
     """
+    pinned = pidfds(int(p) for p in os.listdir("/proc") if p.isdigit())
     before = {p for p, r in ps_rows().items() if matches(r)}
     ours = ours_fn()
+    listed = pidfds(ours)
     after_rows = ps_rows()
     after = {p for p, r in after_rows.items() if matches(r)}
+    stable, still = running(pinned), running(listed)
     assert len(ours) == len(set(ours)), "duplicates"
-    missing = (before & after) - set(ours)
-    assert not missing, "listed by ps before and after, not by pidquery: %s" % sorted(missing)
-    extra = {p for p in set(ours) - (before | after) if alive(p)}
-    extra = {p for p in extra if p not in after_rows}  # alive, matched then changed
-    assert not extra, "listed by pidquery, alive, never by ps: %s" % sorted(extra)
+    missing = (before & after & stable) - set(ours)
+    assert not missing, "alive throughout, matched by ps before and after, not listed: %s" % sorted(missing)
+    extra = {p for p in set(ours) & still if p not in after_rows}
+    assert not extra, "listed, alive throughout, never listed by ps: %s" % sorted(extra)
     return before, set(ours), after
 
 
