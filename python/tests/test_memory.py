@@ -34,6 +34,8 @@ def test_no_growth_over_100000_calls(children):
         lambda: pidquery.info(me).start,
         lambda: libproc.proc_info(1, libproc.PROC_PPID_ONLY, me, 0, buf, len(buf)),
         lambda: libproc.get_pids_for_ppid(me),
+        lambda: list(pidquery.iter_pids(ppid=me)),
+        lambda: pidquery.descendants(me),
     ]
 
     def run(n):
