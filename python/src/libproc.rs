@@ -10,6 +10,15 @@ use crate::error::{os_error, to_py};
 use crate::query::run;
 use crate::scratch;
 
+// The list types, xnu bsd/sys/proc_info.h (the names pidquery.libproc
+// exports).
+const PROC_ALL_PIDS: i32 = 1;
+const PROC_PGRP_ONLY: i32 = 2;
+const PROC_TTY_ONLY: i32 = 3;
+const PROC_UID_ONLY: i32 = 4;
+const PROC_RUID_ONLY: i32 = 5;
+const PROC_PPID_ONLY: i32 = 6;
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(listpids, m)?)?;
     m.add_function(wrap_pyfunction!(listpids_bytes, m)?)?;
@@ -37,15 +46,15 @@ fn list_query(kind: i32, typeinfo: i64) -> PyResult<Option<PidQuery>> {
     let bits = typeinfo as u32;
     let pid = Pid::from_raw(bits as i32);
     Ok(match kind {
-        1 => Some(PidQuery::all()),
-        3 => u64::try_from(typeinfo)
+        PROC_ALL_PIDS => Some(PidQuery::all()),
+        PROC_TTY_ONLY => u64::try_from(typeinfo)
             .ok()
             .map(|d| PidQuery::tty(Dev::from_raw(d))),
         _ if !fits => return Err(invalid()),
-        2 => pid.map(PidQuery::pgrp),
-        4 => Some(PidQuery::uid(bits)),
-        5 => Some(PidQuery::ruid(bits)),
-        6 => pid.map(PidQuery::ppid),
+        PROC_PGRP_ONLY => pid.map(PidQuery::pgrp),
+        PROC_UID_ONLY => Some(PidQuery::uid(bits)),
+        PROC_RUID_ONLY => Some(PidQuery::ruid(bits)),
+        PROC_PPID_ONLY => pid.map(PidQuery::ppid),
         _ => return Err(invalid()),
     })
 }
