@@ -81,3 +81,26 @@ def test_watch_of_a_tree():
             os.kill(p, 9)
         tree.kill()
         tree.wait()
+
+
+def test_a_signal_interrupts_the_wait():
+    import signal
+
+    class Alarm(Exception):
+        pass
+
+    def on_alarm(signum, frame):
+        raise Alarm()
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    watch = iter(pidquery.Watch(ppid=os.getpid(), period=30.0))
+    next(watch)  # the first poll comes at once
+    start = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, 0.2)
+    try:
+        with pytest.raises(Alarm):
+            next(watch)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    assert time.monotonic() - start < 5.0
