@@ -41,6 +41,17 @@ def descendants(pid: int) -> List[int]:
 def info(pid: int) -> "ProcInfo":
     ...
 
+def infos(
+    *,
+    pgrp: Optional[int] = None,
+    tty: Optional[_Tty] = None,
+    uid: Optional[int] = None,
+    ruid: Optional[int] = None,
+    ppid: Optional[int] = None,
+    descendants: Optional[int] = None,
+) -> List["ProcInfo"]:
+    ...
+
 def exe(pid: int) -> str:
     ...
 

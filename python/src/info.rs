@@ -8,11 +8,12 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDateTime, PyList};
 
 use crate::error::to_py;
-use crate::query::pid_arg;
+use crate::query::{build, pid_arg};
 use crate::scratch;
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(info, m)?)?;
+    m.add_function(wrap_pyfunction!(infos, m)?)?;
     m.add_function(wrap_pyfunction!(exe, m)?)?;
     m.add_function(wrap_pyfunction!(threads, m)?)?;
     m.add_function(wrap_pyfunction!(fds, m)?)?;
@@ -210,6 +211,34 @@ fn info(py: Python<'_>, pid: i32) -> PyResult<ProcInfo> {
     let pid = pid_arg(pid)?;
     let inner = py.detach(|| pid.info()).map_err(to_py)?;
     Ok(ProcInfo { inner })
+}
+
+/// The ``ProcInfo`` of every process matching at most one filter (as for
+/// ``pids``), read in one pass; a process that exits meanwhile is left out.
+///
+/// >>> import os, pidquery
+/// >>> [i.pid for i in pidquery.infos(ppid=os.getppid())].count(os.getpid())
+/// 1
+#[pyfunction]
+#[pyo3(signature = (*, pgrp=None, tty=None, uid=None, ruid=None, ppid=None, descendants=None))]
+fn infos<'py>(
+    py: Python<'py>,
+    pgrp: Option<i32>,
+    tty: Option<&Bound<'py, PyAny>>,
+    uid: Option<u32>,
+    ruid: Option<u32>,
+    ppid: Option<i32>,
+    descendants: Option<i32>,
+) -> PyResult<Bound<'py, PyList>> {
+    let query = build(pgrp, tty, uid, ruid, ppid, descendants)?;
+    py.detach(|| scratch::with(|s| query.infos(&mut s.infos).map(drop)))
+        .map_err(to_py)?;
+    scratch::with(|s| {
+        PyList::new(
+            py,
+            s.infos.as_slice().iter().map(|&inner| ProcInfo { inner }),
+        )
+    })
 }
 
 /// The path of ``pid``'s executable (on Linux without " (deleted)").

@@ -1,5 +1,5 @@
 //! One set of reusable buffers per thread, for the module's one-shot
-//! functions (`pids`, `descendants`, `exe`, `threads`, `fds`).
+//! functions (`pids`, `descendants`, `infos`, `exe`, `threads`, `fds`).
 //!
 //! The buffers are used while the GIL is released, on the calling thread,
 //! and read back once it is held again; no Python code runs in between,
@@ -7,7 +7,7 @@
 
 use std::cell::RefCell;
 
-use pidquery::{ExeBuf, FdBuf, PidBuf, ThreadBuf};
+use pidquery::{ExeBuf, FdBuf, InfoBuf, PidBuf, ThreadBuf};
 
 /// The buffers of one thread.
 #[derive(Debug)]
@@ -16,6 +16,7 @@ pub(crate) struct Scratch {
     pub(crate) exe: ExeBuf,
     pub(crate) threads: ThreadBuf,
     pub(crate) fds: FdBuf,
+    pub(crate) infos: InfoBuf,
 }
 
 thread_local! {
@@ -24,6 +25,7 @@ thread_local! {
         exe: ExeBuf::new(),
         threads: ThreadBuf::new(),
         fds: FdBuf::new(),
+        infos: InfoBuf::new(),
     });
 }
 

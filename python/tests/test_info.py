@@ -84,6 +84,19 @@ def test_own_child_in_detail(children):
     assert abs(info.start - datetime.datetime.now(datetime.timezone.utc)) < datetime.timedelta(minutes=1)
 
 
+def test_infos_of_a_query(children):
+    kids = children(3, start_new_session=True)
+    for k in kids:
+        wait_exec(k.pid)
+    got = pidquery.infos(ppid=os.getpid())
+    assert [i.pid for i in got] == sorted(k.pid for k in kids)
+    assert got == [pidquery.info(k.pid) for k in sorted(kids, key=lambda k: k.pid)]
+    assert pidquery.infos(pgrp=kids[0].pid) == [pidquery.info(kids[0].pid)]
+    everyone = {i.pid: i for i in pidquery.infos()}
+    assert everyone[os.getpid()].comm == pidquery.info(os.getpid()).comm
+    assert 1 in everyone
+
+
 def test_record_is_frozen_and_hashable():
     a, b = pidquery.info(1), pidquery.info(1)
     assert a == b and hash(a) == hash(b)

@@ -63,6 +63,7 @@ def test_no_growth_over_100000_calls(children):
         lambda: libproc.get_pids_for_ppid(me),
         lambda: list(pidquery.iter_pids(ppid=me)),
         lambda: pidquery.descendants(me),
+        lambda: pidquery.infos(ppid=me),
     ]
 
     def run(n):
