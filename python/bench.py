@@ -23,7 +23,9 @@ import time
 
 import psutil
 
-import pidquery
+# The installed package, not the source tree beside this script.
+sys.path = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
+import pidquery  # noqa: E402
 
 CROWD = """i=0
 while [ "$i" -lt "$1" ]; do sleep 86400 </dev/null >/dev/null 2>&1 & i=$((i+1)); done
