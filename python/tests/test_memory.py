@@ -90,5 +90,8 @@ def test_no_growth_over_100000_calls(children):
     heap = None if start[2] is None else end[2] - start[2]
     print("over 110,000 calls: RSS %+d KiB, Python blocks %+d, malloc %s bytes" % (rss, blocks, heap))
     assert blocks < 100, "%d more live Python blocks" % blocks
-    assert heap is None or heap < 16 * 1024, "%d more bytes in use by malloc" % heap
+    # A malloc chunk is at least 32 bytes: a leak in any one of the calls
+    # above (each made about 7,000 times) would add 200 KiB or more; a
+    # one-time growth (a buffer, the interpreter's caches) stays well below.
+    assert heap is None or heap < 64 * 1024, "%d more bytes in use by malloc" % heap
     assert rss < 1024, "RSS grew %d KiB" % rss
