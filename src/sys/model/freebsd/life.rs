@@ -2,7 +2,7 @@
 //! reaper, zombies included, with `p_oppid` rewritten; the tracees of an
 //! exiting debugger; `killjobc`), and `proc_reap`.
 //!
-//! # References (FreeBSD `sys/kern/kern_exit.c`, `kern_proc.c`)
+//! # References (FreeBSD `sys/kern/kern_exit.c` at freebsd-src 0050289464fa, `kern_proc.c`)
 //!
 //! - `exit1`: "Reparent all children processes": every child `q` on
 //!   `p_children`, live or zombie, that is not traced goes to
