@@ -12,6 +12,8 @@
 //!   need what is missing;
 //! - [`alloc`]: the counting allocator;
 //! - [`hostile`]: re-execution of a test binary in a child mode;
+//! - [`churn`]: the soak's fixture, a core of steady processes among
+//!   churning ones;
 //! - [`parse_checks`], [`tree_checks`], [`model_check`] and
 //!   [`freebsd_check`]: the checks the fuzz targets run, replayed by
 //!   `tests/fuzz_replay.rs`.
@@ -32,6 +34,8 @@ pub mod parse_checks;
 pub mod tree_checks;
 pub mod wait;
 
+#[cfg(target_os = "linux")]
+pub mod churn;
 #[cfg(target_os = "linux")]
 pub mod env;
 #[cfg(target_os = "linux")]

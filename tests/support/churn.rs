@@ -1,0 +1,639 @@
+//! The soak's fixture: a core of processes whose attributes stay put,
+//! churning in every way that does not change those attributes, beside
+//! churners that fork, exit, exec from threads, move group and session,
+//! change uids and leave orphans to a subreaper.
+//!
+//! Every process here is the soak's test binary re-executed in a mode
+//! (named by [`MODE_VAR`], with words in [`ARGS_VAR`]); it runs the
+//! `#[ignore]`d test `child_entry`, which calls [`entry`]. libtest runs a
+//! test on a thread of its own, so the code here always runs on a thread
+//! that is not the thread-group leader: an `exec` from here is an exec
+//! from a non-leader thread, and [`leader_exit`] ends the leader alone.
+//!
+//! The tree, all `root`'s descendants (it is a subreaper, so nothing
+//! escapes it):
+//!
+//! ```text
+//! root (subreaper, holds the pty's master side)
+//! ├── cycle  P: session and group leader, the pty its controlling
+//! │   │         terminal, uids core_ruid/core_euid (as root); over and
+//! │   │         over its leader exits with SYS_exit and another thread
+//! │   │         execs (the same pid, the same children)
+//! │   ├── sleep × kids
+//! │   ├── texec × texecs: exec from a worker thread, over and over
+//! │   └── texec Q: the same, with `sleep` × 2 children of its own
+//! ├── reuse R (root only): its own session, `sleep` × 2, and pid X as a
+//! │   │        childless child again and again…
+//! ├── X (root only): …alternating with X as root's child with children
+//! └── churners, about 45 a second: setpgid/setsid, uid flips,
+//!     children left as orphans, leader exits, exec from threads
+//! ```
+//!
+//! Each core process reports itself once on standard output as
+//! `PQ <key> <pid> <pids...>`: `root <root> <tty dev>`, `cycle <P>
+//! <children...>`, `sub <Q> <children...>`, `reuse <R> <X> <children...>`.
+//! `root` shuts everything down when its standard input closes, reaps
+//! every process and exits.
+
+use std::ffi::CString;
+use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::process::SLEEP_SECS;
+
+/// The mode of a re-executed soak binary.
+pub const MODE_VAR: &str = "PIDQUERY_SOAK_MODE";
+/// The words of that mode.
+pub const ARGS_VAR: &str = "PIDQUERY_SOAK_ARGS";
+/// The path of the binary to re-execute (a copy any uid may run).
+pub const EXE_VAR: &str = "PIDQUERY_SOAK_EXE";
+
+/// How many `sleep` children the cycling parent has.
+pub const CORE_KIDS: usize = 50;
+/// How many children of the cycling parent exec from threads (Q besides).
+pub const CORE_TEXECS: usize = 3;
+
+/// The uids a run as root uses: the core's real and effective ones and
+/// the two the churners flip between, all distinct.
+#[derive(Copy, Clone, Debug)]
+pub struct Uids {
+    pub core_ruid: u32,
+    pub core_euid: u32,
+    pub churn: [u32; 2],
+}
+
+impl Uids {
+    fn word(&self) -> String {
+        format!(
+            "uids={},{},{},{}",
+            self.core_ruid, self.core_euid, self.churn[0], self.churn[1]
+        )
+    }
+
+    fn parse(args: &Args) -> Option<Uids> {
+        let v: Vec<u32> = args
+            .get("uids")?
+            .split(',')
+            .map(|u| u.parse().expect("a uid"))
+            .collect();
+        Some(Uids {
+            core_ruid: v[0],
+            core_euid: v[1],
+            churn: [v[2], v[3]],
+        })
+    }
+}
+
+/// The command that starts the fixture's root from `exe` (a copy of the
+/// soak binary that any uid may run); with `uids`, as root, the core and
+/// the churners change uids.
+pub fn root_command(exe: &std::path::Path, uids: Option<Uids>) -> Command {
+    let mut words = vec!["root".to_string()];
+    words.extend(uids.map(|u| u.word()));
+    let mut cmd = Command::new(exe);
+    cmd.args(super::hostile::child_args())
+        .env(MODE_VAR, "root")
+        .env(ARGS_VAR, words.join(" "))
+        .env(EXE_VAR, exe);
+    cmd
+}
+
+/// The words of a mode: `key=value` pairs and bare flags.
+struct Args(Vec<String>);
+
+impl Args {
+    fn from_env() -> Args {
+        let words = std::env::var(ARGS_VAR).unwrap_or_default();
+        Args(words.split_whitespace().map(str::to_string).collect())
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
+    }
+
+    fn num(&self, key: &str) -> u64 {
+        self.get(key).map_or(0, |v| v.parse().expect("a number"))
+    }
+
+    fn has(&self, flag: &str) -> bool {
+        self.0.iter().any(|w| w == flag)
+    }
+}
+
+/// Runs the mode named in the environment; never returns.
+pub fn entry() {
+    let mode = std::env::var(MODE_VAR).expect("a soak mode");
+    let args = Args::from_env();
+    match mode.as_str() {
+        "root" => root(&args),
+        "cycle" => cycle(&args),
+        "texec" => texec(&args),
+        "churn" => churn(&args),
+        "reuse" => reuse(&args),
+        other => panic!("unknown soak mode {other}"),
+    }
+}
+
+fn exe() -> PathBuf {
+    PathBuf::from(std::env::var_os(EXE_VAR).expect("the soak binary's path"))
+}
+
+/// A command re-executing the soak binary in `mode` with `words`.
+fn mode_command(mode: &str, words: &str) -> Command {
+    let mut cmd = Command::new(exe());
+    cmd.args(super::hostile::child_args())
+        .env(MODE_VAR, mode)
+        .env(ARGS_VAR, words);
+    cmd
+}
+
+/// Replaces this process (from the calling thread) with the soak binary
+/// in `mode`.
+fn reexec(mode: &str, words: &str) -> ! {
+    let err = mode_command(mode, words).exec();
+    // Nothing to report to: the process has no other job.
+    let _ = writeln!(std::io::stderr(), "soak: exec {mode}: {err}");
+    std::process::exit(126)
+}
+
+/// Prints one report line, whole, at once.
+fn report(key: &str, pids: &[i64]) {
+    let mut line = format!("PQ {key}");
+    for p in pids {
+        line.push_str(&format!(" {p}"));
+    }
+    line.push('\n');
+    let mut out = std::io::stdout().lock();
+    out.write_all(line.as_bytes()).expect("report");
+    out.flush().expect("report");
+}
+
+/// Spawns `cmd` and returns its pid, never to be waited on here: the
+/// fixture's root, a subreaper, reaps every process of the tree, and
+/// until then a core child must stay a child of the process that made it.
+#[allow(clippy::zombie_processes)]
+fn spawn(cmd: &mut Command) -> std::io::Result<i64> {
+    cmd.spawn().map(|child| child.id().into())
+}
+
+/// A `sleep` child (standard streams on `/dev/null`); its pid.
+fn sleep_child(secs: &str) -> i64 {
+    spawn(super::process::quiet(Command::new("sleep").arg(secs))).expect("spawn sleep")
+}
+
+/// A small xorshift generator seeded from the pid and the clock.
+struct Rng(u64);
+
+impl Rng {
+    fn new() -> Rng {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64);
+        Rng(nanos ^ (u64::from(std::process::id()) << 32) | 1)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+
+    fn micros(&mut self, max: u64) -> Duration {
+        Duration::from_micros(self.below(max))
+    }
+}
+
+fn getpid() -> i32 {
+    std::process::id() as i32
+}
+
+fn park() -> ! {
+    loop {
+        std::thread::park();
+    }
+}
+
+extern "C" fn exit_this_thread(_: libc::c_int) {
+    // SAFETY: SYS_exit ends the calling thread only and takes no memory.
+    unsafe { libc::syscall(libc::SYS_exit, 0) };
+}
+
+/// Makes the thread-group leader (not the caller, which libtest runs on a
+/// thread of its own) exit with `SYS_exit`, leaving the process running
+/// on its other threads: a signal handled on the leader alone.
+fn leader_exit() {
+    // SAFETY: gettid takes no arguments.
+    let tid = unsafe { libc::gettid() };
+    assert_ne!(tid, getpid(), "soak: the fixture must run off the leader");
+    // SAFETY: a zeroed sigaction is valid; the handler only makes a
+    // syscall, which is async-signal-safe.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = exit_this_thread as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        libc::sigemptyset(&mut action.sa_mask);
+        assert_eq!(
+            libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut()),
+            0
+        );
+    }
+    // SAFETY: tgkill with our own pid as both group and thread id signals
+    // our leader thread.
+    let rc = unsafe { libc::syscall(libc::SYS_tgkill, getpid(), getpid(), libc::SIGUSR1) };
+    assert_eq!(rc, 0, "tgkill of the leader");
+}
+
+fn check(what: &str, rc: libc::c_int) {
+    assert!(rc == 0, "soak: {what}: {}", std::io::Error::last_os_error());
+}
+
+/// `clone3` with `set_tid`: a child with exactly pid `pid` that execs
+/// `argv`; `Err(errno)` (`EEXIST` while the pid is taken). Needs
+/// `CAP_SYS_ADMIN` over the pid namespace.
+fn spawn_with_pid(pid: i32, argv: &[CString]) -> Result<i32, i32> {
+    #[repr(C)]
+    #[derive(Default)]
+    struct CloneArgs {
+        flags: u64,
+        pidfd: u64,
+        child_tid: u64,
+        parent_tid: u64,
+        exit_signal: u64,
+        stack: u64,
+        stack_size: u64,
+        tls: u64,
+        set_tid: u64,
+        set_tid_size: u64,
+    }
+    let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
+    ptrs.push(std::ptr::null());
+    let tid = [pid];
+    let args = CloneArgs {
+        exit_signal: libc::SIGCHLD as u64,
+        set_tid: tid.as_ptr() as u64,
+        set_tid_size: 1,
+        ..CloneArgs::default()
+    };
+    // SAFETY: `args` is a valid clone_args of the size given, `tid` lives
+    // across the call; without CLONE_VM the child has its own copy of
+    // memory, and it only calls execv and _exit (async-signal-safe) on
+    // pointers prepared before the call.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &args as *const CloneArgs,
+            std::mem::size_of::<CloneArgs>(),
+        )
+    };
+    if ret == 0 {
+        // SAFETY: see above; `ptrs` is a NULL-terminated array of C strings.
+        unsafe {
+            libc::execv(ptrs[0], ptrs.as_ptr());
+            libc::_exit(127);
+        }
+    }
+    if ret < 0 {
+        return Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0));
+    }
+    Ok(ret as i32)
+}
+
+/// A pid nobody holds, far from where the kernel hands pids out now.
+fn free_pid() -> i32 {
+    let read = |p: &str| -> i32 {
+        std::fs::read_to_string(p)
+            .expect(p)
+            .trim()
+            .parse()
+            .expect("a number")
+    };
+    let max = read("/proc/sys/kernel/pid_max");
+    let last = read("/proc/sys/kernel/ns_last_pid");
+    let mut x = (last + max / 2) % max;
+    loop {
+        x = x.max(1000) + 1;
+        if x >= max {
+            x = 1000;
+        }
+        if !std::path::Path::new(&format!("/proc/{x}")).exists() {
+            return x;
+        }
+    }
+}
+
+/// The fixture's root: see the module docs.
+fn root(args: &Args) {
+    let uids = Uids::parse(args);
+    // SAFETY: prctl with integer arguments.
+    check("subreaper", unsafe {
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    });
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: out-pointers to two ints; NULL name, termios and winsize.
+    check("openpty", unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    });
+    // SAFETY: `slave` is a descriptor we own, handed to the File.
+    let slave = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(slave) };
+    let dev = std::os::unix::fs::MetadataExt::rdev(&slave.metadata().expect("fstat the pty"));
+    report("root", &[getpid().into(), dev as i64]);
+
+    let mut words = format!("first kids={CORE_KIDS} texecs={CORE_TEXECS}");
+    if let Some(u) = uids {
+        words.push(' ');
+        words.push_str(&u.word());
+    }
+    spawn(
+        mode_command("cycle", &words)
+            .stdin(Stdio::from(slave))
+            .stderr(Stdio::null()),
+    )
+    .expect("spawn the cycling parent");
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let spawned = Arc::new(AtomicU64::new(0));
+    let flips = Arc::new(AtomicU64::new(0));
+    let mut threads = Vec::new();
+    if uids.is_some() {
+        let x = free_pid();
+        spawn(
+            mode_command("reuse", &format!("x={x}"))
+                .stdin(Stdio::null())
+                .stderr(Stdio::null()),
+        )
+        .expect("spawn the reusing parent");
+        let (stop, flips) = (stop.clone(), flips.clone());
+        threads.push(std::thread::spawn(move || flip_pid(x, &stop, &flips)));
+    }
+    {
+        let (stop, spawned) = (stop.clone(), spawned.clone());
+        let churn_uids = uids.map(|u| u.word()).unwrap_or_default();
+        threads.push(std::thread::spawn(move || {
+            let mut rng = Rng::new();
+            while !stop.load(Ordering::Relaxed) {
+                let words = format!("first n={} {churn_uids}", rng.below(4));
+                if spawn(super::process::quiet(&mut mode_command("churn", &words))).is_ok() {
+                    spawned.fetch_add(1, Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(15) + rng.micros(15_000));
+            }
+        }));
+    }
+    {
+        let stop = stop.clone();
+        threads.push(std::thread::spawn(move || reap_until(&stop)));
+    }
+
+    // Churn until the test closes our standard input.
+    let mut sink = Vec::new();
+    let _ = std::io::stdin().read_to_end(&mut sink);
+    stop.store(true, Ordering::Relaxed);
+    report(
+        "stats",
+        &[
+            spawned.load(Ordering::Relaxed) as i64,
+            flips.load(Ordering::Relaxed) as i64,
+        ],
+    );
+    for t in threads {
+        let _ = t.join();
+    }
+    // SAFETY: closing the master descriptor we own.
+    unsafe { libc::close(master) };
+    shut_down();
+    std::process::exit(0)
+}
+
+/// Reaps every child (orphans included) until `stop`.
+fn reap_until(stop: &AtomicBool) {
+    while !stop.load(Ordering::Relaxed) {
+        let mut status = 0;
+        // SAFETY: an out-pointer to an int.
+        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+        if pid <= 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+/// Kills every child until none is left, reaping them: as a subreaper,
+/// every orphan of the tree comes here.
+fn shut_down() {
+    let deadline = Instant::now() + Duration::from_secs(50);
+    while Instant::now() < deadline {
+        let kids = children_of_every_thread();
+        for &k in &kids {
+            // SAFETY: kill with a pid and a signal number.
+            unsafe { libc::kill(k, libc::SIGKILL) };
+        }
+        let mut status = 0;
+        // SAFETY: an out-pointer to an int.
+        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+        if pid < 0 && kids.is_empty() {
+            return; // ECHILD: nothing left
+        }
+        if pid <= 0 {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+}
+
+/// The children of this process, whichever thread forked them (each
+/// thread's `children` file lists its own).
+fn children_of_every_thread() -> Vec<i32> {
+    let mut kids = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let text = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        kids.extend(
+            text.split_whitespace()
+                .filter_map(|w| w.parse::<i32>().ok()),
+        );
+    }
+    kids
+}
+
+/// Makes pid `x` a child of this process with children of its own, again
+/// and again, whenever it is free (the reusing parent takes it between).
+fn flip_pid(x: i32, stop: &AtomicBool, flips: &AtomicU64) {
+    let argv: Vec<CString> = ["/bin/sh", "-c", "sleep 5 & sleep 0.003; kill $!"]
+        .iter()
+        .map(|a| CString::new(*a).expect("no NUL"))
+        .collect();
+    let mut rng = Rng::new();
+    while !stop.load(Ordering::Relaxed) {
+        match spawn_with_pid(x, &argv) {
+            Ok(_) => {
+                flips.fetch_add(1, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(5) + rng.micros(5000));
+            }
+            Err(libc::EEXIST) => std::thread::sleep(rng.micros(300)),
+            Err(e) => panic!("soak: clone3 with set_tid {x}: errno {e}"),
+        }
+    }
+}
+
+/// The cycling parent P: see the module docs.
+fn cycle(args: &Args) {
+    let mut rng = Rng::new();
+    let round = args.num("n");
+    if args.has("first") {
+        // SAFETY: setsid and ioctl on our standard input, integer arguments.
+        check("setsid", unsafe { libc::setsid() }.min(0));
+        // SAFETY: as above.
+        check("TIOCSCTTY", unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) });
+        if let Some(u) = Uids::parse(args) {
+            // SAFETY: setresuid with integer arguments.
+            check("setresuid", unsafe {
+                libc::setresuid(u.core_ruid, u.core_euid, u.core_euid)
+            });
+        }
+        let mut kids: Vec<i64> = (0..args.num("kids"))
+            .map(|_| sleep_child(SLEEP_SECS))
+            .collect();
+        for i in 0..=args.num("texecs") {
+            let words = if i == 0 { "first kids=2" } else { "first" };
+            let child = spawn(
+                mode_command("texec", words)
+                    .stdin(Stdio::null())
+                    .stderr(Stdio::null()),
+            );
+            kids.push(child.expect("spawn a thread-execing child"));
+        }
+        let mut line = vec![getpid().into()];
+        line.extend(kids);
+        report("cycle", &line);
+    }
+    std::thread::sleep(Duration::from_millis(4) + rng.micros(8000));
+    let words = format!("n={}", round + 1);
+    match rng.below(3) {
+        0 => {
+            // A new thread, then the leader exits, then the new thread execs.
+            let delay = rng.micros(500);
+            std::thread::spawn(move || {
+                std::thread::sleep(delay);
+                reexec("cycle", &words)
+            });
+            leader_exit();
+            park()
+        }
+        1 => {
+            // The leader exits, then this thread execs.
+            leader_exit();
+            std::thread::sleep(rng.micros(500));
+            reexec("cycle", &words)
+        }
+        _ => reexec("cycle", &words),
+    }
+}
+
+/// A core child that execs from a non-leader thread, over and over.
+fn texec(args: &Args) {
+    let mut rng = Rng::new();
+    if args.has("first") && args.num("kids") > 0 {
+        let mut line = vec![getpid().into()];
+        line.extend((0..args.num("kids")).map(|_| sleep_child(SLEEP_SECS)));
+        report("sub", &line);
+    }
+    std::thread::sleep(Duration::from_millis(10) + rng.micros(30_000));
+    reexec("texec", &format!("n={}", args.num("n") + 1))
+}
+
+/// The reusing parent R: its own session, two `sleep`s, and pid X as a
+/// childless child whenever X is free.
+fn reuse(args: &Args) {
+    // SAFETY: setsid takes no arguments.
+    check("setsid", unsafe { libc::setsid() }.min(0));
+    let x = args.num("x") as i32;
+    let mut line = vec![getpid().into(), x.into()];
+    line.extend((0..2).map(|_| sleep_child(SLEEP_SECS)));
+    report("reuse", &line);
+    let argv = [CString::new("/bin/true").expect("no NUL")];
+    let mut rng = Rng::new();
+    loop {
+        match spawn_with_pid(x, &argv) {
+            Ok(pid) => {
+                let mut status = 0;
+                // SAFETY: an out-pointer to an int.
+                unsafe { libc::waitpid(pid, &mut status, 0) };
+                std::thread::sleep(rng.micros(3000));
+            }
+            Err(libc::EEXIST) => std::thread::sleep(rng.micros(300)),
+            Err(e) => panic!("soak: clone3 with set_tid {x}: errno {e}"),
+        }
+    }
+}
+
+/// A churner: moves group or session, flips uids, leaves children, and
+/// execs from threads (its leader sometimes gone first) `n` more times.
+fn churn(args: &Args) {
+    let mut rng = Rng::new();
+    let n = args.num("n");
+    let uids = Uids::parse(args);
+    if args.has("first") {
+        match rng.below(3) {
+            // SAFETY: setpgid and setsid with integer arguments.
+            0 => unsafe { libc::setpgid(0, 0) },
+            // SAFETY: as above.
+            1 => unsafe { libc::setsid() },
+            _ => 0,
+        };
+        if let Some(u) = uids {
+            // Never the core's uids, never root again.
+            // SAFETY: setresuid with integer arguments.
+            check("setresuid", unsafe {
+                libc::setresuid(u.churn[0], u.churn[1], u.churn[1])
+            });
+        }
+    }
+    if let Some(u) = uids {
+        let to = u.churn[rng.below(2) as usize];
+        // SAFETY: seteuid with an integer argument.
+        unsafe { libc::seteuid(to) };
+    }
+    for _ in 0..rng.below(3) {
+        let _ = spawn(super::process::quiet(
+            Command::new("sleep").arg(format!("0.0{}", 1 + rng.below(9))),
+        ));
+    }
+    std::thread::sleep(rng.micros(20_000));
+    if n == 0 {
+        std::process::exit(0);
+    }
+    let words = match uids {
+        Some(u) => format!("n={} {}", n - 1, u.word()),
+        None => format!("n={}", n - 1),
+    };
+    match rng.below(3) {
+        0 => {
+            let delay = rng.micros(500);
+            std::thread::spawn(move || {
+                std::thread::sleep(delay);
+                reexec("churn", &words)
+            });
+            leader_exit();
+            park()
+        }
+        1 => {
+            leader_exit();
+            reexec("churn", &words)
+        }
+        _ => reexec("churn", &words),
+    }
+}
