@@ -274,13 +274,13 @@ fn shapes(core: &Core, steady: BTreeSet<Pid>) -> Vec<Shape> {
             "ppid(P)".into(),
             PidQuery::ppid(core.p),
             Expect::Exact(core.p_kids.clone()),
-            4,
+            20,
         ),
         shape(
             "descendants(P)".into(),
             PidQuery::descendants(core.p),
             Expect::Exact(below_p),
-            4,
+            20,
         ),
         shape(
             "ppid(Q)".into(),
@@ -457,6 +457,23 @@ fn round(
             tally.record(&format!("{kind} {}", s.name), wrong);
         }
     }
+    for (flag, who, expect) in [
+        ("--ppid", core.p, &shapes[0].expect),
+        ("--descendants", core.p, &shapes[1].expect),
+    ] {
+        let got = listpids(&[flag, &who.to_string()]).map(|out| {
+            out.lines()
+                .filter_map(|l| pid_of(l.trim()))
+                .collect::<Vec<_>>()
+        });
+        tally.record(&format!("listpids {flag} P"), judged_cli(expect, got));
+    }
+    let pgrp = shapes
+        .iter()
+        .find(|s| s.name == "pgrp(P)")
+        .expect("pgrp(P)");
+    let got = listpids(&["--pgrp", &core.p.to_string(), "--json"]);
+    tally.record("listpids --pgrp P --json", json_wrong(&pgrp.expect, got));
     for &(id, parent, group, on_tty) in ids {
         let p = id.pid();
         let wrong = match system.info(p) {
@@ -477,6 +494,64 @@ fn round(
         };
         tally.record("System::is_current (steady processes)", wrong);
     }
+}
+
+/// `listpids ARGS`: its standard output, or why it failed.
+fn listpids(args: &[&str]) -> Result<String, String> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_listpids"))
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run listpids: {e}"))?;
+    if !matches!(out.status.code(), Some(0 | 1)) {
+        return Err(format!(
+            "{:?}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    String::from_utf8(out.stdout).map_err(|e| e.to_string())
+}
+
+fn pid_of(word: &str) -> Option<Pid> {
+    Pid::from_raw(word.parse().ok()?)
+}
+
+fn judged_cli(expect: &Expect, got: Result<Vec<Pid>, String>) -> Option<String> {
+    match got {
+        Ok(pids) => expect.judge(&pids, true),
+        Err(e) => Some(e),
+    }
+}
+
+/// Why `listpids --json` output is wrong, if it is: its pids, and each
+/// line's name and executable, which must be one process's (every
+/// process of the core runs one program for good, whatever it execs).
+fn json_wrong(expect: &Expect, got: Result<String, String>) -> Option<String> {
+    let text = match got {
+        Ok(text) => text,
+        Err(e) => return Some(e),
+    };
+    let mut pids = vec![];
+    for line in text.lines() {
+        let v: serde_json::Value = match serde_json::from_str(line) {
+            Ok(v) => v,
+            Err(e) => return Some(format!("{line:?}: {e}")),
+        };
+        let Some(p) = v["pid"].as_i64().and_then(|p| Pid::from_raw(p as i32)) else {
+            return Some(format!("no pid in {line:?}"));
+        };
+        pids.push(p);
+        let comm = v["comm"].as_str().unwrap_or_default();
+        let exe = v["exe"].as_str().unwrap_or_default();
+        let base = std::path::Path::new(exe)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if base.is_empty() || !base.starts_with(comm) || comm.len() < base.len().min(15) {
+            return Some(format!("{p}: comm {comm:?} but exe {exe:?}"));
+        }
+    }
+    expect.judge(&pids, true)
 }
 
 fn judged(
