@@ -51,6 +51,8 @@ struct Core {
     q_kids: BTreeSet<Pid>,
     /// As root: R, the flipping pid X, and R's steady children.
     reuse: Option<(Pid, Pid, BTreeSet<Pid>)>,
+    /// As root: the flipper and the pid Y it recreates, both never root.
+    flip: Option<(Pid, Pid)>,
     uids: Option<Uids>,
 }
 
@@ -91,12 +93,15 @@ enum Expect {
     Between(BTreeSet<Pid>, BTreeSet<Pid>),
     /// At least these (others match too).
     AtLeast(BTreeSet<Pid>),
+    /// Anything but these.
+    Without(BTreeSet<Pid>),
 }
 
 impl Expect {
     fn must(&self) -> &BTreeSet<Pid> {
         match self {
             Expect::Exact(m) | Expect::Between(m, _) | Expect::AtLeast(m) => m,
+            Expect::Without(_) => &NONE,
         }
     }
 
@@ -117,6 +122,7 @@ impl Expect {
                 .filter(|p| !m.contains(p) && !may.contains(p))
                 .collect(),
             Expect::AtLeast(_) => vec![],
+            Expect::Without(never) => got_set.intersection(never).copied().collect(),
         };
         (missing.is_empty() && extra.is_empty())
             .then_some(())
@@ -134,6 +140,8 @@ impl Expect {
             )
     }
 }
+
+static NONE: BTreeSet<Pid> = BTreeSet::new();
 
 /// One query shape of the soak and its persistent watches.
 struct Shape {
@@ -215,7 +223,7 @@ fn read_core(lines: &mpsc::Receiver<Vec<String>>, uids: Option<Uids>) -> Core {
     let mut got: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     let deadline = Instant::now() + support::TIMEOUT;
     let wanted: &[&str] = if uids.is_some() {
-        &["root", "cycle", "sub", "reuse"]
+        &["root", "cycle", "sub", "reuse", "uidflip"]
     } else {
         &["root", "cycle", "sub"]
     };
@@ -242,6 +250,10 @@ fn read_core(lines: &mpsc::Receiver<Vec<String>>, uids: Option<Uids>) -> Core {
         let r = pids("reuse", 0);
         (r[0], r[1], set(r[2..].iter().copied()))
     });
+    let flip = uids.map(|_| {
+        let f = pids("uidflip", 0);
+        (f[0], f[1])
+    });
     Core {
         tty: Dev::from_raw(got["root"][1] as u64),
         p,
@@ -249,6 +261,7 @@ fn read_core(lines: &mpsc::Receiver<Vec<String>>, uids: Option<Uids>) -> Core {
         q,
         q_kids: set(pids("sub", 1)),
         reuse,
+        flip,
         uids,
     }
 }
@@ -327,6 +340,20 @@ fn shapes(core: &Core, steady: BTreeSet<Pid>) -> Vec<Shape> {
             "soak: uid and ruid of the core",
             "needs root to give the core uids of its own",
         ),
+    }
+    if let (Some((flipper, y)), Some(u)) = (core.flip, core.uids) {
+        shapes.push(shape(
+            "uid(0) (never Y)".into(),
+            PidQuery::uid(0),
+            Expect::Without(set([flipper, y])),
+            0,
+        ));
+        shapes.push(shape(
+            "uid(flip)".into(),
+            PidQuery::uid(u.flip),
+            Expect::Between(set([flipper]), set([y])),
+            0,
+        ));
     }
     if let Some((r, x, kids)) = &core.reuse {
         let may = set([*x]);
@@ -525,7 +552,8 @@ fn judged_cli(expect: &Expect, got: Result<Vec<Pid>, String>) -> Option<String> 
 
 /// Why `listpids --json` output is wrong, if it is: its pids, and each
 /// line's name and executable, which must be one process's (every
-/// process of the core runs one program for good, whatever it execs).
+/// process of the core runs one program for good, whatever it execs,
+/// while pids around it are reused).
 fn json_wrong(expect: &Expect, got: Result<String, String>) -> Option<String> {
     let text = match got {
         Ok(text) => text,
@@ -542,7 +570,12 @@ fn json_wrong(expect: &Expect, got: Result<String, String>) -> Option<String> {
         };
         pids.push(p);
         let comm = v["comm"].as_str().unwrap_or_default();
-        let exe = v["exe"].as_str().unwrap_or_default();
+        // A process whose leader thread has exited shows no executable in
+        // `/proc/<pid>/exe`; whether it should is an open question, so a
+        // missing one is let be. A present one must be this process's.
+        let Some(exe) = v["exe"].as_str() else {
+            continue;
+        };
         let base = std::path::Path::new(exe)
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -608,6 +641,7 @@ fn soak_core_answers_stay_exact_under_churn() {
             core_ruid: private_uid(0),
             core_euid: private_uid(1),
             churn: [private_uid(2), private_uid(3)],
+            flip: private_uid(3) + 20_000,
         })
     } else {
         skip(

@@ -25,13 +25,17 @@
 //! ├── reuse R (root only): its own session, `sleep` × 2, and pid X as a
 //! │   │        childless child again and again…
 //! ├── X (root only): …alternating with X as root's child with children
+//! ├── uidflip (root only): euid `flip`, recreating pid Y as a `sleep`
+//! │   with that euid from birth, again and again
+//! ├── sleep × PADDING (idle)
 //! └── churners, about 45 a second: setpgid/setsid, uid flips,
 //!     children left as orphans, leader exits, exec from threads
 //! ```
 //!
 //! Each core process reports itself once on standard output as
 //! `PQ <key> <pid> <pids...>`: `root <root> <tty dev>`, `cycle <P>
-//! <children...>`, `sub <Q> <children...>`, `reuse <R> <X> <children...>`.
+//! <children...>`, `sub <Q> <children...>`, `reuse <R> <X> <children...>`,
+//! `uidflip <flipper> <Y>`.
 //! `root` shuts everything down when its standard input closes, reaps
 //! every process and exits.
 
@@ -58,20 +62,26 @@ pub const CORE_KIDS: usize = 50;
 /// How many children of the cycling parent exec from threads (Q besides).
 pub const CORE_TEXECS: usize = 3;
 
-/// The uids a run as root uses: the core's real and effective ones and
-/// the two the churners flip between, all distinct.
+/// How many idle `sleep`s the root keeps, so that scans run above 256
+/// processes, where some checks are deferred.
+pub const PADDING: usize = 200;
+
+/// The uids a run as root uses: the core's real and effective ones, the
+/// two the churners flip between, and the one of the processes that
+/// recreate pid Y: all distinct.
 #[derive(Copy, Clone, Debug)]
 pub struct Uids {
     pub core_ruid: u32,
     pub core_euid: u32,
     pub churn: [u32; 2],
+    pub flip: u32,
 }
 
 impl Uids {
     fn word(&self) -> String {
         format!(
-            "uids={},{},{},{}",
-            self.core_ruid, self.core_euid, self.churn[0], self.churn[1]
+            "uids={},{},{},{},{}",
+            self.core_ruid, self.core_euid, self.churn[0], self.churn[1], self.flip
         )
     }
 
@@ -85,6 +95,7 @@ impl Uids {
             core_ruid: v[0],
             core_euid: v[1],
             churn: [v[2], v[3]],
+            flip: v[4],
         })
     }
 }
@@ -137,6 +148,7 @@ pub fn entry() {
         "texec" => texec(&args),
         "churn" => churn(&args),
         "reuse" => reuse(&args),
+        "uidflip" => uid_flip(&args),
         other => panic!("unknown soak mode {other}"),
     }
 }
@@ -377,6 +389,20 @@ fn root(args: &Args) {
         .expect("spawn the reusing parent");
         let (stop, flips) = (stop.clone(), flips.clone());
         threads.push(std::thread::spawn(move || flip_pid(x, &stop, &flips)));
+        let words = format!(
+            "x={} {}",
+            free_pid(),
+            uids.map(|u| u.word()).unwrap_or_default()
+        );
+        spawn(
+            mode_command("uidflip", &words)
+                .stdin(Stdio::null())
+                .stderr(Stdio::null()),
+        )
+        .expect("spawn the uid flipper");
+    }
+    for _ in 0..PADDING {
+        sleep_child(SLEEP_SECS);
     }
     {
         let (stop, spawned) = (stop.clone(), spawned.clone());
@@ -578,6 +604,72 @@ fn reuse(args: &Args) {
             Err(e) => panic!("soak: clone3 with set_tid {x}: errno {e}"),
         }
     }
+}
+
+/// The flipper: with euid `flip` (and `CAP_SYS_ADMIN` kept), recreates
+/// pid Y again and again as a short `sleep`, whose every incarnation has
+/// that euid from birth: neither the flipper nor Y ever has euid 0.
+fn uid_flip(args: &Args) {
+    let u = Uids::parse(args).expect("uids");
+    let y = args.num("x") as i32;
+    // SAFETY: prctl with integer arguments.
+    check("keepcaps", unsafe {
+        libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0)
+    });
+    // SAFETY: setresuid with integer arguments (glibc applies it to every
+    // thread; this one keeps its permitted capabilities).
+    check("setresuid", unsafe {
+        libc::setresuid(u.flip, u.flip, u.flip)
+    });
+    raise_sys_admin();
+    report("uidflip", &[getpid().into(), y.into()]);
+    let argv: Vec<CString> = ["/bin/sleep", "0.005"]
+        .iter()
+        .map(|a| CString::new(*a).expect("no NUL"))
+        .collect();
+    let mut rng = Rng::new();
+    loop {
+        match spawn_with_pid(y, &argv) {
+            Ok(pid) => {
+                let mut status = 0;
+                // SAFETY: an out-pointer to an int.
+                unsafe { libc::waitpid(pid, &mut status, 0) };
+            }
+            Err(libc::EEXIST) => std::thread::sleep(rng.micros(300)),
+            Err(e) => panic!("soak: clone3 with set_tid {y}: errno {e}"),
+        }
+    }
+}
+
+/// Makes `CAP_SYS_ADMIN` effective again from the permitted set, on the
+/// calling thread.
+fn raise_sys_admin() {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Copy, Clone, Default)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const VERSION_3: u32 = 0x2008_0522;
+    const CAP_SYS_ADMIN: u32 = 21;
+    let mut header = Header {
+        version: VERSION_3,
+        pid: 0,
+    };
+    let mut data = [Data::default(); 2];
+    // SAFETY: a version-3 header and room for its two data records.
+    let rc = unsafe { libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) };
+    assert_eq!(rc, 0, "capget: {}", std::io::Error::last_os_error());
+    data[0].effective |= 1 << CAP_SYS_ADMIN;
+    // SAFETY: as above, the records filled by capget.
+    let rc = unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) };
+    assert_eq!(rc, 0, "capset: {}", std::io::Error::last_os_error());
 }
 
 /// A churner: moves group or session, flips uids, leaves children, and
