@@ -8,8 +8,11 @@
 //! root, uids of its own, whose leader exits with `SYS_exit` while another
 //! thread execs, over and over; its children (sleeps, and processes that
 //! exec from worker threads, one with children of its own), whose every
-//! attribute stays put; as root, a parent R whose pid X flips between
-//! R's childless child and a child of R's parent with children. Churners
+//! attribute stays put; a subreaper S whose middle children leave a leaf
+//! and exit (each leaf a descendant of S throughout, moving up to it); as
+//! root, a parent R whose pid X flips between R's childless child and a
+//! child of R's parent with children, and a pid Y recreated again and
+//! again with a euid that is never 0. Churners
 //! never share the core's group, session, terminal, uids or parents, so
 //! each query below has an unambiguous answer at every instant.
 //!
@@ -54,6 +57,10 @@ struct Core {
     reuse: Option<(Pid, Pid, BTreeSet<Pid>)>,
     /// As root: the flipper and the pid Y it recreates, both never root.
     flip: Option<(Pid, Pid)>,
+    /// S, a subreaper whose middles leave leaves and exit.
+    subreaper: Pid,
+    /// The leaves below S reported so far: descendants of S for good.
+    leaves: BTreeSet<Pid>,
     uids: Option<Uids>,
 }
 
@@ -96,6 +103,9 @@ struct Shape {
     watch: Watch,
     watch_reuse: Watch,
     polled: bool,
+    /// What had to be listed at the last poll of the watches: none of it
+    /// may be reported born or dead since.
+    steady_before: BTreeSet<Pid>,
 }
 
 fn soak_secs() -> u64 {
@@ -110,9 +120,9 @@ fn read_core(lines: &mpsc::Receiver<Vec<String>>, uids: Option<Uids>) -> Core {
     let mut got: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     let deadline = Instant::now() + support::TIMEOUT;
     let wanted: &[&str] = if uids.is_some() {
-        &["root", "cycle", "sub", "reuse", "uidflip"]
+        &["root", "cycle", "sub", "reuse", "uidflip", "subreaper"]
     } else {
-        &["root", "cycle", "sub"]
+        &["root", "cycle", "sub", "subreaper"]
     };
     while !wanted.iter().all(|k| got.contains_key(*k)) {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -149,6 +159,8 @@ fn read_core(lines: &mpsc::Receiver<Vec<String>>, uids: Option<Uids>) -> Core {
         q_kids: set(pids("sub", 1)),
         reuse,
         flip,
+        subreaper: pids("subreaper", 0)[0],
+        leaves: BTreeSet::new(),
         uids,
     }
 }
@@ -162,6 +174,7 @@ fn shape(name: String, query: PidQuery, expect: Expect, repeat: usize) -> Shape 
         watch: Watch::new(query),
         watch_reuse: Watch::new(query).track_reuse(),
         polled: false,
+        steady_before: BTreeSet::new(),
     }
 }
 
@@ -242,6 +255,13 @@ fn shapes(core: &Core, steady: BTreeSet<Pid>) -> Vec<Shape> {
             0,
         ));
     }
+    // Leaves move up to S when their middle exits: none may be missed.
+    shapes.push(shape(
+        "descendants(S)".into(),
+        PidQuery::descendants(core.subreaper),
+        Expect::AtLeast(BTreeSet::new()),
+        2,
+    ));
     if let Some((r, x, kids)) = &core.reuse {
         let may = set([*x]);
         let mut group = kids.clone();
@@ -351,6 +371,7 @@ fn round(
         tally.record(&format!("infos {}", s.name), wrong);
         let first = !s.polled;
         s.polled = true;
+        let steady_before = std::mem::replace(&mut s.steady_before, s.expect.must().clone());
         for (kind, watch) in [
             ("watch", &mut s.watch),
             ("watch track_reuse", &mut s.watch_reuse),
@@ -358,7 +379,7 @@ fn round(
             let wrong = match watch.poll() {
                 Ok(changes) => {
                     let spurious: Vec<Change> = changes
-                        .filter(|c| !first && s.expect.must().contains(&c.pid()))
+                        .filter(|c| !first && steady_before.contains(&c.pid()))
                         .collect();
                     let current = watch.current().to_vec();
                     s.expect.judge(&current, true).or_else(|| {
@@ -482,7 +503,7 @@ fn soak_core_answers_stay_exact_under_churn() {
         }
     });
     let t0 = Instant::now();
-    let core = read_core(&lines, uids);
+    let mut core = read_core(&lines, uids);
     eprintln!("soak: the core reported after {:?}", t0.elapsed());
     let system = System::live().expect("the live system");
     // P and R are children of the fixture's root.
@@ -504,6 +525,17 @@ fn soak_core_answers_stay_exact_under_churn() {
     let start = Instant::now();
     let mut rounds = 0u64;
     while start.elapsed() < Duration::from_secs(secs) {
+        // Leaves reported so far were born before this round's queries.
+        while let Ok(words) = lines.try_recv() {
+            if words[0] == "leaf" {
+                core.leaves.insert(pid(words[2].parse().expect("a pid")));
+            }
+        }
+        let below_s = shapes
+            .iter_mut()
+            .find(|s| s.name == "descendants(S)")
+            .expect("descendants(S)");
+        below_s.expect = Expect::AtLeast(core.leaves.clone());
         round(
             system,
             &core,
@@ -518,7 +550,8 @@ fn soak_core_answers_stay_exact_under_churn() {
     }
     let execs = exec_count(core.p);
     drop(stdin_w);
-    let stats = lines.recv_timeout(Duration::from_secs(30)).ok();
+    let stats = std::iter::from_fn(|| lines.recv_timeout(Duration::from_secs(30)).ok())
+        .find(|words| words[0] == "stats");
     let summary = format!(
         "{rounds} rounds in {:?} ({:?} of CPU); P exec'd {execs:?} times; churners and flips of X: {stats:?}\n{}",
         start.elapsed(),

@@ -28,6 +28,8 @@
 //! ├── uidflip (root only): euid `flip`, recreating pid Y as a `sleep`
 //! │   with that euid from birth, again and again
 //! ├── sleep × PADDING (idle)
+//! ├── subreaper S: a subreaper, whose middle children each start a
+//! │   `sleep` leaf and exit, the leaf moving up to S, a few a second
 //! └── churners, about 45 a second: setpgid/setsid, uid flips,
 //!     children left as orphans, leader exits, exec from threads
 //! ```
@@ -35,7 +37,8 @@
 //! Each core process reports itself once on standard output as
 //! `PQ <key> <pid> <pids...>`: `root <root> <tty dev>`, `cycle <P>
 //! <children...>`, `sub <Q> <children...>`, `reuse <R> <X> <children...>`,
-//! `uidflip <flipper> <Y>`.
+//! `uidflip <flipper> <Y>`, `subreaper <S>`; and each middle below S
+//! `leaf <middle> <leaf>` once its leaf exists.
 //! `root` shuts everything down when its standard input closes, reaps
 //! every process and exits.
 
@@ -153,6 +156,8 @@ pub fn entry() {
         "churn" => churn(&args),
         "reuse" => reuse(&args),
         "uidflip" => uid_flip(&args),
+        "subreaper" => subreaper(),
+        "middle" => middle(),
         other => panic!("unknown soak mode {other}"),
     }
 }
@@ -291,6 +296,12 @@ fn root(args: &Args) {
     for _ in 0..PADDING {
         sleep_child(SLEEP_SECS);
     }
+    spawn(
+        mode_command("subreaper", "")
+            .stdin(Stdio::null())
+            .stderr(Stdio::null()),
+    )
+    .expect("spawn the subreaper");
     {
         let (stop, spawned) = (stop.clone(), spawned.clone());
         let churn_uids = uids.map(|u| u.word()).unwrap_or_default();
@@ -448,6 +459,33 @@ fn texec(args: &Args) {
     }
     std::thread::sleep(Duration::from_millis(10) + rng.micros(30_000));
     reexec("texec", &format!("n={}", args.num("n") + 1))
+}
+
+/// The subreaper S: again and again a middle child that starts a `sleep`
+/// leaf and exits, so that the leaf, a descendant of S from birth, moves
+/// up to S.
+fn subreaper() {
+    // SAFETY: prctl with integer arguments.
+    check("subreaper", unsafe {
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    });
+    report("subreaper", &[getpid().into()]);
+    let mut rng = Rng::new();
+    loop {
+        let _ = spawn(mode_command("middle", "").stdin(Stdio::null()));
+        std::thread::sleep(Duration::from_millis(150) + rng.micros(300_000));
+        let mut status = 0;
+        // SAFETY: an out-pointer to an int.
+        while unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) } > 0 {}
+    }
+}
+
+/// A middle below S: starts its leaf, reports both, exits soon after.
+fn middle() {
+    let leaf = sleep_child(SLEEP_SECS);
+    report("leaf", &[getpid().into(), leaf]);
+    std::thread::sleep(Rng::new().micros(50_000));
+    std::process::exit(0)
 }
 
 /// The reusing parent R: its own session, two `sleep`s, and pid X as a
