@@ -228,13 +228,20 @@ fn strings(words: &[&str]) -> Vec<String> {
     words.iter().map(|w| w.to_string()).collect()
 }
 
-/// Compares one way's answer for `shape` with the fixture, naming what
-/// differs; `None` when it agrees.
+/// Compares one way's answer for `shape` with the fixture (and checks its
+/// order), naming what differs; `None` when it agrees.
 fn judge(shape: &Shape, way: &str, got: Result<Vec<Pid>, String>) -> Option<String> {
     let got = match got {
         Ok(got) => got,
         Err(e) => return Some(format!("{}: {way}: error {e}", shape.name)),
     };
+    // On Linux every way answers in ascending order.
+    if let Some(w) = got.windows(2).find(|w| w[0] >= w[1]) {
+        return Some(format!(
+            "{}: {way}: not ascending at {} then {}",
+            shape.name, w[0], w[1]
+        ));
+    }
     let dups = got.len() - set(got.iter().copied()).len();
     let got = set(got);
     let seen: BTreeSet<Pid> = if shape.exact {

@@ -12,9 +12,9 @@
 //! and exit (each leaf a descendant of S throughout, moving up to it); as
 //! root, a parent R whose pid X flips between R's childless child and a
 //! child of R's parent with children, and a pid Y recreated again and
-//! again with a euid that is never 0. Churners
-//! never share the core's group, session, terminal, uids or parents, so
-//! each query below has an unambiguous answer at every instant.
+//! again with a euid that is never 0. Churners never share the core's
+//! group, session, terminal, uids or parents, so each query below has an
+//! unambiguous answer at every instant.
 //!
 //! How long: `PIDQUERY_SOAK_SECS` seconds of churn (75 by default).
 
@@ -326,19 +326,24 @@ fn steady_identity(system: &System, p: Pid) -> ProcId {
     })
 }
 
+/// The buffers every round reuses.
+struct Scratch {
+    buf: PidBuf,
+    slots: Vec<Pid>,
+    infos: InfoBuf,
+}
+
 /// One round: every shape through every path, and every steady process
 /// through `info`, `identity` and `is_current`.
-#[allow(clippy::too_many_arguments)]
 fn round(
     system: &System,
     core: &Core,
     shapes: &mut [Shape],
     ids: &[(ProcId, Pid, Pid, bool)],
-    buf: &mut PidBuf,
-    slots: &mut [Pid],
-    infos: &mut InfoBuf,
+    scratch: &mut Scratch,
     tally: &mut Tallies,
 ) {
+    let Scratch { buf, slots, infos } = scratch;
     tally.start();
     for s in shapes.iter_mut() {
         for _ in 0..=s.repeat {
@@ -518,9 +523,11 @@ fn soak_core_answers_stay_exact_under_churn() {
         .collect();
     eprintln!("soak: identities taken after {:?}", t0.elapsed());
     let mut shapes = shapes(&core, set(steady.iter().map(|s| s.0)));
-    let mut buf = PidBuf::new();
-    let mut slots = vec![Pid::ZERO; support::pid_max()];
-    let mut infos = InfoBuf::new();
+    let mut scratch = Scratch {
+        buf: PidBuf::new(),
+        slots: vec![Pid::ZERO; support::pid_max()],
+        infos: InfoBuf::new(),
+    };
     let mut tally = Tallies::default();
     let start = Instant::now();
     let mut rounds = 0u64;
@@ -536,16 +543,7 @@ fn soak_core_answers_stay_exact_under_churn() {
             .find(|s| s.name == "descendants(S)")
             .expect("descendants(S)");
         below_s.expect = Expect::AtLeast(core.leaves.clone());
-        round(
-            system,
-            &core,
-            &mut shapes,
-            &ids,
-            &mut buf,
-            &mut slots,
-            &mut infos,
-            &mut tally,
-        );
+        round(system, &core, &mut shapes, &ids, &mut scratch, &mut tally);
         rounds += 1;
     }
     let execs = exec_count(core.p);
