@@ -534,8 +534,15 @@ fn soak_core_answers_stay_exact_under_churn() {
     while start.elapsed() < Duration::from_secs(secs) {
         // Leaves reported so far were born before this round's queries.
         while let Ok(words) = lines.try_recv() {
-            if words[0] == "leaf" {
-                core.leaves.insert(pid(words[2].parse().expect("a pid")));
+            match words[0].as_str() {
+                "leaf" => {
+                    core.leaves.insert(pid(words[2].parse().expect("a pid")));
+                }
+                "clone3-failed" => skip(
+                    "soak: pid reuse",
+                    &format!("clone3 with set_tid failed with errno {}", words[1]),
+                ),
+                _ => {}
             }
         }
         let below_s = shapes

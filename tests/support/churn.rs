@@ -29,7 +29,7 @@
 //! │   with that euid from birth, again and again
 //! ├── sleep × PADDING (idle)
 //! ├── subreaper S: a subreaper, whose middle children each start a
-//! │   `sleep` leaf and exit, the leaf moving up to S, a few a second
+//! │   `sleep` leaf and exit, the leaf moving up to S, two a second
 //! └── churners, about 45 a second: setpgid/setsid, uid flips,
 //!     children left as orphans, leader exits, exec from threads
 //! ```
@@ -69,9 +69,10 @@ pub const CORE_KIDS: usize = 50;
 /// How many children of the cycling parent exec from threads (Q besides).
 pub const CORE_TEXECS: usize = 3;
 
-/// How many idle `sleep`s the root keeps, so that scans run above 256
-/// processes, where some checks are deferred.
-pub const PADDING: usize = 200;
+/// How many idle `sleep`s the root keeps: with the core, the leaves and
+/// the machine's own, scans run above 256 processes, where some checks
+/// are deferred.
+pub const PADDING: usize = 100;
 
 /// The uids a run as root uses: the core's real and effective ones, the
 /// two the churners flip between, and the one of the processes that
@@ -375,6 +376,12 @@ fn shut_down() {
     }
 }
 
+/// Says (in the summary's flip count, and a report line) that pids
+/// cannot be chosen here; the reuse adversaries then stay idle.
+fn clone3_failed(errno: i32) {
+    report("clone3-failed", &[errno.into()]);
+}
+
 /// Makes pid `x` a child of this process with children of its own, again
 /// and again, whenever it is free (the reusing parent takes it between).
 fn flip_pid(x: i32, stop: &AtomicBool, flips: &AtomicU64) {
@@ -390,7 +397,7 @@ fn flip_pid(x: i32, stop: &AtomicBool, flips: &AtomicU64) {
                 std::thread::sleep(Duration::from_millis(5) + rng.micros(5000));
             }
             Err(libc::EEXIST) => std::thread::sleep(rng.micros(300)),
-            Err(e) => panic!("soak: clone3 with set_tid {x}: errno {e}"),
+            Err(e) => return clone3_failed(e),
         }
     }
 }
@@ -473,7 +480,7 @@ fn subreaper() {
     let mut rng = Rng::new();
     loop {
         let _ = spawn(mode_command("middle", "").stdin(Stdio::null()));
-        std::thread::sleep(Duration::from_millis(150) + rng.micros(300_000));
+        std::thread::sleep(Duration::from_millis(300) + rng.micros(300_000));
         let mut status = 0;
         // SAFETY: an out-pointer to an int.
         while unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) } > 0 {}
@@ -508,7 +515,10 @@ fn reuse(args: &Args) {
                 std::thread::sleep(rng.micros(3000));
             }
             Err(libc::EEXIST) => std::thread::sleep(rng.micros(300)),
-            Err(e) => panic!("soak: clone3 with set_tid {x}: errno {e}"),
+            Err(e) => {
+                clone3_failed(e);
+                park()
+            }
         }
     }
 }
@@ -543,7 +553,10 @@ fn uid_flip(args: &Args) {
                 unsafe { libc::waitpid(pid, &mut status, 0) };
             }
             Err(libc::EEXIST) => std::thread::sleep(rng.micros(300)),
-            Err(e) => panic!("soak: clone3 with set_tid {y}: errno {e}"),
+            Err(e) => {
+                clone3_failed(e);
+                park()
+            }
         }
     }
 }
