@@ -52,8 +52,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::churn_calls::{
-    check, children_of_every_thread, free_pid, getpid, leader_exit, park, raise_sys_admin,
-    spawn_with_pid,
+    check, children_of_every_thread, free_pid, getpid, leader_exit, on_leader, park,
+    raise_sys_admin, spawn_with_pid,
 };
 use super::process::SLEEP_SECS;
 
@@ -176,9 +176,15 @@ fn mode_command(mode: &str, words: &str) -> Command {
     cmd
 }
 
-/// Replaces this process (from the calling thread) with the soak binary
-/// in `mode`.
+/// Replaces this process with the soak binary in `mode`, from the calling
+/// thread (from a new one if that is the leader).
 fn reexec(mode: &str, words: &str) -> ! {
+    if on_leader() {
+        // Never from the leader: every exec here is from another thread.
+        let (mode, words) = (mode.to_string(), words.to_string());
+        std::thread::spawn(move || reexec(&mode, &words));
+        park()
+    }
     let err = mode_command(mode, words).exec();
     // Nothing to report to: the process has no other job.
     let _ = writeln!(std::io::stderr(), "soak: exec {mode}: {err}");

@@ -9,6 +9,12 @@ pub fn getpid() -> i32 {
     std::process::id() as i32
 }
 
+/// Whether the calling thread is the thread-group leader.
+pub fn on_leader() -> bool {
+    // SAFETY: gettid takes no arguments.
+    unsafe { libc::gettid() == getpid() }
+}
+
 pub fn park() -> ! {
     loop {
         std::thread::park();
@@ -24,9 +30,7 @@ extern "C" fn exit_this_thread(_: libc::c_int) {
 /// thread of its own) exit with `SYS_exit`, leaving the process running
 /// on its other threads: a signal handled on the leader alone.
 pub fn leader_exit() {
-    // SAFETY: gettid takes no arguments.
-    let tid = unsafe { libc::gettid() };
-    assert_ne!(tid, getpid(), "soak: the fixture must run off the leader");
+    assert!(!on_leader(), "soak: the fixture must run off the leader");
     // SAFETY: a zeroed sigaction is valid; the handler only makes a
     // syscall, which is async-signal-safe.
     unsafe {
