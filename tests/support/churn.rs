@@ -8,7 +8,8 @@
 //! `#[ignore]`d test `child_entry`, which calls [`entry`]. libtest runs a
 //! test on a thread of its own, so the code here always runs on a thread
 //! that is not the thread-group leader: an `exec` from here is an exec
-//! from a non-leader thread, and [`leader_exit`] ends the leader alone.
+//! from a non-leader thread, and [`leader_exit`](super::churn_calls::leader_exit)
+//! ends the leader alone.
 //!
 //! The tree, all `root`'s descendants (it is a subreaper, so nothing
 //! escapes it):
