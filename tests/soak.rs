@@ -327,6 +327,33 @@ fn steady_identity(system: &System, p: Pid) -> ProcId {
     })
 }
 
+/// The walks the hammering thread repeats: the children-file paths,
+/// whose races need many tries to be seen.
+fn hammer_walks(shapes: &[Shape]) -> Vec<(String, PidQuery, Expect)> {
+    shapes
+        .iter()
+        .filter(|s| ["ppid(P)", "descendants(P)", "descendants(R)"].contains(&s.name.as_str()))
+        .map(|s| (s.name.clone(), s.query, s.expect.clone()))
+        .collect()
+}
+
+/// Fills of `walks`, back to back, beside the rounds, until `until`.
+fn hammer(walks: Vec<(String, PidQuery, Expect)>, until: Instant) -> Tallies {
+    let mut buf = PidBuf::new();
+    let mut tally = Tallies::default();
+    tally.start();
+    while Instant::now() < until {
+        for (name, query, expect) in &walks {
+            let got = query.fill(&mut buf).map(<[Pid]>::to_vec);
+            tally.record(
+                &format!("fill {name}, back to back"),
+                judged(expect, got, true),
+            );
+        }
+    }
+    tally
+}
+
 /// The buffers every round reuses.
 struct Scratch {
     buf: PidBuf,
@@ -531,6 +558,9 @@ fn soak_core_answers_stay_exact_under_churn() {
     };
     let mut tally = Tallies::default();
     let start = Instant::now();
+    let until = start + Duration::from_secs(secs);
+    let walks = hammer_walks(&shapes);
+    let hammer = std::thread::spawn(move || hammer(walks, until));
     let mut rounds = 0u64;
     while start.elapsed() < Duration::from_secs(secs) {
         // Leaves reported so far were born before this round's queries.
@@ -554,6 +584,7 @@ fn soak_core_answers_stay_exact_under_churn() {
         round(system, &core, &mut shapes, &ids, &mut scratch, &mut tally);
         rounds += 1;
     }
+    tally.merge(hammer.join().expect("the hammering thread"));
     let execs = exec_count(core.p);
     drop(stdin_w);
     let stats = std::iter::from_fn(|| lines.recv_timeout(Duration::from_secs(30)).ok())

@@ -65,8 +65,10 @@ pub const ARGS_VAR: &str = "PIDQUERY_SOAK_ARGS";
 /// The path of the binary to re-execute (a copy any uid may run).
 pub const EXE_VAR: &str = "PIDQUERY_SOAK_EXE";
 
-/// How many `sleep` children the cycling parent has.
-pub const CORE_KIDS: usize = 50;
+/// How many `sleep` children the cycling parent has: hundreds, since the
+/// time the kernel takes to move them from an exiting thread to another
+/// grows with their number, and with it the window a listing can fall in.
+pub const CORE_KIDS: usize = 300;
 /// How many children of the cycling parent exec from threads (Q besides).
 pub const CORE_TEXECS: usize = 3;
 

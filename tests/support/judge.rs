@@ -9,6 +9,7 @@ use pidquery::Pid;
 use super::env::set;
 
 /// What an answer must be.
+#[derive(Clone)]
 pub enum Expect {
     /// Exactly these.
     Exact(BTreeSet<Pid>),
@@ -101,6 +102,11 @@ impl Tallies {
                 t.examples.push(why);
             }
         }
+    }
+
+    /// Adds the counts of `other`, whose paths are its own.
+    pub fn merge(&mut self, other: Tallies) {
+        self.paths.extend(other.paths);
     }
 
     pub fn wrong(&self) -> u64 {
