@@ -330,11 +330,17 @@ fn steady_identity(system: &System, p: Pid) -> ProcId {
 /// The walks the hammering thread repeats: the children-file paths,
 /// whose races need many tries to be seen.
 fn hammer_walks(shapes: &[Shape]) -> Vec<(String, PidQuery, Expect)> {
-    shapes
-        .iter()
-        .filter(|s| ["ppid(P)", "descendants(P)", "descendants(R)"].contains(&s.name.as_str()))
-        .map(|s| (s.name.clone(), s.query, s.expect.clone()))
-        .collect()
+    // ppid(P) reads a few files, descendants(P) hundreds: ppid more often.
+    let weights = [("ppid(P)", 5), ("descendants(P)", 1), ("descendants(R)", 1)];
+    let mut walks = vec![];
+    for (name, weight) in weights {
+        if let Some(s) = shapes.iter().find(|s| s.name == name) {
+            for _ in 0..weight {
+                walks.push((s.name.clone(), s.query, s.expect.clone()));
+            }
+        }
+    }
+    walks
 }
 
 /// Fills of `walks`, back to back, beside the rounds, until `until`.
