@@ -12,6 +12,9 @@
 //!   need what is missing;
 //! - [`alloc`]: the counting allocator;
 //! - [`hostile`]: re-execution of a test binary in a child mode;
+//! - [`churn`]: the soak's fixture, a core of steady processes among
+//!   churning ones, [`churn_calls`], the raw calls it makes, and
+//!   [`judge`], its count of wrong answers per path;
 //! - [`parse_checks`], [`tree_checks`], [`model_check`] and
 //!   [`freebsd_check`]: the checks the fuzz targets run, replayed by
 //!   `tests/fuzz_replay.rs`.
@@ -33,11 +36,17 @@ pub mod tree_checks;
 pub mod wait;
 
 #[cfg(target_os = "linux")]
+pub mod churn;
+#[cfg(target_os = "linux")]
+pub mod churn_calls;
+#[cfg(target_os = "linux")]
 pub mod env;
 #[cfg(target_os = "linux")]
 pub mod fixtures;
 #[cfg(target_os = "linux")]
 pub mod hostile;
+#[cfg(target_os = "linux")]
+pub mod judge;
 #[cfg(target_os = "linux")]
 pub mod process;
 #[cfg(target_os = "linux")]
