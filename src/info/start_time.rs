@@ -236,7 +236,7 @@ impl fmt::Display for EpochSeconds {
         // (not a power of ten) print nanoseconds.
         let mut digits = 0u32;
         let mut unit = self.0.per_sec;
-        while unit > 1 && unit.is_multiple_of(10) {
+        while unit > 1 && unit % 10 == 0 {
             unit /= 10;
             digits += 1;
         }

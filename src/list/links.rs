@@ -46,25 +46,24 @@ use crate::Pid;
 /// assert_eq!(&table[..n], &[p(5), p(8)]);
 /// ```
 pub fn descendants_in_place(table: &mut [Pid], root: Pid) -> usize {
-    let (pairs, _) = table.as_chunks_mut::<2>();
-    pairs.sort_unstable_by_key(|&[pid, _]| pid);
+    let mut pairs = Pairs::sorted(table);
     // Resolve every chain, rewriting each parent on it to the verdict:
     // `root` for "below root", the pid itself for "not below root". A pid
     // whose parent is `root` or itself is resolved; so is every pid once
     // its chain has been walked (path compression keeps the total walk
     // O(n) lookups).
     for start in 0..pairs.len() {
-        let verdict = resolve(pairs, start, root);
-        compress(pairs, start, root, verdict);
+        let verdict = resolve(&pairs, start, root);
+        compress(&mut pairs, start, root, verdict);
     }
     let mut kept = 0;
     for i in 0..pairs.len() {
-        let Some(&[pid, parent]) = pairs.get(i) else {
+        let Some([pid, parent]) = pairs.get(i) else {
             break;
         };
         if parent == root && pid != root {
-            // `kept <= i`: this writes over pairs already read.
-            if let Some(slot) = table_slot(pairs, kept) {
+            // `kept <= 2 * i`: this writes over pairs already read.
+            if let Some(slot) = pairs.0.get_mut(kept) {
                 *slot = pid;
             }
             kept += 1;
@@ -78,32 +77,32 @@ pub fn descendants_in_place(table: &mut [Pid], root: Pid) -> usize {
 /// other than 0 (no parent in view) and the pid itself. Sorts the pairs by
 /// pid; never allocates.
 pub(crate) fn has_dangling_parent(table: &mut [Pid]) -> bool {
-    let (pairs, _) = table.as_chunks_mut::<2>();
-    pairs.sort_unstable_by_key(|&[pid, _]| pid);
-    let pairs: &[[Pid; 2]] = pairs;
-    pairs
-        .iter()
-        .any(|&[pid, parent]| parent != pid && parent != Pid::ZERO && find(pairs, parent).is_none())
+    let pairs = Pairs::sorted(table);
+    (0..pairs.len()).any(|i| {
+        pairs.get(i).is_some_and(|[pid, parent]| {
+            parent != pid && parent != Pid::ZERO && pairs.find(parent).is_none()
+        })
+    })
 }
 
 /// The parent recorded for `pid` in `table`, flat `(pid, parent)` pairs
 /// sorted by pid; `None` when `pid` has no pair.
 pub(crate) fn recorded_parent(table: &[Pid], pid: Pid) -> Option<Pid> {
-    let (pairs, _) = table.as_chunks::<2>();
-    find(pairs, pid)
+    let pairs = PairsRef(table);
+    pairs
+        .find(pid)
         .and_then(|i| pairs.get(i))
-        .map(|&[_, parent]| parent)
+        .map(|[_, parent]| parent)
 }
 
 /// [`recorded_parent`], once: the pair is then marked (its parent made the
 /// pid itself), and later calls for it give `None`, as do calls for a pid
 /// without a pair or recorded as its own parent.
 pub(crate) fn take_recorded_parent(table: &mut [Pid], pid: Pid) -> Option<Pid> {
-    let (pairs, _) = table.as_chunks_mut::<2>();
-    let i = find(pairs, pid)?;
-    let pair = pairs.get_mut(i)?;
-    let parent = pair[1];
-    pair[1] = pid;
+    let mut pairs = Pairs(table);
+    let i = pairs.find(pid)?;
+    let [_, parent] = pairs.get(i)?;
+    pairs.set_parent(i, pid);
     (parent != pid).then_some(parent)
 }
 
@@ -125,9 +124,115 @@ pub(crate) fn sort_dedup(pids: &mut [Pid]) -> usize {
     kept
 }
 
-/// Slot `k` of the flat table behind `pairs`.
-fn table_slot(pairs: &mut [[Pid; 2]], k: usize) -> Option<&mut Pid> {
-    pairs.as_flattened_mut().get_mut(k)
+/// Read access to a flat table of `(pid, parent)` pairs: pair `i` is
+/// elements `2i` and `2i + 1`; a trailing odd element is no pair.
+trait PairView {
+    fn flat(&self) -> &[Pid];
+
+    fn len(&self) -> usize {
+        self.flat().len() / 2
+    }
+
+    fn get(&self, i: usize) -> Option<[Pid; 2]> {
+        let at = i.checked_mul(2)?;
+        match self.flat().get(at..at.checked_add(2)?)? {
+            &[pid, parent] => Some([pid, parent]),
+            _ => None,
+        }
+    }
+
+    /// The index of a pair whose pid is `pid`, by binary search over
+    /// pairs sorted by pid.
+    fn find(&self, pid: Pid) -> Option<usize> {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let [at, _] = self.get(mid)?;
+            match at.cmp(&pid) {
+                core::cmp::Ordering::Less => lo = mid + 1,
+                core::cmp::Ordering::Greater => hi = mid,
+                core::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+}
+
+/// A table of pairs read in place.
+struct PairsRef<'a>(&'a [Pid]);
+
+impl PairView for PairsRef<'_> {
+    fn flat(&self) -> &[Pid] {
+        self.0
+    }
+}
+
+/// A table of pairs rewritten in place.
+struct Pairs<'a>(&'a mut [Pid]);
+
+impl PairView for Pairs<'_> {
+    fn flat(&self) -> &[Pid] {
+        self.0
+    }
+}
+
+impl<'a> Pairs<'a> {
+    /// The pairs of `table`, sorted by pid: at once when they already are
+    /// (a scan lists processes in pid order), by heapsort otherwise (in
+    /// place, O(n log n)).
+    fn sorted(table: &'a mut [Pid]) -> Self {
+        let mut pairs = Pairs(table);
+        let n = pairs.len();
+        let in_order = (1..n).all(|i| pairs.pid(i - 1) <= pairs.pid(i));
+        if !in_order {
+            for top in (0..n / 2).rev() {
+                pairs.sift_down(top, n);
+            }
+            for end in (1..n).rev() {
+                pairs.swap(0, end);
+                pairs.sift_down(0, end);
+            }
+        }
+        pairs
+    }
+
+    fn pid(&self, i: usize) -> Option<Pid> {
+        self.get(i).map(|[pid, _]| pid)
+    }
+
+    fn set_parent(&mut self, i: usize, parent: Pid) {
+        if let Some(slot) = i.checked_mul(2).and_then(|at| self.0.get_mut(at + 1)) {
+            *slot = parent;
+        }
+    }
+
+    fn swap(&mut self, i: usize, j: usize) {
+        if i != j && i.max(j) < self.len() {
+            self.0.swap(2 * i, 2 * j);
+            self.0.swap(2 * i + 1, 2 * j + 1);
+        }
+    }
+
+    /// Restores the max-heap below `at` among the first `end` pairs.
+    fn sift_down(&mut self, mut at: usize, end: usize) {
+        loop {
+            let left = at.saturating_mul(2).saturating_add(1);
+            if left >= end {
+                return;
+            }
+            let right = left + 1;
+            let child = if right < end && self.pid(right) > self.pid(left) {
+                right
+            } else {
+                left
+            };
+            if self.pid(child) <= self.pid(at) {
+                return;
+            }
+            self.swap(at, child);
+            at = child;
+        }
+    }
 }
 
 /// Where the chain from pair `start` ends: `true` if it reaches `root`.
@@ -136,12 +241,12 @@ fn table_slot(pairs: &mut [[Pid; 2]], k: usize) -> Option<&mut Pid> {
 /// below"; Brent's cycle detection finds it within a few times its length
 /// plus the length of the path leading to it, so that every pair of a
 /// loop is walked a bounded number of times before it is resolved.
-fn resolve(pairs: &[[Pid; 2]], start: usize, root: Pid) -> bool {
+fn resolve(pairs: &Pairs<'_>, start: usize, root: Pid) -> bool {
     let mut at = start;
     let mut mark = None;
     let (mut power, mut steps) = (1usize, 0usize);
     loop {
-        let Some(&[pid, parent]) = pairs.get(at) else {
+        let Some([pid, parent]) = pairs.get(at) else {
             return false;
         };
         if parent == root {
@@ -156,7 +261,7 @@ fn resolve(pairs: &[[Pid; 2]], start: usize, root: Pid) -> bool {
             steps = 0;
         }
         steps += 1;
-        match find(pairs, parent) {
+        match pairs.find(parent) {
             Some(next) => at = next,
             None => return false,
         }
@@ -165,27 +270,21 @@ fn resolve(pairs: &[[Pid; 2]], start: usize, root: Pid) -> bool {
 
 /// Rewrites the parent of every pair on the chain from `start` to the
 /// verdict, until a resolved pair (or the walk's bound).
-fn compress(pairs: &mut [[Pid; 2]], start: usize, root: Pid, below: bool) {
+fn compress(pairs: &mut Pairs<'_>, start: usize, root: Pid, below: bool) {
     let mut at = start;
     for _ in 0..=pairs.len() {
-        let Some(pair) = pairs.get_mut(at) else {
+        let Some([pid, parent]) = pairs.get(at) else {
             return;
         };
-        let [pid, parent] = *pair;
         if parent == root || parent == pid {
             return;
         }
-        pair[1] = if below { root } else { pid };
-        match find(pairs, parent) {
+        pairs.set_parent(at, if below { root } else { pid });
+        match pairs.find(parent) {
             Some(next) => at = next,
             None => return,
         }
     }
-}
-
-/// The index of a pair whose pid is `pid`, by binary search.
-fn find(pairs: &[[Pid; 2]], pid: Pid) -> Option<usize> {
-    pairs.binary_search_by_key(&pid, |&[p, _]| p).ok()
 }
 
 #[cfg(test)]

@@ -388,7 +388,7 @@ pub fn kinfo_procs<'a>(
     bytes: &'a [u8],
     layout: &'a KinfoLayout,
 ) -> Result<KinfoProcs<'a>, KinfoError> {
-    if layout.size == 0 || !bytes.len().is_multiple_of(layout.size) {
+    if layout.size == 0 || bytes.len() % layout.size != 0 {
         return Err(KinfoError::Ragged {
             len: bytes.len(),
             size: layout.size,

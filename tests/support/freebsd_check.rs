@@ -727,12 +727,12 @@ impl Run {
             }),
             _ => name.extend([arg, arg]),
         }
-        if shape & 0x40 != 0 && size.is_multiple_of(8) {
+        if shape & 0x40 != 0 && size % 8 == 0 {
             name.truncate(2);
         }
         // NULL, or room for a few records with a ragged tail.
-        let buffer = (!size.is_multiple_of(4))
-            .then(|| usize::from(size / 4) * SIZE / 4 + usize::from(size % 3) * 100);
+        let buffer =
+            (size % 4 != 0).then(|| usize::from(size / 4) * SIZE / 4 + usize::from(size % 3) * 100);
         self.model.clear_observations();
         let mut buf = vec![0xeeu8; buffer.unwrap_or(0) + 64];
         let (rc, errno, len) = match buffer {

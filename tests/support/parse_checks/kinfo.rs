@@ -74,7 +74,7 @@ fn read(r: &[u8]) -> Fields {
 /// The reference: a whole number of 1088-byte records, each with
 /// `ki_structsize` 1088, read up to the first bad one.
 fn reference(bytes: &[u8]) -> Result<Vec<Result<Fields, usize>>, ()> {
-    if !bytes.len().is_multiple_of(SIZE) {
+    if bytes.len() % SIZE != 0 {
         return Err(());
     }
     Ok(bytes
@@ -165,7 +165,7 @@ fn check_structured(input: &[u8]) {
     let mut bytes = vec![0u8; n * SIZE];
     let mut want = Vec::new();
     for rec in bytes.chunks_mut(SIZE) {
-        let bad = c.byte().is_multiple_of(11);
+        let bad = c.byte() % 11 == 0;
         let mut put = |off: usize, b: &[u8]| rec[off..off + b.len()].copy_from_slice(b);
         let structsize: i32 = if bad { c.i32() | 1 } else { SIZE as i32 };
         put(0, &structsize.to_ne_bytes());
@@ -270,7 +270,7 @@ fn check_structured(input: &[u8]) {
     let cut = (usize::from(c.byte()) << 8 | usize::from(c.byte())) % (bytes.len() + 1);
     let short = &bytes[..cut];
     let parsed = kinfo_procs(short, &layout);
-    assert_eq!(parsed.is_ok(), cut.is_multiple_of(SIZE), "cut at {cut}");
+    assert_eq!(parsed.is_ok(), cut % SIZE == 0, "cut at {cut}");
     check_bytes(short);
 }
 
