@@ -101,6 +101,11 @@
 //! | hidden processes | `hidepid` mounts: what the mount shows; a pid that vanishes or is denied mid-query is skipped | sandbox denial is an error | jails, and for an unprivileged caller `security.bsd.see_other_uids=0` (offered by the installer's hardening menu), `see_other_gids=0`, `see_jail_proc=0`: the kernel leaves them out of `all`, `ppid` and `descendants` with nothing to show it |
 //! | a full buffer | the backend counts every match, so it knows the size | proves nothing: grow and ask again | complete (the kernel fails a short one with `ENOMEM`) |
 //!
+//! Each fast path rests on things the kernel does, some promised (a documented
+//! interface) and some only how today's kernel works. `ASSUMPTIONS.md` in the
+//! repository lists every one, with its source, whether it is ABI, and what
+//! checks it at run time (or why nothing can).
+//!
 //! ## `descendants` while the tree changes
 //!
 //! On Linux, take the query to last from its first kernel call to its
