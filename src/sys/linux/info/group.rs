@@ -276,31 +276,38 @@ fn bare(dir: BorrowedFd<'_>, pid: Pid) -> Result<Bare, Fail> {
 /// one.
 const NO_EXE: Fail = Fail::Os("readlink exe", Errno::ENOENT);
 
+/// The path of the executable of the process `pid` whose directory is
+/// `dir`, into `out`: the process's, also while its leader has exited or
+/// is being replaced; never another process's (`dir` is bound to it).
+pub(super) fn exe_in(dir: BorrowedFd<'_>, pid: Pid, out: &mut [u8]) -> Result<PathRead, Fail> {
+    check_leader(dir, pid)?;
+    for attempt in 0..SETTLE_ATTEMPTS {
+        if attempt > 0 {
+            settle(attempt);
+        }
+        if let Some(read) = exe_at(dir, out)? {
+            return Ok(read);
+        }
+        match bare(dir, pid)? {
+            Bare::Truly => return Err(NO_EXE),
+            Bare::Thread(thread) => {
+                if let Some(read) = exe_at(thread.as_fd(), out)? {
+                    return Ok(read);
+                }
+                // That thread exited meanwhile: look again.
+            }
+            Bare::Replaced | Bare::Again => {}
+        }
+    }
+    Err(NO_EXE)
+}
+
 impl ProcFs {
     /// The path of `<pid>/exe` into `out`: the process's, also while its
     /// leader has exited or is being replaced.
     pub(super) fn read_exe(&self, pid: Pid, out: &mut [u8]) -> Result<PathRead, Fail> {
         let dir = self.pid_dir(pid)?;
-        check_leader(dir.as_fd(), pid)?;
-        for attempt in 0..SETTLE_ATTEMPTS {
-            if attempt > 0 {
-                settle(attempt);
-            }
-            if let Some(read) = exe_at(dir.as_fd(), out)? {
-                return Ok(read);
-            }
-            match bare(dir.as_fd(), pid)? {
-                Bare::Truly => return Err(NO_EXE),
-                Bare::Thread(thread) => {
-                    if let Some(read) = exe_at(thread.as_fd(), out)? {
-                        return Ok(read);
-                    }
-                    // That thread exited meanwhile: look again.
-                }
-                Bare::Replaced | Bare::Again => {}
-            }
-        }
-        Err(NO_EXE)
+        exe_in(dir.as_fd(), pid, out)
     }
 
     /// The open fds of `pid` and their kinds, from `<pid>/fd`: the
