@@ -43,6 +43,7 @@ use super::files::{for_each_pid, listed, names_exe, read_at, read_status};
 use super::{Fail, DELETED, DENTS_BUF, FD_LINK_BUF, FIRST_TID_BUF, PF_EXITING, PF_KTHREAD};
 use super::{ProcFs, STATUS_BUF, STAT_BUF};
 use crate::parse::{self, Dirents, StatRecord};
+use crate::sys::linux::reread::released;
 use crate::sys::linux::syscalls::{getdents, openat, readlinkat, rewind};
 use crate::sys::{Listed, PathRead};
 use crate::{Errno, Fd, Pid, Thread};
@@ -65,11 +66,12 @@ pub(super) fn settle(attempt: u32) {
 
 /// Whether a `stat` record read as `pid`'s is not its leader's: a thread
 /// (`exit_signal` -1; field 1 is checked too, though the kernel prints the
-/// number looked up) or a task already released (pgrp or session -1). A leader never has `exit_signal` -1 (`copy_process` gives
+/// number looked up) or a task already released (pgrp or session -1, the
+/// rule of `reread.rs`). A leader never has `exit_signal` -1 (`copy_process` gives
 /// -1 only with `CLONE_THREAD`; `de_thread` and `reparent_leader` set
 /// `SIGCHLD`).
 pub(super) fn stale(stat: &StatRecord<'_>, pid: Pid) -> bool {
-    stat.pid != pid.as_raw() || stat.exit_signal == -1 || stat.pgrp == -1 || stat.session == -1
+    stat.pid != pid.as_raw() || stat.exit_signal == -1 || released(stat.pgrp, stat.session)
 }
 
 /// Whether the leader is gone or going while other threads remain: a
