@@ -340,6 +340,56 @@ impl System {
         buf.fill(|out| crate::sys::Inspect::exe(&self.backend, pid, out))
     }
 
+    /// The [`ProcInfo`](crate::ProcInfo) of `pid` and its executable path
+    /// (into `buf`), both of one process, even while the pid is reused.
+    ///
+    /// [`info`](System::info) then [`exe`](System::exe) may describe two
+    /// processes: the pid may be reused in between. On Linux both are read
+    /// through one descriptor of the process's directory, which stays
+    /// bound to that process (a later process with the pid is not seen
+    /// through it); elsewhere they are the two calls. The path's own
+    /// failure is the second member: a zombie or a kernel thread has an
+    /// info but no executable. Allocates nothing once `buf` has grown to
+    /// the path.
+    ///
+    /// # Errors
+    ///
+    /// As [`info`](System::info); the path's errors are those of
+    /// [`exe`](System::exe).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # if pidquery::System::live().is_err() { return Ok(()) }
+    /// let system = pidquery::System::live()?;
+    /// let mut buf = pidquery::ExeBuf::new();
+    /// let (info, exe) = system.info_with_exe(pidquery::Pid::this(), &mut buf)?;
+    /// assert_eq!(info.pid, pidquery::Pid::this());
+    /// assert_eq!(exe?.path(), std::fs::canonicalize(std::env::current_exe()?)?);
+    /// # Ok(()) }
+    /// ```
+    #[allow(clippy::type_complexity)]
+    pub fn info_with_exe<'b>(
+        &self,
+        pid: Pid,
+        buf: &'b mut crate::ExeBuf,
+    ) -> Result<(crate::ProcInfo, Result<crate::Exe<'b>, Error>), Error> {
+        // The info of the last call, whose path is the answer: a path that
+        // did not fit is read again, with the info.
+        let mut info = None;
+        let exe = buf.fill(|out| {
+            info = None;
+            let (read, exe) = crate::sys::Inspect::info_exe(&self.backend, pid, out)?;
+            info = Some(read);
+            exe
+        });
+        match (info, exe) {
+            (Some(info), exe) => Ok((info, exe)),
+            (None, Err(e)) => Err(e),
+            // Not reached: without an info the call failed.
+            (None, Ok(_)) => Err(Error::no_such_process("info", pid)),
+        }
+    }
+
     /// The threads of `pid`, into `buf`, complete (grown and asked again
     /// when full).
     ///

@@ -169,6 +169,11 @@ fn a_zombie_is_info_with_the_zombie_state() {
     assert_eq!(err.kind(), ErrorKind::Os);
     assert_eq!(err.errno(), Some(pidquery::Errno::ENOENT));
     assert_eq!(readlink_exe(z.pid()), None);
+    // Read together: the info, and the same missing executable.
+    let mut buf = ExeBuf::new();
+    let (both, exe) = live().info_with_exe(z.pid(), &mut buf).unwrap();
+    assert_eq!(both, info);
+    assert_eq!(exe.unwrap_err().errno(), Some(pidquery::Errno::ENOENT));
     let mut threads = ThreadBuf::new();
     let threads = live().threads(z.pid(), &mut threads).unwrap();
     assert_eq!(threads, [Thread::Tid(z.pid())]);
@@ -316,6 +321,15 @@ fn a_long_executable_path_grows_the_buffer() {
     assert!(!exe.is_deleted());
     assert!(buf.capacity() > path.as_os_str().len());
     check_exe(p.pid());
+    // Read together, the path growing the buffer: the info of that process.
+    let mut buf = ExeBuf::with_capacity(1);
+    let (info, exe) = live().info_with_exe(p.pid(), &mut buf).unwrap();
+    assert_eq!(exe.unwrap().path(), path);
+    let alone = check_with_ps(p.pid());
+    assert_eq!(
+        (info.pid, info.comm, info.start),
+        (alone.pid, alone.comm, alone.start)
+    );
     // A name that really ends in " (deleted)" is not taken for the mark.
     let real = path.with_file_name("pqfake (deleted)");
     std::fs::copy(support::which("sleep"), &real).unwrap();

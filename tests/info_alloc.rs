@@ -68,6 +68,10 @@ fn every_per_process_call_is_allocation_free_when_warm() {
         assert_no_alloc("Pid::exe", ROUNDS, || {
             pid.exe(&mut exe).map(|e| e.as_bytes().len())
         });
+        assert_no_alloc("info_with_exe", ROUNDS, || {
+            let (_, path) = system.info_with_exe(pid, &mut exe)?;
+            path.map(|e| e.as_bytes().len())
+        });
         let mut threads = ThreadBuf::new();
         assert_no_alloc("threads", ROUNDS, || {
             system.threads(pid, &mut threads).map(<[_]>::len)
@@ -149,6 +153,10 @@ fn a_leader_that_exited_and_an_exec_from_a_thread_cost_no_allocation() {
         assert_no_alloc("exe", ROUNDS, || {
             system.exe(pid, &mut exe).map(|e| e.as_bytes().len())
         });
+        assert_no_alloc("info_with_exe", ROUNDS, || {
+            let (_, path) = system.info_with_exe(pid, &mut exe)?;
+            path.map(|e| e.as_bytes().len())
+        });
         assert_no_alloc("fds", ROUNDS, || system.fds(pid, &mut fds).map(<[_]>::len));
         assert_no_alloc("threads", ROUNDS, || {
             system.threads(pid, &mut threads).map(<[_]>::len)
@@ -187,6 +195,10 @@ fn errors_for_processes_that_are_gone_cost_no_allocation() {
             check("info", system.info(pid).unwrap_err());
             check("exe", system.exe(pid, &mut exe).unwrap_err());
             check("identity", system.identity(pid).unwrap_err());
+            check(
+                "info_with_exe",
+                system.info_with_exe(pid, &mut exe).map(|_| ()).unwrap_err(),
+            );
             let (errors, counts) = measure(|| {
                 let mut errors = 0;
                 for _ in 0..ROUNDS {
@@ -195,10 +207,11 @@ fn errors_for_processes_that_are_gone_cost_no_allocation() {
                     errors += usize::from(system.fds(pid, &mut fds).is_err());
                     errors += usize::from(system.threads(pid, &mut threads).is_err());
                     errors += usize::from(system.identity(pid).is_err());
+                    errors += usize::from(system.info_with_exe(pid, &mut exe).is_err());
                 }
                 errors
             });
-            assert_eq!(errors, 5 * ROUNDS, "{pid}: every call fails");
+            assert_eq!(errors, 6 * ROUNDS, "{pid}: every call fails");
             assert_eq!(counts.takes(), 0, "{pid} ({kind:?}): {counts:?}");
         }
     }

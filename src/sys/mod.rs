@@ -215,6 +215,20 @@ pub(crate) trait Inspect: ListPids {
         Err(Error::unsupported("executable path").with_pid(pid))
     }
 
+    /// The info of `pid` and its executable path (into the front of
+    /// `out`), both of one process; the second member is the path's own
+    /// answer (a zombie or a kernel thread has none). The default makes
+    /// the two calls, between which a reused pid may name another process;
+    /// a backend that can bind both reads to one process overrides it.
+    fn info_exe(
+        &self,
+        pid: Pid,
+        out: &mut [u8],
+    ) -> Result<(ProcInfo, Result<PathRead, Error>), Error> {
+        let info = self.info(pid)?;
+        Ok((info, self.exe(pid, out)))
+    }
+
     /// The threads of `pid`, into the front of `out`.
     fn threads(&self, pid: Pid, out: &mut [Thread]) -> Result<Listed, Error> {
         let _ = out;

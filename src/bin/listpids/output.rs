@@ -4,8 +4,9 @@
 //!
 //! Every field of a line comes from one process. The executable is read by
 //! pid after the pass, when the pid may name a newer process: so a line
-//! with `exe` is read again between an identity taken first and checked
-//! last ([`with_exe`]).
+//! with `exe` is read again, info and executable in one call
+//! ([`System::info_with_exe`]), between an identity taken first and
+//! checked last ([`with_exe`]).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -14,7 +15,9 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
 
-use pidquery::{Dev, ErrorKind, ExeBuf, Filter, InfoBuf, PidQuery, ProcFlags, ProcInfo, System};
+use pidquery::{
+    Dev, ErrorKind, Exe, ExeBuf, Filter, InfoBuf, PidQuery, ProcFlags, ProcInfo, System,
+};
 
 /// One column of `--long` / `--format`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -153,11 +156,12 @@ pub fn print(system: &System, query: &PidQuery, mode: &Mode) -> Result<usize, St
 }
 
 /// The process `listed` describes, read again with its executable: both
-/// between its identity, taken first, and the check that the identity
-/// still holds, so that both are of that one process (while a pid is
-/// reused, the pid alone may name a newer process by the time the
-/// executable is read). `None` when the process listed is gone, or the pid
-/// names another process that the filter would not have listed.
+/// in one call, so that they are of one process (while a pid is reused,
+/// a second lookup by pid may find a newer one), and between its
+/// identity, taken first, and the check that the identity still holds, so
+/// that this process is the one listed. `None` when the process listed is
+/// gone, or the pid names another process that the filter would not have
+/// listed.
 fn with_exe(
     system: &System,
     filter: Filter,
@@ -169,7 +173,8 @@ fn with_exe(
         Ok(id) => id,
         // No identities here: the pid is all there is to go on.
         Err(e) if e.kind() == ErrorKind::Unsupported => {
-            return Some((*listed, exe_text(system, pid, buf)));
+            let exe = system.exe(pid, buf).ok().map(|exe| exe_text(&exe));
+            return Some((*listed, exe));
         }
         Err(_) => return None,
     };
@@ -177,8 +182,10 @@ fn with_exe(
     if id.start() != listed.start {
         return None;
     }
-    let info = system.info(pid).ok()?;
-    let exe = exe_text(system, pid, buf);
+    // The info and the executable of one process, whichever has the pid
+    // now: read through one handle of it (on Linux, its directory).
+    let (info, exe) = system.info_with_exe(pid, buf).ok()?;
+    let exe = exe.ok().map(|exe| exe_text(&exe));
     if !system.is_current(&id).unwrap_or(false) {
         return None;
     }
@@ -202,14 +209,13 @@ fn same_for(filter: Filter, a: &ProcInfo, b: &ProcInfo) -> bool {
 }
 
 /// The executable as `readlink` shows it (a deleted one keeps its
-/// `" (deleted)"`), or `None` when it cannot be read.
-fn exe_text(system: &System, pid: pidquery::Pid, buf: &mut ExeBuf) -> Option<String> {
-    let exe = system.exe(pid, buf).ok()?;
+/// `" (deleted)"`).
+fn exe_text(exe: &Exe<'_>) -> String {
     let mut text = String::from_utf8_lossy(exe.as_bytes()).into_owned();
     if exe.is_deleted() {
         text.push_str(" (deleted)");
     }
-    Some(text)
+    text
 }
 
 /// The aligned table: a header line, then one line per process.

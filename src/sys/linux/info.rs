@@ -500,6 +500,25 @@ impl Inspect for ProcFs {
             .map_err(|fail| self.error("exe", pid, fail))
     }
 
+    fn info_exe(
+        &self,
+        pid: Pid,
+        out: &mut [u8],
+    ) -> Result<(ProcInfo, Result<PathRead, Error>), Error> {
+        // One directory descriptor for both reads: bound to the process,
+        // so a pid reused in between fails them rather than mixing two.
+        let dir = self
+            .pid_dir(pid)
+            .map_err(|fail| self.error("info", pid, fail))?;
+        let info = match self.info_at(dir.as_fd(), pid, Filter::All) {
+            Ok(Some(info)) => info,
+            Ok(None) => return Err(self.error("info", pid, Fail::Gone)),
+            Err(fail) => return Err(self.error("info", pid, fail)),
+        };
+        let exe = group::exe_in(dir.as_fd(), pid, out).map_err(|fail| self.error("exe", pid, fail));
+        Ok((info, exe))
+    }
+
     fn threads(&self, pid: Pid, out: &mut [Thread]) -> Result<Listed, Error> {
         self.read_threads(pid, out)
             .map_err(|fail| self.error("threads", pid, fail))

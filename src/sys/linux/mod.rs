@@ -13,6 +13,8 @@
 //!   `fd/`, pidfds), the [`Inspect`](super::Inspect) entry point;
 //! - `tree.rs`: `descendants`, by a walk over `children` files or one
 //!   scan that links parents;
+//! - `reread.rs`: the rule every `stat` reader follows for a record of a
+//!   released task (read it again);
 //! - `syscalls.rs`: the raw calls, the only `unsafe` code.
 //!
 //! # Cost per filter
@@ -43,6 +45,7 @@ mod lease;
 mod pidfd;
 mod pidns;
 mod released;
+mod reread;
 mod scan;
 mod stream;
 mod syscalls;
@@ -319,4 +322,18 @@ fn read_pid_file<'b>(
         }
     }
     Ok(buf.get(..filled))
+}
+
+/// `<pid>/stat` under `dir` into `buf`, read again while it shows a task
+/// already released (`reread.rs`: the old leader of an exec from a thread
+/// reads so for a moment). `Ok(None)` if the process vanished or is
+/// hidden.
+fn read_pid_stat<'b>(
+    dir: BorrowedFd<'_>,
+    pid: Pid,
+    buf: &'b mut [u8],
+) -> Result<Option<&'b [u8]>, Errno> {
+    reread::unreleased_stat(buf, |buf| {
+        read_pid_file(dir, pid, b"stat", buf).map(|text| text.map(<[u8]>::len))
+    })
 }

@@ -9,7 +9,7 @@ use super::pidfd::{self, PidfdAnswer};
 use super::released::{lock_tasklist, Window};
 use super::syscalls::{fstat, getdents, openat, stat_at};
 use super::view::pidfd_info_works;
-use super::{read_pid_file, vanished, ProcFs};
+use super::{read_pid_file, read_pid_stat, vanished, ProcFs};
 use crate::parse::{self, Dirents};
 use crate::sys::Listed;
 use crate::{Errno, Error, ErrorKind, Filter, Pid};
@@ -25,8 +25,6 @@ const STATUS_BUF: usize = 4096;
 /// Processes (`/proc`'s link count) above which `uid` of the reaped-task
 /// owner confirms its answers after the scan, if at all (`Plan::defer`).
 const DEFER_ABOVE: libc::nlink_t = 256;
-/// Reads of a `stat` that shows a released task (see `matches`).
-const RELEASED_REREADS: u32 = 4;
 
 /// How a scan tests each process, chosen once per query.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
@@ -319,24 +317,13 @@ impl ProcFs {
                     }
                 }
                 let mut buf = [0u8; STAT_BUF];
-                let mut attempt = 0;
-                let stat = loop {
-                    let Some(bytes) = read_pid_file(dir, pid, b"stat", &mut buf)
-                        .map_err(|e| per_pid("read stat", e))?
-                    else {
-                        return Ok(None);
-                    };
-                    let stat = parse::stat(bytes).ok_or_else(|| self.malformed(pid, "stat"))?;
-                    // A task already released reads pgrp and session -1,
-                    // ppid and tty 0 (`do_task_stat`): a process being
-                    // reaped, or the old leader of an exec from another
-                    // thread, found before the pids were swapped. Read
-                    // again: the process (its new leader), or nothing.
-                    attempt += 1;
-                    if stat.pgrp != -1 || attempt >= RELEASED_REREADS {
-                        break stat;
-                    }
+                // A record of a released task is read again (`reread.rs`).
+                let Some(bytes) =
+                    read_pid_stat(dir, pid, &mut buf).map_err(|e| per_pid("read stat", e))?
+                else {
+                    return Ok(None);
                 };
+                let stat = parse::stat(bytes).ok_or_else(|| self.malformed(pid, "stat"))?;
                 Ok(Some(match filter {
                     Filter::Ppid(ppid) => stat.ppid == ppid.as_raw(),
                     Filter::Pgrp(pgrp) => stat.pgrp == pgrp.as_raw(),

@@ -50,7 +50,10 @@
 //! process recorded and its link held from its record to now, so all
 //! those links held together just after the scan, and each listed process
 //! was, when its own record was read, the child of a process then below
-//! the root. A recorded parent without a record of its own means a
+//! the root. A `stat` that shows a task already released (ppid 0) is
+//! read again (`reread.rs`): the old leader of an exec from a thread reads
+//! so for a moment, and a process that was below the root throughout would
+//! otherwise be linked to nobody. A recorded parent without a record of its own means a
 //! process was reaped before it was read, and its children may have been
 //! missed, unless the mount hides it: when the task counters
 //! (`released.rs`) show a release, the scan is made again. After
@@ -64,7 +67,7 @@ use std::os::fd::AsFd;
 use super::children::{Checks, Scope};
 use super::released::{lock_tasklist, Quiet, Window};
 use super::syscalls::{clock_ns, clock_ticks, getdents, openat, pread};
-use super::{read_pid_file, stat_uid, ProcFs};
+use super::{read_pid_stat, stat_uid, ProcFs};
 use crate::list::links;
 use crate::parse::{self, Dirents};
 use crate::sys::{ListPids, Listed};
@@ -259,7 +262,10 @@ impl ProcFs {
                 let Some(pid) = parse::pid_name(dirent.name) else {
                     continue;
                 };
-                let Some(text) = read_pid_file(dir, pid, b"stat", &mut stat)
+                // A record of a released task (ppid 0) is read again: the
+                // old leader of an exec from a thread reads so for a
+                // moment, and would be nobody's child (`reread.rs`).
+                let Some(text) = read_pid_stat(dir, pid, &mut stat)
                     .map_err(|e| self.err("read stat", e).with_pid(pid))?
                 else {
                     continue; // gone or hidden
@@ -319,7 +325,7 @@ impl ProcFs {
     /// has `parent` as its parent: then it is the process recorded, and its
     /// parent has not changed since (a parent changes only when it exits).
     fn same_since(&self, node: Pid, parent: Pid, born_before: u64, buf: &mut [u8]) -> bool {
-        match read_pid_file(self.root.as_fd(), node, b"stat", buf) {
+        match read_pid_stat(self.root.as_fd(), node, buf) {
             Ok(Some(text)) => parse::stat_record(text).is_some_and(|st| {
                 st.starttime < born_before && Pid::from_raw(st.ppid) == Some(parent)
             }),

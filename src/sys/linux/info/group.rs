@@ -43,6 +43,7 @@ use super::files::{for_each_pid, listed, names_exe, read_at, read_status};
 use super::{Fail, DELETED, DENTS_BUF, FD_LINK_BUF, FIRST_TID_BUF, PF_EXITING, PF_KTHREAD};
 use super::{ProcFs, STATUS_BUF, STAT_BUF};
 use crate::parse::{self, Dirents, StatRecord};
+use crate::sys::linux::reread::released;
 use crate::sys::linux::syscalls::{getdents, openat, readlinkat, rewind};
 use crate::sys::{Listed, PathRead};
 use crate::{Errno, Fd, Pid, Thread};
@@ -65,11 +66,12 @@ pub(super) fn settle(attempt: u32) {
 
 /// Whether a `stat` record read as `pid`'s is not its leader's: a thread
 /// (`exit_signal` -1; field 1 is checked too, though the kernel prints the
-/// number looked up) or a task already released (pgrp or session -1). A leader never has `exit_signal` -1 (`copy_process` gives
+/// number looked up) or a task already released (pgrp or session -1, the
+/// rule of `reread.rs`). A leader never has `exit_signal` -1 (`copy_process` gives
 /// -1 only with `CLONE_THREAD`; `de_thread` and `reparent_leader` set
 /// `SIGCHLD`).
 pub(super) fn stale(stat: &StatRecord<'_>, pid: Pid) -> bool {
-    stat.pid != pid.as_raw() || stat.exit_signal == -1 || stat.pgrp == -1 || stat.session == -1
+    stat.pid != pid.as_raw() || stat.exit_signal == -1 || released(stat.pgrp, stat.session)
 }
 
 /// Whether the leader is gone or going while other threads remain: a
@@ -276,31 +278,38 @@ fn bare(dir: BorrowedFd<'_>, pid: Pid) -> Result<Bare, Fail> {
 /// one.
 const NO_EXE: Fail = Fail::Os("readlink exe", Errno::ENOENT);
 
+/// The path of the executable of the process `pid` whose directory is
+/// `dir`, into `out`: the process's, also while its leader has exited or
+/// is being replaced; never another process's (`dir` is bound to it).
+pub(super) fn exe_in(dir: BorrowedFd<'_>, pid: Pid, out: &mut [u8]) -> Result<PathRead, Fail> {
+    check_leader(dir, pid)?;
+    for attempt in 0..SETTLE_ATTEMPTS {
+        if attempt > 0 {
+            settle(attempt);
+        }
+        if let Some(read) = exe_at(dir, out)? {
+            return Ok(read);
+        }
+        match bare(dir, pid)? {
+            Bare::Truly => return Err(NO_EXE),
+            Bare::Thread(thread) => {
+                if let Some(read) = exe_at(thread.as_fd(), out)? {
+                    return Ok(read);
+                }
+                // That thread exited meanwhile: look again.
+            }
+            Bare::Replaced | Bare::Again => {}
+        }
+    }
+    Err(NO_EXE)
+}
+
 impl ProcFs {
     /// The path of `<pid>/exe` into `out`: the process's, also while its
     /// leader has exited or is being replaced.
     pub(super) fn read_exe(&self, pid: Pid, out: &mut [u8]) -> Result<PathRead, Fail> {
         let dir = self.pid_dir(pid)?;
-        check_leader(dir.as_fd(), pid)?;
-        for attempt in 0..SETTLE_ATTEMPTS {
-            if attempt > 0 {
-                settle(attempt);
-            }
-            if let Some(read) = exe_at(dir.as_fd(), out)? {
-                return Ok(read);
-            }
-            match bare(dir.as_fd(), pid)? {
-                Bare::Truly => return Err(NO_EXE),
-                Bare::Thread(thread) => {
-                    if let Some(read) = exe_at(thread.as_fd(), out)? {
-                        return Ok(read);
-                    }
-                    // That thread exited meanwhile: look again.
-                }
-                Bare::Replaced | Bare::Again => {}
-            }
-        }
-        Err(NO_EXE)
+        exe_in(dir.as_fd(), pid, out)
     }
 
     /// The open fds of `pid` and their kinds, from `<pid>/fd`: the
