@@ -24,11 +24,7 @@ const STEERED: u32 = 300;
 
 /// How long `listpids` runs against the churn, per output form.
 fn attack() -> Duration {
-    let secs = std::env::var("PIDQUERY_ATTACK_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(2);
-    Duration::from_secs(secs)
+    support::secs_from_env("PIDQUERY_ATTACK_SECS", 2)
 }
 
 /// The basename of a path as text.

@@ -24,11 +24,7 @@ use support::Proc;
 
 /// How long each adversary loop runs: a few seconds in the suite.
 fn budget() -> Duration {
-    let secs = std::env::var("PIDQUERY_SOAK_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3);
-    Duration::from_secs(secs)
+    support::secs_from_env("PIDQUERY_SOAK_SECS", 3)
 }
 
 /// Set in a re-executed test binary that plays the cycling parent: how

@@ -28,11 +28,7 @@ use support::{children, have, root_or_skip, skip, wait_until, Proc};
 
 /// How long each adversary loop runs: a few seconds in the suite.
 fn budget() -> Duration {
-    let secs = std::env::var("PIDQUERY_SOAK_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3);
-    Duration::from_secs(secs)
+    support::secs_from_env("PIDQUERY_SOAK_SECS", 3)
 }
 
 /// A subreaper that, again and again, forks a middle process which spawns

@@ -43,11 +43,7 @@ const EXECERS: usize = 4;
 
 /// How long the queries run: a few seconds in the suite.
 fn budget() -> Duration {
-    let secs = std::env::var("PIDQUERY_SOAK_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3);
-    Duration::from_secs(secs)
+    support::secs_from_env("PIDQUERY_SOAK_SECS", 3)
 }
 
 /// The pids under `root` that are processes (not a thread's id) named

@@ -109,10 +109,7 @@ struct Shape {
 }
 
 fn soak_secs() -> u64 {
-    std::env::var("PIDQUERY_SOAK_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(DEFAULT_SECS)
+    support::secs_from_env("PIDQUERY_SOAK_SECS", DEFAULT_SECS).as_secs()
 }
 
 /// Waits for the report lines the core prints once set up.

@@ -86,3 +86,13 @@ pub fn tools_or_skip(test: &str, tools: &[&str]) -> bool {
         None => true,
     }
 }
+
+/// How long an adversary loop runs: `var` seconds from the environment
+/// (to measure a rate over a longer run), else `default_secs`.
+pub fn secs_from_env(var: &str, default_secs: u64) -> std::time::Duration {
+    let secs = std::env::var(var)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default_secs);
+    std::time::Duration::from_secs(secs)
+}
