@@ -23,13 +23,13 @@
 
 #![cfg(target_os = "linux")]
 
-#[path = "exact/raw.rs"]
-mod raw;
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
+
 use std::io::Read;
 use std::os::fd::OwnedFd;
+use support::raw;
 
 use pidquery::{Pid, PidBuf, PidQuery, ProcId, System};
 use support::{root_or_skip, sleep_command, Proc};

@@ -23,8 +23,6 @@
 
 #![cfg(target_os = "linux")]
 
-#[path = "exact/raw.rs"]
-mod raw;
 mod support;
 
 use std::collections::BTreeMap;
@@ -35,6 +33,7 @@ use std::time::{Duration, Instant};
 
 use pidquery::{Pid, PidBuf, PidQuery, System};
 use support::hostile::{child_args, ARGS_VAR, MODE_VAR};
+use support::raw;
 use support::{root_or_skip, tools_or_skip};
 
 /// One test at a time: the user-namespace test forks this process, whose
@@ -45,12 +44,9 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// How long each adversary runs queries: 3 s, or `PIDQUERY_EXACT_SECS`
 /// (to measure a rate over a longer run).
 fn run_for() -> Duration {
-    let secs = std::env::var("PIDQUERY_EXACT_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3);
-    Duration::from_secs(secs)
+    support::secs_from_env("PIDQUERY_EXACT_SECS", 3)
 }
+
 /// How many pids the reuse adversary recreates, each by a process of its
 /// own, from the middle of the pid space up.
 const REUSED_COUNT: libc::pid_t = 8;

@@ -5,9 +5,7 @@
 use std::ffi::CString;
 use std::time::Duration;
 
-pub fn getpid() -> i32 {
-    std::process::id() as i32
-}
+pub use super::raw::getpid;
 
 /// Whether the calling thread is the thread-group leader.
 pub fn on_leader() -> bool {
@@ -56,51 +54,22 @@ pub fn check(what: &str, rc: libc::c_int) {
 /// `argv`; `Err(errno)` (`EEXIST` while the pid is taken). Needs
 /// `CAP_SYS_ADMIN` over the pid namespace.
 pub fn spawn_with_pid(pid: i32, argv: &[CString]) -> Result<i32, i32> {
-    #[repr(C)]
-    #[derive(Default)]
-    struct CloneArgs {
-        flags: u64,
-        pidfd: u64,
-        child_tid: u64,
-        parent_tid: u64,
-        exit_signal: u64,
-        stack: u64,
-        stack_size: u64,
-        tls: u64,
-        set_tid: u64,
-        set_tid_size: u64,
-    }
     let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
     ptrs.push(std::ptr::null());
-    let tid = [pid];
-    let args = CloneArgs {
-        exit_signal: libc::SIGCHLD as u64,
-        set_tid: tid.as_ptr() as u64,
-        set_tid_size: 1,
-        ..CloneArgs::default()
-    };
-    // SAFETY: `args` is a valid clone_args of the size given, `tid` lives
-    // across the call; without CLONE_VM the child has its own copy of
-    // memory, and it only calls execv and _exit (async-signal-safe) on
-    // pointers prepared before the call.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_clone3,
-            &args as *const CloneArgs,
-            std::mem::size_of::<CloneArgs>(),
-        )
-    };
-    if ret == 0 {
-        // SAFETY: see above; `ptrs` is a NULL-terminated array of C strings.
-        unsafe {
-            libc::execv(ptrs[0], ptrs.as_ptr());
-            libc::_exit(127);
+    match super::raw::clone3_with_tids(&[pid]) {
+        Ok(0) => {
+            // SAFETY: the child has its own copy of memory (no CLONE_VM)
+            // and only calls execv and _exit (async-signal-safe) on
+            // pointers prepared before the call; `ptrs` is a
+            // NULL-terminated array of C strings.
+            unsafe {
+                libc::execv(ptrs[0], ptrs.as_ptr());
+                libc::_exit(127);
+            }
         }
+        Ok(child) => Ok(child),
+        Err(e) => Err(e.raw_os_error().unwrap_or(0)),
     }
-    if ret < 0 {
-        return Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0));
-    }
-    Ok(ret as i32)
 }
 
 /// A pid nobody holds, far from where the kernel hands pids out now.

@@ -11,6 +11,8 @@
 //! - [`env`]: root and tool checks, and the skip messages of tests that
 //!   need what is missing;
 //! - [`alloc`]: the counting allocator;
+//! - [`raw`]: the raw calls adversaries are built from (fork, `clone3`
+//!   with `set_tid`, namespaces, ids, a proc mount);
 //! - [`hostile`]: re-execution of a test binary in a child mode;
 //! - [`churn`]: the soak's fixture, a core of steady processes among
 //!   churning ones, [`churn_calls`], the raw calls it makes, and
@@ -53,6 +55,8 @@ pub mod process;
 pub mod procfs;
 #[cfg(target_os = "linux")]
 pub mod ps;
+#[cfg(target_os = "linux")]
+pub mod raw;
 
 pub use wait::{wait_until, wait_until_within, TIMEOUT};
 
