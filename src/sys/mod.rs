@@ -39,7 +39,7 @@
 
 use std::path::Path;
 
-use crate::{Error, Fd, InfoBuf, Pid, PidQuery, ProcId, ProcInfo, Thread};
+use crate::{Error, Fd, InfoBuf, Pid, PidBuf, PidQuery, ProcId, ProcInfo, Thread};
 
 // ---- the one selection point ---------------------------------------------
 
@@ -67,6 +67,9 @@ pub(crate) use imp::{dev, Live};
 pub(crate) type Stream = <Live as StreamPids>::Stream;
 
 // ---- code compiled on every host that can test it ------------------------
+
+// The growth rule and attempt budget every grow-and-retry loop shares.
+pub(crate) mod growth;
 
 // The thread's `errno` slot, for libproc's 0-with-errno convention.
 #[cfg(any(target_os = "linux", target_vendor = "apple", target_os = "freebsd"))]
@@ -137,7 +140,10 @@ pub(crate) enum Listed {
 ///
 /// The engine (`list/engine.rs`) drives it; a backend is free to answer a
 /// query by whatever strategy is cheapest (a full scan, a children file, a
-/// kernel filter), as long as the result is the same.
+/// kernel filter), as long as the result is the same. A backend never calls
+/// the engine: what it shares with it (the growth rule and the attempt
+/// budget) is in `growth.rs`, and a complete listing it needs is handed in
+/// ([`FillFn`]).
 pub(crate) trait ListPids {
     /// How many pids a fill of `query` should reserve.
     fn estimate(&self, query: &PidQuery) -> Result<usize, Error>;
@@ -145,6 +151,12 @@ pub(crate) trait ListPids {
     /// Writes matching pids to the front of `out`.
     fn list(&self, query: &PidQuery, out: &mut [Pid]) -> Result<Listed, Error>;
 }
+
+/// A complete listing of `query` into a buffer, grown and retried until it
+/// is provably whole: the engine's `fill`, handed to [`Inspect::infos`] by
+/// its caller, so that a backend that lists before it reads neither loops
+/// itself nor calls up into the engine.
+pub(crate) type FillFn<K> = for<'b> fn(&K, &PidQuery, &'b mut PidBuf) -> Result<&'b [Pid], Error>;
 
 // ---- the per-process capability ------------------------------------------
 
@@ -186,12 +198,13 @@ pub(crate) trait Inspect: ListPids {
     }
 
     /// The infos of every process `query` matches, into `out.infos`
-    /// (cleared first). The default lists the pids, then reads each,
-    /// leaving out those that vanished or are hidden in between; a backend
-    /// with a cheaper single pass overrides it.
-    fn infos(&self, query: &PidQuery, out: &mut InfoBuf) -> Result<(), Error> {
+    /// (cleared first). The default lists the pids with `fill` (the
+    /// engine's, passed in by the caller), then reads each, leaving out
+    /// those that vanished or are hidden in between; a backend with a
+    /// cheaper single pass overrides it.
+    fn infos(&self, query: &PidQuery, out: &mut InfoBuf, fill: FillFn<Self>) -> Result<(), Error> {
         out.infos.clear();
-        crate::list::engine::fill(self, query, &mut out.pids)?;
+        fill(self, query, &mut out.pids)?;
         let pids = core::mem::take(&mut out.pids);
         let mut result = Ok(());
         for pid in pids.iter() {
