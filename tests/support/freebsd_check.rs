@@ -3,22 +3,28 @@
 //! corpus replay (`tests/fuzz_replay.rs`) and `tests/model_freebsd.rs`,
 //! each of which includes this file with `#[path]` or through `support`.
 //! Test machinery, not library API.
-
-use core::fmt;
+//!
+//! The frame (operation bytes, buffers, the ways of asking, the loop) is
+//! `ops_check.rs`, shared with the xnu checker; this file is what is
+//! FreeBSD's: its operations and what each answer must be.
 
 use pidquery::model::freebsd::{
     consts, mib, Call, Churn, Model, Observation, State, Tty, View, Walk,
 };
-use pidquery::{Dev, Errno, ErrorKind, Filter, Pid, PidBuf, PidQuery, MAX_ATTEMPTS};
+use pidquery::{Dev, Errno, ErrorKind, Filter, Pid, PidQuery, MAX_ATTEMPTS};
+
+// The shared frame, declared once beside this file by every includer (a
+// sibling module `ops_check`, with `#[macro_use]`).
+pub use super::ops_check::Violation;
+use super::ops_check::{self, ask, Buffers, Bytes, Checker};
+
+impl_model!(Model);
 
 // The raw `sysctl` calls and the name rules (a path of its own, so that
 // every includer of this file finds it).
 #[path = "freebsd_check/raw.rs"]
 mod raw;
 use raw::EFAULT;
-
-/// The table stops growing past this many processes, to keep runs fast.
-const MAX_PROCS: usize = 1500;
 
 /// Terminal devices the operations pick from: two a kernel filter can ask,
 /// one beyond a non-negative `int` (answered from the whole table).
@@ -53,23 +59,6 @@ pub struct Stats {
     /// Processes that churn changed mid-walk.
     pub changed: u32,
 }
-
-/// A broken guarantee found by [`check_ops`]: which operation, and what.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Violation {
-    /// Index of the operation (not the byte) that broke it.
-    pub op: usize,
-    /// What was expected and what happened.
-    pub message: String,
-}
-
-impl fmt::Display for Violation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "operation {}: {}", self.op, self.message)
-    }
-}
-
-impl std::error::Error for Violation {}
 
 /// The naive oracle: does `v` answer `filter`? Written from the
 /// [`Filter`], not from the kernel's op codes the model uses.
@@ -125,35 +114,10 @@ pub fn check_answer(filter: Filter, obs: &Observation, got: &[Pid]) -> Result<u3
     Ok(required)
 }
 
-/// Operation bytes, read one at a time; zeros past the end.
-pub struct Bytes<'a> {
-    rest: &'a [u8],
-}
-
-impl<'a> Bytes<'a> {
-    /// Reads `rest`.
-    pub fn new(rest: &'a [u8]) -> Self {
-        Bytes { rest }
-    }
-
-    fn byte(&mut self) -> u8 {
-        match self.rest.split_first() {
-            Some((&b, rest)) => {
-                self.rest = rest;
-                b
-            }
-            None => 0,
-        }
-    }
-}
-
-/// The interpreter's state: the model and the reused buffers.
+/// The interpreter's state: the model, its knobs, and what the run
+/// exercised.
 struct Run {
     model: Model,
-    tiny: PidBuf<0>,
-    small: PidBuf<4>,
-    default: PidBuf,
-    slice: Vec<Pid>,
     capability: bool,
     max_wired: Option<usize>,
     jails: bool,
@@ -186,54 +150,39 @@ struct Run {
 ///
 /// The first [`Violation`].
 pub fn check_ops(bytes: &[u8]) -> Result<Stats, Violation> {
-    let mut run = Run {
-        model: Model::new(),
-        tiny: PidBuf::default(),
-        small: PidBuf::default(),
-        default: PidBuf::new(),
-        slice: Vec::new(),
-        capability: false,
-        max_wired: None,
-        jails: false,
-        stats: Stats::default(),
-    };
-    run.model.record(true);
-    let mut input = Bytes::new(bytes);
-    let mut op = 0;
-    while !input.rest.is_empty() && run.model.nprocs() < MAX_PROCS {
-        run.step(&mut input)
-            .map_err(|message| Violation { op, message })?;
-        op += 1;
-    }
-    Ok(run.stats)
+    ops_check::check_ops::<Run>(bytes)
 }
 
-impl Run {
-    /// A pid of the table (or a made-up one) chosen by `b`.
-    fn pick(&self, b: u8) -> Pid {
-        let n = self.model.nprocs();
-        match usize::from(b).checked_rem(n + 1) {
-            Some(i) if i < n => self.model.procs().nth(i).map_or(Pid::ZERO, |p| p.pid),
-            _ => Pid::from_raw(i32::from(b) + 20_000).unwrap_or(Pid::ZERO),
+impl Checker for Run {
+    type Model = Model;
+    type Stats = Stats;
+    const MAX_PROCS: usize = 1500;
+
+    fn start() -> Run {
+        let mut model = Model::new();
+        model.record(true);
+        Run {
+            model,
+            capability: false,
+            max_wired: None,
+            jails: false,
+            stats: Stats::default(),
         }
     }
 
-    /// Two bytes: a churn of up to 3 of each kind, and forks: up to 7,
-    /// times 1, 4, 16 or 64 (so that a schedule can outgrow the backend's
-    /// doubling).
-    fn churn(input: &mut Bytes<'_>) -> Churn {
-        let (a, b) = (input.byte(), input.byte());
-        Churn {
-            fork: u32::from(a % 8) << (u32::from(b >> 5) % 4 * 2),
-            exit: u32::from((a >> 3) % 4),
-            reap: u32::from((a >> 5) % 4),
-            regroup: u32::from(b % 4),
-            setsid: u32::from((b >> 2) % 2),
-            setuid: u32::from((b >> 3) % 4),
-        }
+    fn model(&mut self) -> &mut Model {
+        &mut self.model
     }
 
-    fn step(&mut self, input: &mut Bytes<'_>) -> Result<(), String> {
+    fn model_ref(&self) -> &Model {
+        &self.model
+    }
+
+    fn into_stats(self) -> Stats {
+        self.stats
+    }
+
+    fn step(&mut self, input: &mut Bytes<'_>, buffers: &mut Buffers) -> Result<(), String> {
         match input.byte() % 16 {
             0 => {
                 let n = input.byte() % 32 + 1;
@@ -304,7 +253,7 @@ impl Run {
             }
             10..=13 => {
                 self.stats.queries += 1;
-                return self.query(input);
+                return ask(self, input, buffers);
             }
             _ => {
                 self.stats.queries += 1;
@@ -312,6 +261,160 @@ impl Run {
             }
         }
         Ok(())
+    }
+
+    fn query(&self, input: &mut Bytes<'_>) -> PidQuery {
+        let b = input.byte();
+        let arg = input.byte();
+        match b % 7 {
+            0 => PidQuery::all(),
+            1 => PidQuery::pgrp(self.pick(arg)),
+            2 => PidQuery::tty(Dev::from_raw(TTYS[usize::from(arg) % TTYS.len()])),
+            3 => PidQuery::uid(u32::from(arg % 4)),
+            4 => PidQuery::ruid(u32::from(arg % 4)),
+            5 => PidQuery::tty(Dev::from_raw(consts::NODEV)),
+            _ => PidQuery::ppid(self.pick(arg)),
+        }
+    }
+
+    fn slice_len(size: u8) -> usize {
+        usize::from(size) * 3 % 700
+    }
+
+    fn check_fill(
+        &mut self,
+        query: &PidQuery,
+        got: Result<Vec<Pid>, pidquery::Error>,
+        buf_empty: bool,
+    ) -> Result<(), String> {
+        let (fetches, calls) = self.calls();
+        self.stats.max_fetches = self.stats.max_fetches.max(fetches);
+        self.stats.max_calls = self.stats.max_calls.max(calls);
+        if fetches > MAX_ATTEMPTS {
+            return Err(format!("{fetches} fetches, budget {MAX_ATTEMPTS}"));
+        }
+        match got {
+            Ok(list) => self.check_complete(query, &list),
+            Err(e) => {
+                if !buf_empty {
+                    return Err(format!("error {e:?} left the buffer filled"));
+                }
+                self.check_error(query, &e)
+            }
+        }
+    }
+
+    fn check_slice(
+        &mut self,
+        query: &PidQuery,
+        got: Result<usize, pidquery::Error>,
+        slice: &[Pid],
+    ) -> Result<(), String> {
+        let len = slice.len();
+        match got {
+            Ok(n) if n <= len => {
+                let list = slice[..n].to_vec();
+                self.check_complete(query, &list)
+            }
+            Ok(n) => Err(format!("{n} pids in a slice of {len}")),
+            Err(e) => match e.kind() {
+                ErrorKind::Truncated { needed } => {
+                    self.stats.truncated += 1;
+                    if needed <= len {
+                        return Err(format!(
+                            "Truncated {{ needed: {needed} }} for a slice of {len}"
+                        ));
+                    }
+                    // The matches of the last walk that listed them, if any.
+                    let walk = self
+                        .model
+                        .observations()
+                        .iter()
+                        .rev()
+                        .find(|o| o.fetched())
+                        .cloned();
+                    if let Some(walk) = walk {
+                        let must = walk.stable().filter(|v| wanted(query.filter(), v)).count();
+                        let (_, kernel) = mib(query).unwrap_or_default();
+                        if kernel && needed < must {
+                            return Err(format!("needed {needed} < {must} required"));
+                        }
+                    }
+                    Ok(())
+                }
+                _ => self.check_error(query, &e),
+            },
+        }
+    }
+
+    fn check_probe(
+        &mut self,
+        query: &PidQuery,
+        got: Result<usize, pidquery::Error>,
+    ) -> Result<(), String> {
+        let Some((words, kernel)) = mib(query) else {
+            return match got {
+                Ok(0) => Ok(()),
+                other => Err(format!("tty(NODEV) probe {other:?}")),
+            };
+        };
+        let last = self.model.observations().last().cloned();
+        match got {
+            Ok(n) => {
+                let last = last.ok_or("a probe without a call")?;
+                let bytes = (n + consts::PROBE_SLACK) * SIZE;
+                if last.oldlen.is_some() || last.result != Ok(bytes) {
+                    return Err(format!("probe {n}, call {last:?}"));
+                }
+                // What the node itself compares: the TTY node ignores
+                // KI_CTTY, which the backend checks afterwards.
+                let tty = (words.get(2) == Some(&consts::KERN_PROC_TTY))
+                    .then(|| words.get(3).map(|&d| d as i64 as u64));
+                let matching = |v: &View| match tty {
+                    Some(dev) => Some(v.tdev) == dev,
+                    None => !kernel || wanted(query.filter(), v),
+                };
+                let at_least = last.stable().filter(|v| v.visible && matching(v)).count();
+                let at_most = last
+                    .before
+                    .iter()
+                    .chain(&last.after)
+                    .filter(|v| v.visible)
+                    .count()
+                    + last.born.len();
+                if n < at_least || n > at_most {
+                    return Err(format!("probe {n} outside {at_least}..={at_most}"));
+                }
+                Ok(())
+            }
+            Err(e) => self.check_error(query, &e),
+        }
+    }
+}
+
+impl Run {
+    /// A pid of the table (or a made-up one) chosen by `b`.
+    fn pick(&self, b: u8) -> Pid {
+        let n = self.model.nprocs();
+        match usize::from(b).checked_rem(n + 1) {
+            Some(i) if i < n => self.model.procs().nth(i).map_or(Pid::ZERO, |p| p.pid),
+            _ => Pid::from_raw(i32::from(b) + 20_000).unwrap_or(Pid::ZERO),
+        }
+    }
+
+    /// Two bytes: a churn of up to 3 of each kind, and forks: up to 7,
+    /// times 1, 4, 16 or 64 (so that a schedule can outgrow the backend's
+    /// doubling).
+    fn churn(input: &mut Bytes<'_>) -> Churn {
+        let (a, b) = (input.byte(), input.byte());
+        Churn {
+            fork: u32::from(a % 8) << (u32::from(b >> 5) % 4 * 2),
+            exit: u32::from((a >> 3) % 4),
+            reap: u32::from((a >> 5) % 4),
+            regroup: u32::from(b % 4),
+            setsid: u32::from((b >> 2) % 2),
+            setuid: u32::from((b >> 3) % 4),
+        }
     }
 
     fn credentials(&mut self, input: &mut Bytes<'_>) {
@@ -382,61 +485,6 @@ impl Run {
         self.model.see_others(b & 1 == 0, b & 2 == 0, b & 4 == 0);
         if b & 8 != 0 && self.model.get(p).is_some_and(|q| q.state == State::Normal) {
             self.model.set_caller(p);
-        }
-    }
-
-    fn filter(&self, input: &mut Bytes<'_>) -> PidQuery {
-        let b = input.byte();
-        let arg = input.byte();
-        match b % 7 {
-            0 => PidQuery::all(),
-            1 => PidQuery::pgrp(self.pick(arg)),
-            2 => PidQuery::tty(Dev::from_raw(TTYS[usize::from(arg) % TTYS.len()])),
-            3 => PidQuery::uid(u32::from(arg % 4)),
-            4 => PidQuery::ruid(u32::from(arg % 4)),
-            5 => PidQuery::tty(Dev::from_raw(consts::NODEV)),
-            _ => PidQuery::ppid(self.pick(arg)),
-        }
-    }
-
-    fn query(&mut self, input: &mut Bytes<'_>) -> Result<(), String> {
-        let query = self.filter(input);
-        let mode = input.byte();
-        let size = input.byte();
-        self.model.clear_observations();
-        match mode % 5 {
-            0 => {
-                let got = self.model.fill(&query, &mut self.tiny).map(<[Pid]>::to_vec);
-                let empty = self.tiny.is_empty();
-                self.check_fill(&query, got, empty)
-            }
-            1 => {
-                let got = self
-                    .model
-                    .fill(&query, &mut self.small)
-                    .map(<[Pid]>::to_vec);
-                let empty = self.small.is_empty();
-                self.check_fill(&query, got, empty)
-            }
-            2 => {
-                let got = self
-                    .model
-                    .fill(&query, &mut self.default)
-                    .map(<[Pid]>::to_vec);
-                let empty = self.default.is_empty();
-                self.check_fill(&query, got, empty)
-            }
-            3 => {
-                let len = usize::from(size) * 3 % 700;
-                self.slice.clear();
-                self.slice.resize(len, Pid::ZERO);
-                let got = self.model.fill_slice(&query, &mut self.slice);
-                self.check_slice(&query, got, len)
-            }
-            _ => {
-                let got = self.model.probe(&query);
-                self.check_probe(&query, got)
-            }
         }
     }
 
@@ -535,115 +583,6 @@ impl Run {
                 }
             }
             _ => Err(format!("unexpected error {e:?}")),
-        }
-    }
-
-    fn check_fill(
-        &mut self,
-        query: &PidQuery,
-        got: Result<Vec<Pid>, pidquery::Error>,
-        buf_empty: bool,
-    ) -> Result<(), String> {
-        let (fetches, calls) = self.calls();
-        self.stats.max_fetches = self.stats.max_fetches.max(fetches);
-        self.stats.max_calls = self.stats.max_calls.max(calls);
-        if fetches > MAX_ATTEMPTS {
-            return Err(format!("{fetches} fetches, budget {MAX_ATTEMPTS}"));
-        }
-        match got {
-            Ok(list) => self.check_complete(query, &list),
-            Err(e) => {
-                if !buf_empty {
-                    return Err(format!("error {e:?} left the buffer filled"));
-                }
-                self.check_error(query, &e)
-            }
-        }
-    }
-
-    fn check_slice(
-        &mut self,
-        query: &PidQuery,
-        got: Result<usize, pidquery::Error>,
-        len: usize,
-    ) -> Result<(), String> {
-        match got {
-            Ok(n) if n <= len => {
-                let list = self.slice[..n].to_vec();
-                self.check_complete(query, &list)
-            }
-            Ok(n) => Err(format!("{n} pids in a slice of {len}")),
-            Err(e) => match e.kind() {
-                ErrorKind::Truncated { needed } => {
-                    self.stats.truncated += 1;
-                    if needed <= len {
-                        return Err(format!(
-                            "Truncated {{ needed: {needed} }} for a slice of {len}"
-                        ));
-                    }
-                    // The matches of the last walk that listed them, if any.
-                    let walk = self
-                        .model
-                        .observations()
-                        .iter()
-                        .rev()
-                        .find(|o| o.fetched())
-                        .cloned();
-                    if let Some(walk) = walk {
-                        let must = walk.stable().filter(|v| wanted(query.filter(), v)).count();
-                        let (_, kernel) = mib(query).unwrap_or_default();
-                        if kernel && needed < must {
-                            return Err(format!("needed {needed} < {must} required"));
-                        }
-                    }
-                    Ok(())
-                }
-                _ => self.check_error(query, &e),
-            },
-        }
-    }
-
-    fn check_probe(
-        &mut self,
-        query: &PidQuery,
-        got: Result<usize, pidquery::Error>,
-    ) -> Result<(), String> {
-        let Some((words, kernel)) = mib(query) else {
-            return match got {
-                Ok(0) => Ok(()),
-                other => Err(format!("tty(NODEV) probe {other:?}")),
-            };
-        };
-        let last = self.model.observations().last().cloned();
-        match got {
-            Ok(n) => {
-                let last = last.ok_or("a probe without a call")?;
-                let bytes = (n + consts::PROBE_SLACK) * SIZE;
-                if last.oldlen.is_some() || last.result != Ok(bytes) {
-                    return Err(format!("probe {n}, call {last:?}"));
-                }
-                // What the node itself compares: the TTY node ignores
-                // KI_CTTY, which the backend checks afterwards.
-                let tty = (words.get(2) == Some(&consts::KERN_PROC_TTY))
-                    .then(|| words.get(3).map(|&d| d as i64 as u64));
-                let matching = |v: &View| match tty {
-                    Some(dev) => Some(v.tdev) == dev,
-                    None => !kernel || wanted(query.filter(), v),
-                };
-                let at_least = last.stable().filter(|v| v.visible && matching(v)).count();
-                let at_most = last
-                    .before
-                    .iter()
-                    .chain(&last.after)
-                    .filter(|v| v.visible)
-                    .count()
-                    + last.born.len();
-                if n < at_least || n > at_most {
-                    return Err(format!("probe {n} outside {at_least}..={at_most}"));
-                }
-                Ok(())
-            }
-            Err(e) => self.check_error(query, &e),
         }
     }
 }

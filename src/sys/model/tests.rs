@@ -2,6 +2,9 @@
 //! adversarial races.
 
 use super::*;
+#[macro_use]
+#[path = "../../../tests/support/ops_check.rs"]
+mod ops_check;
 #[path = "../../../tests/support/model_check.rs"]
 mod check;
 use super::xnu;
