@@ -152,6 +152,35 @@
 //! answer, and grows to the reported need plus an eighth plus 16.
 //! [`ErrorKind::Raced`] reports the attempts spent.
 //!
+//! # Architecture
+//!
+//! The folders are the layers, each driving the one below it:
+//!
+//! - the capabilities, the public face: what to ask and where the answer
+//!   goes ([`PidQuery`], [`PidBuf`], [`Watch`], [`links`]: `list/`), who
+//!   a process is ([`ProcInfo`], [`ExeBuf`], [`ThreadBuf`], [`FdBuf`],
+//!   [`ProcId`]: `info/`), and the kernel asked ([`System`]: `system.rs`);
+//! - the engine (`list/engine.rs`): fill, verify, grow and retry until an
+//!   answer is provably whole, once for every backend; the per-process
+//!   buffers grow and retry the same way (`info/slots.rs`,
+//!   `info/exe_buf.rs`);
+//! - the backend contract (`sys/mod.rs`): the capabilities a backend
+//!   implements, and what it shares with the engine without calling it
+//!   (the growth rule and the attempt budget, `sys/growth.rs`; a complete
+//!   listing is handed in);
+//! - the backends (`sys/linux/`, `sys/xnu/` with its shim `sys/macos.rs`,
+//!   `sys/freebsd/`, `sys/unsupported.rs`), reading kernel bytes with the
+//!   pure parsers of [`parse`] (fuzzed, and fed by the models);
+//! - the raw calls: the few files that allow `unsafe`, each one's
+//!   `// SAFETY:` comments saying what is checked and what is assumed of
+//!   the kernel (listed in `sys/mod.rs`).
+//!
+//! The value types ([`Pid`], [`Dev`], [`Error`] …) and the buffers the
+//! answers are written to are shared by every layer. The in-memory kernels
+//! (`sys/model/`, feature `model`) stand in for libproc and `sysctl` under
+//! the xnu and FreeBSD call patterns, and run the engine through them as
+//! [`System`] runs the live backend.
+//!
 //! # Features
 //!
 //! - `model`: the `model` module, an in-memory model of xnu's `proc_listpids` with

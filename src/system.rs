@@ -298,7 +298,7 @@ impl System {
         query: &PidQuery,
         buf: &'b mut crate::InfoBuf,
     ) -> Result<&'b [crate::ProcInfo], Error> {
-        match crate::sys::Inspect::infos(&self.backend, query, buf) {
+        match crate::sys::Inspect::infos(&self.backend, query, buf, engine::fill) {
             Ok(()) => Ok(buf.as_slice()),
             Err(e) => {
                 buf.infos.clear();

@@ -2,7 +2,8 @@
 //! (`tests/conformance_linux.rs`, which holds every filter against the
 //! processes it spawns, compared with `ps`): the whole system against `ps`
 //! on stable processes, threads never listed, every answer's shape through
-//! `fill`, `fill_slice` and `iter`, an explicit proc root, and bad input.
+//! `fill`, `fill_slice` and `iter`, an explicit proc root, and bad input
+//! (paths that are not a proc root, a slice too short: one-sentence errors).
 //!
 //! Each test asserts on processes it spawned itself, so a busy machine does
 //! not make it flaky; whole-system checks only use processes `ps` saw both
@@ -364,4 +365,102 @@ fn explicit_proc_root_gives_the_same_answers_as_the_default() {
         explicit.probe(&PidQuery::all()).is_ok(),
         live.probe(&PidQuery::all()).is_ok()
     );
+}
+
+/// Opening things that are not a proc root fails with a typed error that
+/// carries the errno and the path, and reads as one sentence.
+#[test]
+fn bad_proc_roots_are_clear_errors() {
+    let one_sentence = |e: &pidquery::Error, path: &str| {
+        let text = e.to_string();
+        assert!(!text.contains('\n'), "multi-line error: {text:?}");
+        assert!(text.contains(path), "error {text:?} does not name {path}");
+        assert_eq!(
+            e.path().map(|p| p.display().to_string()),
+            Some(path.to_string())
+        );
+        assert!(e.pid().is_none());
+    };
+
+    let missing = "/nonexistent/pidquery/proc";
+    let e = System::open(missing).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ProcRoot);
+    assert_eq!(e.errno(), Some(Errno::ENOENT));
+    one_sentence(&e, missing);
+    let io: std::io::Error = e.into();
+    assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+
+    let e = System::open("/etc").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotProcfs);
+    one_sentence(&e, "/etc");
+
+    let e = System::open("/proc/self/stat").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ProcRoot);
+    assert_eq!(e.errno(), Some(Errno::from_raw(libc::ENOTDIR)));
+    one_sentence(&e, "/proc/self/stat");
+
+    let e = System::open("").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ProcRoot);
+    assert_eq!(e.errno(), Some(Errno::ENOENT));
+
+    // A path the kernel never sees (interior NUL) still has a real errno.
+    let e = System::open("/pro\0c").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ProcRoot);
+    assert_eq!(e.errno(), Some(Errno::EINVAL), "{e}");
+    assert!(!e.to_string().contains('\n'));
+
+    // Directories inside a procfs are procfs too, but not a proc root:
+    // listing them would return thread ids, fd numbers or nothing at all
+    // as if they were the process table.
+    for inside in [
+        "/proc/self",
+        "/proc/self/task",
+        "/proc/self/fd",
+        "/proc/sys",
+        "/proc/self/fdinfo",
+    ] {
+        match System::open(inside) {
+            Ok(system) => {
+                let pids = system.iter(&PidQuery::all()).map(|p| p.count());
+                panic!("{inside} accepted as a proc root; all() = {pids:?} pids");
+            }
+            Err(e) => {
+                assert_eq!(e.kind(), ErrorKind::NotProcfs, "{inside}: {e}");
+                one_sentence(&e, inside);
+            }
+        }
+    }
+
+    // The real thing, reached by other paths, is fine.
+    for ok in ["/proc", "/proc/", "/proc/self/root/proc", "/proc/1/../"] {
+        let system = System::open(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        let all: Vec<Pid> = system
+            .iter(&PidQuery::all())
+            .expect("all")
+            .collect::<Result<_, _>>()
+            .expect("all");
+        assert!(
+            all.contains(&Pid::this()),
+            "{ok} does not list this process"
+        );
+    }
+}
+
+/// Per-pid errors name the pid and the proc root in one sentence; a
+/// `Truncated` error says how much room is needed.
+#[test]
+fn truncated_error_is_one_sentence() {
+    let system = System::live().expect("open /proc");
+    let mut none: [Pid; 0] = [];
+    let e = system.fill_slice(&PidQuery::all(), &mut none).unwrap_err();
+    let ErrorKind::Truncated { needed } = e.kind() else {
+        panic!("{e}")
+    };
+    assert!(needed >= 1);
+    let text = e.to_string();
+    assert!(
+        text.contains(&needed.to_string()) && !text.contains('\n'),
+        "{text}"
+    );
+    assert!(e.errno().is_none());
 }

@@ -9,6 +9,9 @@
 
 use libfuzzer_sys::fuzz_target;
 
+#[macro_use]
+#[path = "../../tests/support/ops_check.rs"]
+mod ops_check;
 #[path = "../../tests/support/model_check.rs"]
 mod model_check;
 

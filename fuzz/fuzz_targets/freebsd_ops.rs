@@ -9,6 +9,9 @@
 
 use libfuzzer_sys::fuzz_target;
 
+#[macro_use]
+#[path = "../../tests/support/ops_check.rs"]
+mod ops_check;
 #[path = "../../tests/support/freebsd_check.rs"]
 mod freebsd_check;
 

@@ -4,7 +4,7 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use crate::list::engine::MAX_ATTEMPTS;
+use crate::sys::growth::MAX_ATTEMPTS;
 use crate::sys::PathRead;
 use crate::Error;
 

@@ -1,6 +1,6 @@
 //! [`Fd`], [`FdKind`] and [`FdBuf`]: the open file descriptors of a process.
 
-use crate::info::slots::Slots;
+use crate::info::record_buf::record_buf;
 
 /// What an open file descriptor refers to.
 ///
@@ -75,114 +75,23 @@ impl Fd {
     }
 }
 
-/// Reusable storage for the open fds of a process.
-///
-/// As [`ThreadBuf`](crate::ThreadBuf): grows to the working size, then
-/// allocates nothing; up to 32 fds stay inline; a full answer is grown and
-/// asked again (macOS `PROC_PIDLISTFDS` truncates silently), never
-/// returned short.
-///
-/// # Examples
-///
-/// ```
-/// # fn main() -> Result<(), pidquery::Error> {
-/// # if pidquery::System::live().is_err() { return Ok(()) }
-/// let mut buf = pidquery::FdBuf::new();
-/// let fds = pidquery::Pid::this().fds(&mut buf)?;
-/// assert!(fds.iter().any(|fd| fd.fd == 2)); // stderr
-/// # Ok(()) }
-/// ```
-#[derive(Clone, Default)]
-pub struct FdBuf {
-    pub(crate) slots: Slots<Fd, 32>,
-}
-
-impl FdBuf {
-    /// An empty buffer with inline room for 32 fds; does not allocate.
+record_buf! {
+    /// Reusable storage for the open fds of a process.
+    ///
+    /// As [`ThreadBuf`](crate::ThreadBuf): grows to the working size, then
+    /// allocates nothing; up to 32 fds stay inline; a full answer is grown and
+    /// asked again (macOS `PROC_PIDLISTFDS` truncates silently), never
+    /// returned short.
+    ///
+    /// # Examples
     ///
     /// ```
-    /// assert!(pidquery::FdBuf::new().is_empty());
+    /// # fn main() -> Result<(), pidquery::Error> {
+    /// # if pidquery::System::live().is_err() { return Ok(()) }
+    /// let mut buf = pidquery::FdBuf::new();
+    /// let fds = pidquery::Pid::this().fds(&mut buf)?;
+    /// assert!(fds.iter().any(|fd| fd.fd == 2)); // stderr
+    /// # Ok(()) }
     /// ```
-    pub fn new() -> FdBuf {
-        FdBuf {
-            slots: Slots::new(),
-        }
-    }
-
-    /// An empty buffer with room for `n` fds.
-    ///
-    /// ```
-    /// assert!(pidquery::FdBuf::with_capacity(100).capacity() >= 100);
-    /// ```
-    pub fn with_capacity(n: usize) -> FdBuf {
-        FdBuf {
-            slots: Slots::with_capacity(n),
-        }
-    }
-
-    /// The last answer (empty before the first and after an error).
-    ///
-    /// ```
-    /// assert_eq!(pidquery::FdBuf::new().as_slice(), &[]);
-    /// ```
-    #[inline]
-    pub fn as_slice(&self) -> &[Fd] {
-        self.slots.as_slice()
-    }
-
-    /// The number of fds in the last answer.
-    ///
-    /// ```
-    /// assert_eq!(pidquery::FdBuf::new().len(), 0);
-    /// ```
-    #[inline]
-    pub fn len(&self) -> usize {
-        self.as_slice().len()
-    }
-
-    /// True when the last answer is empty.
-    ///
-    /// ```
-    /// assert!(pidquery::FdBuf::default().is_empty());
-    /// ```
-    #[inline]
-    pub fn is_empty(&self) -> bool {
-        self.as_slice().is_empty()
-    }
-
-    /// How many fds fit without allocating.
-    ///
-    /// ```
-    /// assert_eq!(pidquery::FdBuf::new().capacity(), 32);
-    /// ```
-    #[inline]
-    pub fn capacity(&self) -> usize {
-        self.slots.capacity()
-    }
-
-    /// Empties the buffer and gives back heap memory beyond the inline room.
-    ///
-    /// ```
-    /// let mut buf = pidquery::FdBuf::with_capacity(1000);
-    /// buf.shrink_to_fit();
-    /// assert_eq!(buf.capacity(), 32);
-    /// ```
-    pub fn shrink_to_fit(&mut self) {
-        self.slots.clear();
-        self.slots.shrink_to_fit();
-    }
-}
-
-impl core::ops::Deref for FdBuf {
-    type Target = [Fd];
-
-    fn deref(&self) -> &[Fd] {
-        self.as_slice()
-    }
-}
-
-impl core::fmt::Debug for FdBuf {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_list().entries(self.as_slice()).finish()
-    }
+    FdBuf of Fd, "fds"
 }

@@ -11,6 +11,7 @@ pub(crate) mod info_buf;
 mod live;
 pub(crate) mod proc_id;
 pub(crate) mod proc_info;
+mod record_buf;
 pub(crate) mod slots;
 pub(crate) mod start_time;
 pub(crate) mod state;

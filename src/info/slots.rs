@@ -3,7 +3,7 @@
 
 use smallvec::SmallVec;
 
-use crate::list::engine::{grow, MAX_ATTEMPTS};
+use crate::sys::growth::{grow, MAX_ATTEMPTS};
 use crate::sys::Listed;
 use crate::Error;
 

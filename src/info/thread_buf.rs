@@ -1,6 +1,6 @@
 //! [`Thread`] and [`ThreadBuf`]: the threads of a process.
 
-use crate::info::slots::Slots;
+use crate::info::record_buf::record_buf;
 use crate::Pid;
 
 /// One thread of a process, as its kernel names it.
@@ -59,118 +59,27 @@ impl Default for Thread {
     }
 }
 
-/// Reusable storage for the threads of a process.
-///
-/// Keep one and pass it to [`System::threads`](crate::System::threads) on
-/// every poll: it grows to the working size and then allocates nothing;
-/// up to 32 threads never touch the heap. A full answer is never returned
-/// short: the buffer grows and the kernel is asked again (macOS truncates
-/// silently), within [`MAX_ATTEMPTS`](crate::MAX_ATTEMPTS) calls, then
-/// [`ErrorKind::Raced`](crate::ErrorKind::Raced).
-///
-/// # Examples
-///
-/// ```
-/// # fn main() -> Result<(), pidquery::Error> {
-/// # if pidquery::System::live().is_err() { return Ok(()) }
-/// let mut buf = pidquery::ThreadBuf::new();
-/// for _ in 0..3 {
-///     assert!(pidquery::Pid::this().threads(&mut buf)?.len() >= 1);
-/// }
-/// assert_eq!(buf.as_slice().len(), buf.len());
-/// # Ok(()) }
-/// ```
-#[derive(Clone, Default)]
-pub struct ThreadBuf {
-    pub(crate) slots: Slots<Thread, 32>,
-}
-
-impl ThreadBuf {
-    /// An empty buffer with inline room for 32 threads; does not allocate.
+record_buf! {
+    /// Reusable storage for the threads of a process.
+    ///
+    /// Keep one and pass it to [`System::threads`](crate::System::threads) on
+    /// every poll: it grows to the working size and then allocates nothing;
+    /// up to 32 threads never touch the heap. A full answer is never returned
+    /// short: the buffer grows and the kernel is asked again (macOS truncates
+    /// silently), within [`MAX_ATTEMPTS`](crate::MAX_ATTEMPTS) calls, then
+    /// [`ErrorKind::Raced`](crate::ErrorKind::Raced).
+    ///
+    /// # Examples
     ///
     /// ```
-    /// assert!(pidquery::ThreadBuf::new().is_empty());
+    /// # fn main() -> Result<(), pidquery::Error> {
+    /// # if pidquery::System::live().is_err() { return Ok(()) }
+    /// let mut buf = pidquery::ThreadBuf::new();
+    /// for _ in 0..3 {
+    ///     assert!(pidquery::Pid::this().threads(&mut buf)?.len() >= 1);
+    /// }
+    /// assert_eq!(buf.as_slice().len(), buf.len());
+    /// # Ok(()) }
     /// ```
-    pub fn new() -> ThreadBuf {
-        ThreadBuf {
-            slots: Slots::new(),
-        }
-    }
-
-    /// An empty buffer with room for `n` threads.
-    ///
-    /// ```
-    /// assert!(pidquery::ThreadBuf::with_capacity(100).capacity() >= 100);
-    /// ```
-    pub fn with_capacity(n: usize) -> ThreadBuf {
-        ThreadBuf {
-            slots: Slots::with_capacity(n),
-        }
-    }
-
-    /// The last answer (empty before the first and after an error).
-    ///
-    /// ```
-    /// assert_eq!(pidquery::ThreadBuf::new().as_slice(), &[]);
-    /// ```
-    #[inline]
-    pub fn as_slice(&self) -> &[Thread] {
-        self.slots.as_slice()
-    }
-
-    /// The number of threads in the last answer.
-    ///
-    /// ```
-    /// assert_eq!(pidquery::ThreadBuf::new().len(), 0);
-    /// ```
-    #[inline]
-    pub fn len(&self) -> usize {
-        self.as_slice().len()
-    }
-
-    /// True when the last answer is empty.
-    ///
-    /// ```
-    /// assert!(pidquery::ThreadBuf::default().is_empty());
-    /// ```
-    #[inline]
-    pub fn is_empty(&self) -> bool {
-        self.as_slice().is_empty()
-    }
-
-    /// How many threads fit without allocating.
-    ///
-    /// ```
-    /// assert_eq!(pidquery::ThreadBuf::new().capacity(), 32);
-    /// ```
-    #[inline]
-    pub fn capacity(&self) -> usize {
-        self.slots.capacity()
-    }
-
-    /// Empties the buffer and gives back heap memory beyond the inline room.
-    ///
-    /// ```
-    /// let mut buf = pidquery::ThreadBuf::with_capacity(1000);
-    /// buf.shrink_to_fit();
-    /// assert_eq!(buf.capacity(), 32);
-    /// ```
-    pub fn shrink_to_fit(&mut self) {
-        self.slots.clear();
-        self.slots.shrink_to_fit();
-    }
-}
-
-impl core::ops::Deref for ThreadBuf {
-    type Target = [Thread];
-
-    fn deref(&self) -> &[Thread] {
-        self.as_slice()
-    }
-}
-
-impl core::fmt::Debug for ThreadBuf {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_list().entries(self.as_slice()).finish()
-    }
+    ThreadBuf of Thread, "threads"
 }

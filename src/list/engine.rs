@@ -13,6 +13,10 @@
 //! storage was not (FreeBSD's record scratch, which has grown): the same
 //! slots are asked again.
 //!
+//! The growth rule and the attempt budget are the backend contract's
+//! (`sys/growth.rs`), so that a backend sizing storage of its own grows it
+//! the same way without calling up into this layer.
+//!
 //! This loop is the only one: every backend makes one fetch per
 //! [`ListPids::list`], so a fill (or a `fill_slice`) makes at most
 //! [`MAX_ATTEMPTS`] fetches, each at most preceded by a size probe. When
@@ -22,23 +26,13 @@
 //! table that more than doubles between consecutive calls, repeatedly. No
 //! list that cannot be proven complete is ever returned.
 
+use crate::sys::growth::{grow, MAX_PIDS};
 use crate::sys::{ListPids, Listed};
 use crate::{Error, Pid, PidBuf, PidQuery};
 
-/// Attempts (one fetch each) a fill makes before giving up with `Raced`.
-pub const MAX_ATTEMPTS: u32 = 8;
-
-/// Pids never requested in one call: 2^28 (1 GiB of pids), far above any
-/// kernel's pid limit, and below `c_int::MAX / 4` so an xnu byte count fits.
-pub(crate) const MAX_PIDS: usize = 1 << 28;
-
-/// The capacity to try after a full answer: at least double, and at least
-/// the reported need plus headroom for processes born in between.
-#[inline]
-pub(crate) fn grow(capacity: usize, needed: usize) -> usize {
-    let with_headroom = needed.saturating_add(needed / 8).saturating_add(16);
-    capacity.saturating_mul(2).max(with_headroom).min(MAX_PIDS)
-}
+// The budget is the contract's (`sys/growth.rs`), shared with the backends
+// and the per-process buffers; the crate root re-exports it from here.
+pub use crate::sys::growth::MAX_ATTEMPTS;
 
 /// Fills `buf` with the complete answer to `query`.
 pub(crate) fn fill<'b, K: ListPids + ?Sized, const N: usize>(
@@ -135,6 +129,7 @@ pub(crate) fn probe<K: ListPids + ?Sized>(kernel: &K, query: &PidQuery) -> Resul
 
 #[cfg(test)]
 mod tests {
+    // The contract's growth rule, as this loop applies it.
     use super::*;
 
     #[test]

@@ -8,8 +8,9 @@
 //!   [`Platform`] (open the live system; open a proc root where the platform
 //!   has one; name the root it reads) and each capability it offers:
 //!   [`ListPids`] and, beside it, [`Inspect`] (per-process information,
-//!   whose every method defaults to `Unsupported`). A backend may offer one
-//!   capability without another;
+//!   whose every method defaults to `Unsupported`) and [`StreamPids`]
+//!   (`Ok(None)` with [`NoStream`] where it does not stream). A backend may
+//!   offer one capability without another;
 //! - `dev`, the platform's `dev_t` encoding: `makedev(major, minor) -> u64`,
 //!   `major(u64) -> u32`, `minor(u64) -> u32`, as `const fn`s, so that
 //!   [`Dev`](crate::Dev) and the kernel's terminal numbers agree;
@@ -21,25 +22,39 @@
 //! exact signatures (`model/`); only a thin shim (`macos.rs`,
 //! `freebsd/live.rs`) plugs in the real functions.
 //!
+//! The list engine (`list/engine.rs`) and the per-process buffers
+//! (`info/`) drive a backend through this contract; a backend never calls
+//! up into them. What they share is here: the growth rule and the attempt
+//! budget (`growth.rs`), for a backend that sizes storage of its own, and
+//! the engine's complete listing, handed in as a [`FillFn`] where a backend
+//! must list before it reads ([`Inspect::infos`]).
+//!
 //! # Adding a backend
 //!
 //! 1. A folder `sys/<name>/` whose `mod.rs` exports `Live`, `dev` and
 //!    `public` as above; raw calls in their own file with
-//!    `#![allow(unsafe_code)]` and a `// SAFETY:` comment on every block.
-//! 2. One line in the table below (and its `mod` declaration).
-//! 3. One test file that runs the conformance suite (`tests/conformance/`)
-//!    against it, live or through a model of its kernel.
+//!    `#![allow(unsafe_code)]` and a `// SAFETY:` comment on every block
+//!    (and that file named in the list below). Storage it grows itself
+//!    grows by `growth::grow`, within `growth::MAX_ATTEMPTS` calls.
+//! 2. At the selection point below, its `mod` and `use … as imp` lines
+//!    under the platform's `cfg`, and the platform added to the
+//!    `not(any(…))` of the `unsupported` fallback.
+//! 3. For the conformance suite (`tests/conformance/`): an implementation
+//!    of its `Backend` trait in `tests/conformance/<name>.rs`, live or over
+//!    a model of the kernel, and a test file `tests/conformance_<name>.rs`
+//!    that runs `conformance_suite!` on it.
 //!
 //! # `unsafe`
 //!
 //! The crate denies `unsafe_code`; the files that make raw calls allow it
-//! for themselves: `errno.rs`, `linux/syscalls.rs`, `xnu/mod.rs`,
-//! `xnu/info.rs`, `macos.rs`, `model/abi.rs`, `freebsd/raw.rs`,
-//! `freebsd/live.rs` and `model/freebsd/abi.rs`.
+//! for themselves: `errno.rs`, `linux/syscalls.rs`, `linux/info/helper.rs`,
+//! `xnu/mod.rs`, `xnu/info.rs`, `macos.rs`, `model/abi.rs`,
+//! `freebsd/raw.rs`, `freebsd/live.rs` and `model/freebsd/abi.rs` (and the
+//! FreeBSD backend's unit tests, `freebsd/tests.rs`).
 
 use std::path::Path;
 
-use crate::{Error, Fd, InfoBuf, Pid, PidQuery, ProcId, ProcInfo, Thread};
+use crate::{Error, Fd, InfoBuf, Pid, PidBuf, PidQuery, ProcId, ProcInfo, Thread};
 
 // ---- the one selection point ---------------------------------------------
 
@@ -67,6 +82,9 @@ pub(crate) use imp::{dev, Live};
 pub(crate) type Stream = <Live as StreamPids>::Stream;
 
 // ---- code compiled on every host that can test it ------------------------
+
+// The growth rule and attempt budget every grow-and-retry loop shares.
+pub(crate) mod growth;
 
 // The thread's `errno` slot, for libproc's 0-with-errno convention.
 #[cfg(any(target_os = "linux", target_vendor = "apple", target_os = "freebsd"))]
@@ -137,7 +155,10 @@ pub(crate) enum Listed {
 ///
 /// The engine (`list/engine.rs`) drives it; a backend is free to answer a
 /// query by whatever strategy is cheapest (a full scan, a children file, a
-/// kernel filter), as long as the result is the same.
+/// kernel filter), as long as the result is the same. A backend never calls
+/// the engine: what it shares with it (the growth rule and the attempt
+/// budget) is in `growth.rs`, and a complete listing it needs is handed in
+/// ([`FillFn`]).
 pub(crate) trait ListPids {
     /// How many pids a fill of `query` should reserve.
     fn estimate(&self, query: &PidQuery) -> Result<usize, Error>;
@@ -145,6 +166,12 @@ pub(crate) trait ListPids {
     /// Writes matching pids to the front of `out`.
     fn list(&self, query: &PidQuery, out: &mut [Pid]) -> Result<Listed, Error>;
 }
+
+/// A complete listing of `query` into a buffer, grown and retried until it
+/// is provably whole: the engine's `fill`, handed to [`Inspect::infos`] by
+/// its caller, so that a backend that lists before it reads neither loops
+/// itself nor calls up into the engine.
+pub(crate) type FillFn<K> = for<'b> fn(&K, &PidQuery, &'b mut PidBuf) -> Result<&'b [Pid], Error>;
 
 // ---- the per-process capability ------------------------------------------
 
@@ -186,12 +213,13 @@ pub(crate) trait Inspect: ListPids {
     }
 
     /// The infos of every process `query` matches, into `out.infos`
-    /// (cleared first). The default lists the pids, then reads each,
-    /// leaving out those that vanished or are hidden in between; a backend
-    /// with a cheaper single pass overrides it.
-    fn infos(&self, query: &PidQuery, out: &mut InfoBuf) -> Result<(), Error> {
+    /// (cleared first). The default lists the pids with `fill` (the
+    /// engine's, passed in by the caller), then reads each, leaving out
+    /// those that vanished or are hidden in between; a backend with a
+    /// cheaper single pass overrides it.
+    fn infos(&self, query: &PidQuery, out: &mut InfoBuf, fill: FillFn<Self>) -> Result<(), Error> {
         out.infos.clear();
-        crate::list::engine::fill(self, query, &mut out.pids)?;
+        fill(self, query, &mut out.pids)?;
         let pids = core::mem::take(&mut out.pids);
         let mut result = Ok(());
         for pid in pids.iter() {

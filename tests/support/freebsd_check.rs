@@ -3,18 +3,28 @@
 //! corpus replay (`tests/fuzz_replay.rs`) and `tests/model_freebsd.rs`,
 //! each of which includes this file with `#[path]` or through `support`.
 //! Test machinery, not library API.
-
-use core::ffi::c_int;
-use core::fmt;
+//!
+//! The frame (operation bytes, buffers, the ways of asking, the loop) is
+//! `ops_check.rs`, shared with the xnu checker; this file is what is
+//! FreeBSD's: its operations and what each answer must be.
 
 use pidquery::model::freebsd::{
     consts, mib, Call, Churn, Model, Observation, State, Tty, View, Walk,
 };
-use pidquery::parse::{kinfo_procs, KinfoLayout};
-use pidquery::{Dev, Errno, ErrorKind, Filter, Pid, PidBuf, PidQuery, MAX_ATTEMPTS};
+use pidquery::{Dev, Errno, ErrorKind, Filter, Pid, PidQuery, MAX_ATTEMPTS};
 
-/// The table stops growing past this many processes, to keep runs fast.
-const MAX_PROCS: usize = 1500;
+// The shared frame, declared once beside this file by every includer (a
+// sibling module `ops_check`, with `#[macro_use]`).
+pub use super::ops_check::Violation;
+use super::ops_check::{self, ask, Buffers, Bytes, Checker};
+
+impl_model!(Model);
+
+// The raw `sysctl` calls and the name rules (a path of its own, so that
+// every includer of this file finds it).
+#[path = "freebsd_check/raw.rs"]
+mod raw;
+use raw::EFAULT;
 
 /// Terminal devices the operations pick from: two a kernel filter can ask,
 /// one beyond a non-negative `int` (answered from the whole table).
@@ -49,23 +59,6 @@ pub struct Stats {
     /// Processes that churn changed mid-walk.
     pub changed: u32,
 }
-
-/// A broken guarantee found by [`check_ops`]: which operation, and what.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Violation {
-    /// Index of the operation (not the byte) that broke it.
-    pub op: usize,
-    /// What was expected and what happened.
-    pub message: String,
-}
-
-impl fmt::Display for Violation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "operation {}: {}", self.op, self.message)
-    }
-}
-
-impl std::error::Error for Violation {}
 
 /// The naive oracle: does `v` answer `filter`? Written from the
 /// [`Filter`], not from the kernel's op codes the model uses.
@@ -121,86 +114,10 @@ pub fn check_answer(filter: Filter, obs: &Observation, got: &[Pid]) -> Result<u3
     Ok(required)
 }
 
-/// The `Errno` a raw call of `mib` must fail with before any walk, by the
-/// reference's name rules (`None`: the name is served), with a buffer
-/// (`buffer`) or not, in capability mode or not.
-pub fn name_errno(mib: &[c_int], buffer: bool, capability: bool) -> Option<Errno> {
-    use consts::*;
-    if mib.len() < 2 || mib.len() > CTL_MAXNAME {
-        return Some(Errno::EINVAL);
-    }
-    if mib[0] != CTL_KERN || mib[1] != KERN_PROC {
-        return Some(Errno::ENOENT);
-    }
-    let Some(&op) = mib.get(2) else {
-        return Some(Errno::from_raw(libc::EISDIR));
-    };
-    let args = mib.len() - 3;
-    if op == KERN_PROC_PATHNAME || op == KERN_PROC_FILEDESC {
-        if capability && buffer {
-            return Some(Errno::EPERM);
-        }
-        return (args != 1).then_some(Errno::EINVAL);
-    }
-    let base = op & !KERN_PROC_INC_THREAD;
-    let nodes = [
-        KERN_PROC_PID,
-        KERN_PROC_PGRP,
-        KERN_PROC_SESSION,
-        KERN_PROC_TTY,
-        KERN_PROC_UID,
-        KERN_PROC_RUID,
-        KERN_PROC_PROC,
-        KERN_PROC_RGID,
-        KERN_PROC_GID,
-    ];
-    if op == KERN_PROC_ALL {
-        if args > 0 {
-            return Some(Errno::from_raw(libc::ENOTDIR));
-        }
-    } else if !(nodes.contains(&base) && (op == base || op == base | KERN_PROC_INC_THREAD)) {
-        return Some(Errno::ENOENT);
-    }
-    if capability && buffer {
-        return Some(Errno::EPERM);
-    }
-    let ok = match base {
-        KERN_PROC_ALL => true,
-        KERN_PROC_PROC => args <= 1,
-        _ => args == 1,
-    };
-    (!ok).then_some(Errno::EINVAL)
-}
-
-/// Operation bytes, read one at a time; zeros past the end.
-pub struct Bytes<'a> {
-    rest: &'a [u8],
-}
-
-impl<'a> Bytes<'a> {
-    /// Reads `rest`.
-    pub fn new(rest: &'a [u8]) -> Self {
-        Bytes { rest }
-    }
-
-    fn byte(&mut self) -> u8 {
-        match self.rest.split_first() {
-            Some((&b, rest)) => {
-                self.rest = rest;
-                b
-            }
-            None => 0,
-        }
-    }
-}
-
-/// The interpreter's state: the model and the reused buffers.
+/// The interpreter's state: the model, its knobs, and what the run
+/// exercised.
 struct Run {
     model: Model,
-    tiny: PidBuf<0>,
-    small: PidBuf<4>,
-    default: PidBuf,
-    slice: Vec<Pid>,
     capability: bool,
     max_wired: Option<usize>,
     jails: bool,
@@ -224,7 +141,7 @@ struct Run {
 ///   was `ENOMEM` with `*oldlenp` 0;
 /// - a probe is the count of matches of its own walk (the kernel's
 ///   `(matches + 5)` records less the 5);
-/// - a raw call follows the name rules ([`name_errno`]), and its bytes:
+/// - a raw call follows the name rules ([`raw::name_errno`]), and its bytes:
 ///   whole records of size 1088 on success, a byte-exact prefix with
 ///   `ENOMEM` and `*oldlenp` = the length passed when short;
 /// - an error carries the injected errno and leaves the buffer empty.
@@ -233,54 +150,39 @@ struct Run {
 ///
 /// The first [`Violation`].
 pub fn check_ops(bytes: &[u8]) -> Result<Stats, Violation> {
-    let mut run = Run {
-        model: Model::new(),
-        tiny: PidBuf::default(),
-        small: PidBuf::default(),
-        default: PidBuf::new(),
-        slice: Vec::new(),
-        capability: false,
-        max_wired: None,
-        jails: false,
-        stats: Stats::default(),
-    };
-    run.model.record(true);
-    let mut input = Bytes::new(bytes);
-    let mut op = 0;
-    while !input.rest.is_empty() && run.model.nprocs() < MAX_PROCS {
-        run.step(&mut input)
-            .map_err(|message| Violation { op, message })?;
-        op += 1;
-    }
-    Ok(run.stats)
+    ops_check::check_ops::<Run>(bytes)
 }
 
-impl Run {
-    /// A pid of the table (or a made-up one) chosen by `b`.
-    fn pick(&self, b: u8) -> Pid {
-        let n = self.model.nprocs();
-        match usize::from(b).checked_rem(n + 1) {
-            Some(i) if i < n => self.model.procs().nth(i).map_or(Pid::ZERO, |p| p.pid),
-            _ => Pid::from_raw(i32::from(b) + 20_000).unwrap_or(Pid::ZERO),
+impl Checker for Run {
+    type Model = Model;
+    type Stats = Stats;
+    const MAX_PROCS: usize = 1500;
+
+    fn start() -> Run {
+        let mut model = Model::new();
+        model.record(true);
+        Run {
+            model,
+            capability: false,
+            max_wired: None,
+            jails: false,
+            stats: Stats::default(),
         }
     }
 
-    /// Two bytes: a churn of up to 3 of each kind, and forks: up to 7,
-    /// times 1, 4, 16 or 64 (so that a schedule can outgrow the backend's
-    /// doubling).
-    fn churn(input: &mut Bytes<'_>) -> Churn {
-        let (a, b) = (input.byte(), input.byte());
-        Churn {
-            fork: u32::from(a % 8) << (u32::from(b >> 5) % 4 * 2),
-            exit: u32::from((a >> 3) % 4),
-            reap: u32::from((a >> 5) % 4),
-            regroup: u32::from(b % 4),
-            setsid: u32::from((b >> 2) % 2),
-            setuid: u32::from((b >> 3) % 4),
-        }
+    fn model(&mut self) -> &mut Model {
+        &mut self.model
     }
 
-    fn step(&mut self, input: &mut Bytes<'_>) -> Result<(), String> {
+    fn model_ref(&self) -> &Model {
+        &self.model
+    }
+
+    fn into_stats(self) -> Stats {
+        self.stats
+    }
+
+    fn step(&mut self, input: &mut Bytes<'_>, buffers: &mut Buffers) -> Result<(), String> {
         match input.byte() % 16 {
             0 => {
                 let n = input.byte() % 32 + 1;
@@ -351,7 +253,7 @@ impl Run {
             }
             10..=13 => {
                 self.stats.queries += 1;
-                return self.query(input);
+                return ask(self, input, buffers);
             }
             _ => {
                 self.stats.queries += 1;
@@ -359,6 +261,160 @@ impl Run {
             }
         }
         Ok(())
+    }
+
+    fn query(&self, input: &mut Bytes<'_>) -> PidQuery {
+        let b = input.byte();
+        let arg = input.byte();
+        match b % 7 {
+            0 => PidQuery::all(),
+            1 => PidQuery::pgrp(self.pick(arg)),
+            2 => PidQuery::tty(Dev::from_raw(TTYS[usize::from(arg) % TTYS.len()])),
+            3 => PidQuery::uid(u32::from(arg % 4)),
+            4 => PidQuery::ruid(u32::from(arg % 4)),
+            5 => PidQuery::tty(Dev::from_raw(consts::NODEV)),
+            _ => PidQuery::ppid(self.pick(arg)),
+        }
+    }
+
+    fn slice_len(size: u8) -> usize {
+        usize::from(size) * 3 % 700
+    }
+
+    fn check_fill(
+        &mut self,
+        query: &PidQuery,
+        got: Result<Vec<Pid>, pidquery::Error>,
+        buf_empty: bool,
+    ) -> Result<(), String> {
+        let (fetches, calls) = self.calls();
+        self.stats.max_fetches = self.stats.max_fetches.max(fetches);
+        self.stats.max_calls = self.stats.max_calls.max(calls);
+        if fetches > MAX_ATTEMPTS {
+            return Err(format!("{fetches} fetches, budget {MAX_ATTEMPTS}"));
+        }
+        match got {
+            Ok(list) => self.check_complete(query, &list),
+            Err(e) => {
+                if !buf_empty {
+                    return Err(format!("error {e:?} left the buffer filled"));
+                }
+                self.check_error(query, &e)
+            }
+        }
+    }
+
+    fn check_slice(
+        &mut self,
+        query: &PidQuery,
+        got: Result<usize, pidquery::Error>,
+        slice: &[Pid],
+    ) -> Result<(), String> {
+        let len = slice.len();
+        match got {
+            Ok(n) if n <= len => {
+                let list = slice[..n].to_vec();
+                self.check_complete(query, &list)
+            }
+            Ok(n) => Err(format!("{n} pids in a slice of {len}")),
+            Err(e) => match e.kind() {
+                ErrorKind::Truncated { needed } => {
+                    self.stats.truncated += 1;
+                    if needed <= len {
+                        return Err(format!(
+                            "Truncated {{ needed: {needed} }} for a slice of {len}"
+                        ));
+                    }
+                    // The matches of the last walk that listed them, if any.
+                    let walk = self
+                        .model
+                        .observations()
+                        .iter()
+                        .rev()
+                        .find(|o| o.fetched())
+                        .cloned();
+                    if let Some(walk) = walk {
+                        let must = walk.stable().filter(|v| wanted(query.filter(), v)).count();
+                        let (_, kernel) = mib(query).unwrap_or_default();
+                        if kernel && needed < must {
+                            return Err(format!("needed {needed} < {must} required"));
+                        }
+                    }
+                    Ok(())
+                }
+                _ => self.check_error(query, &e),
+            },
+        }
+    }
+
+    fn check_probe(
+        &mut self,
+        query: &PidQuery,
+        got: Result<usize, pidquery::Error>,
+    ) -> Result<(), String> {
+        let Some((words, kernel)) = mib(query) else {
+            return match got {
+                Ok(0) => Ok(()),
+                other => Err(format!("tty(NODEV) probe {other:?}")),
+            };
+        };
+        let last = self.model.observations().last().cloned();
+        match got {
+            Ok(n) => {
+                let last = last.ok_or("a probe without a call")?;
+                let bytes = (n + consts::PROBE_SLACK) * SIZE;
+                if last.oldlen.is_some() || last.result != Ok(bytes) {
+                    return Err(format!("probe {n}, call {last:?}"));
+                }
+                // What the node itself compares: the TTY node ignores
+                // KI_CTTY, which the backend checks afterwards.
+                let tty = (words.get(2) == Some(&consts::KERN_PROC_TTY))
+                    .then(|| words.get(3).map(|&d| d as i64 as u64));
+                let matching = |v: &View| match tty {
+                    Some(dev) => Some(v.tdev) == dev,
+                    None => !kernel || wanted(query.filter(), v),
+                };
+                let at_least = last.stable().filter(|v| v.visible && matching(v)).count();
+                let at_most = last
+                    .before
+                    .iter()
+                    .chain(&last.after)
+                    .filter(|v| v.visible)
+                    .count()
+                    + last.born.len();
+                if n < at_least || n > at_most {
+                    return Err(format!("probe {n} outside {at_least}..={at_most}"));
+                }
+                Ok(())
+            }
+            Err(e) => self.check_error(query, &e),
+        }
+    }
+}
+
+impl Run {
+    /// A pid of the table (or a made-up one) chosen by `b`.
+    fn pick(&self, b: u8) -> Pid {
+        let n = self.model.nprocs();
+        match usize::from(b).checked_rem(n + 1) {
+            Some(i) if i < n => self.model.procs().nth(i).map_or(Pid::ZERO, |p| p.pid),
+            _ => Pid::from_raw(i32::from(b) + 20_000).unwrap_or(Pid::ZERO),
+        }
+    }
+
+    /// Two bytes: a churn of up to 3 of each kind, and forks: up to 7,
+    /// times 1, 4, 16 or 64 (so that a schedule can outgrow the backend's
+    /// doubling).
+    fn churn(input: &mut Bytes<'_>) -> Churn {
+        let (a, b) = (input.byte(), input.byte());
+        Churn {
+            fork: u32::from(a % 8) << (u32::from(b >> 5) % 4 * 2),
+            exit: u32::from((a >> 3) % 4),
+            reap: u32::from((a >> 5) % 4),
+            regroup: u32::from(b % 4),
+            setsid: u32::from((b >> 2) % 2),
+            setuid: u32::from((b >> 3) % 4),
+        }
     }
 
     fn credentials(&mut self, input: &mut Bytes<'_>) {
@@ -429,61 +485,6 @@ impl Run {
         self.model.see_others(b & 1 == 0, b & 2 == 0, b & 4 == 0);
         if b & 8 != 0 && self.model.get(p).is_some_and(|q| q.state == State::Normal) {
             self.model.set_caller(p);
-        }
-    }
-
-    fn filter(&self, input: &mut Bytes<'_>) -> PidQuery {
-        let b = input.byte();
-        let arg = input.byte();
-        match b % 7 {
-            0 => PidQuery::all(),
-            1 => PidQuery::pgrp(self.pick(arg)),
-            2 => PidQuery::tty(Dev::from_raw(TTYS[usize::from(arg) % TTYS.len()])),
-            3 => PidQuery::uid(u32::from(arg % 4)),
-            4 => PidQuery::ruid(u32::from(arg % 4)),
-            5 => PidQuery::tty(Dev::from_raw(consts::NODEV)),
-            _ => PidQuery::ppid(self.pick(arg)),
-        }
-    }
-
-    fn query(&mut self, input: &mut Bytes<'_>) -> Result<(), String> {
-        let query = self.filter(input);
-        let mode = input.byte();
-        let size = input.byte();
-        self.model.clear_observations();
-        match mode % 5 {
-            0 => {
-                let got = self.model.fill(&query, &mut self.tiny).map(<[Pid]>::to_vec);
-                let empty = self.tiny.is_empty();
-                self.check_fill(&query, got, empty)
-            }
-            1 => {
-                let got = self
-                    .model
-                    .fill(&query, &mut self.small)
-                    .map(<[Pid]>::to_vec);
-                let empty = self.small.is_empty();
-                self.check_fill(&query, got, empty)
-            }
-            2 => {
-                let got = self
-                    .model
-                    .fill(&query, &mut self.default)
-                    .map(<[Pid]>::to_vec);
-                let empty = self.default.is_empty();
-                self.check_fill(&query, got, empty)
-            }
-            3 => {
-                let len = usize::from(size) * 3 % 700;
-                self.slice.clear();
-                self.slice.resize(len, Pid::ZERO);
-                let got = self.model.fill_slice(&query, &mut self.slice);
-                self.check_slice(&query, got, len)
-            }
-            _ => {
-                let got = self.model.probe(&query);
-                self.check_probe(&query, got)
-            }
         }
     }
 
@@ -584,265 +585,4 @@ impl Run {
             _ => Err(format!("unexpected error {e:?}")),
         }
     }
-
-    fn check_fill(
-        &mut self,
-        query: &PidQuery,
-        got: Result<Vec<Pid>, pidquery::Error>,
-        buf_empty: bool,
-    ) -> Result<(), String> {
-        let (fetches, calls) = self.calls();
-        self.stats.max_fetches = self.stats.max_fetches.max(fetches);
-        self.stats.max_calls = self.stats.max_calls.max(calls);
-        if fetches > MAX_ATTEMPTS {
-            return Err(format!("{fetches} fetches, budget {MAX_ATTEMPTS}"));
-        }
-        match got {
-            Ok(list) => self.check_complete(query, &list),
-            Err(e) => {
-                if !buf_empty {
-                    return Err(format!("error {e:?} left the buffer filled"));
-                }
-                self.check_error(query, &e)
-            }
-        }
-    }
-
-    fn check_slice(
-        &mut self,
-        query: &PidQuery,
-        got: Result<usize, pidquery::Error>,
-        len: usize,
-    ) -> Result<(), String> {
-        match got {
-            Ok(n) if n <= len => {
-                let list = self.slice[..n].to_vec();
-                self.check_complete(query, &list)
-            }
-            Ok(n) => Err(format!("{n} pids in a slice of {len}")),
-            Err(e) => match e.kind() {
-                ErrorKind::Truncated { needed } => {
-                    self.stats.truncated += 1;
-                    if needed <= len {
-                        return Err(format!(
-                            "Truncated {{ needed: {needed} }} for a slice of {len}"
-                        ));
-                    }
-                    // The matches of the last walk that listed them, if any.
-                    let walk = self
-                        .model
-                        .observations()
-                        .iter()
-                        .rev()
-                        .find(|o| o.fetched())
-                        .cloned();
-                    if let Some(walk) = walk {
-                        let must = walk.stable().filter(|v| wanted(query.filter(), v)).count();
-                        let (_, kernel) = mib(query).unwrap_or_default();
-                        if kernel && needed < must {
-                            return Err(format!("needed {needed} < {must} required"));
-                        }
-                    }
-                    Ok(())
-                }
-                _ => self.check_error(query, &e),
-            },
-        }
-    }
-
-    fn check_probe(
-        &mut self,
-        query: &PidQuery,
-        got: Result<usize, pidquery::Error>,
-    ) -> Result<(), String> {
-        let Some((words, kernel)) = mib(query) else {
-            return match got {
-                Ok(0) => Ok(()),
-                other => Err(format!("tty(NODEV) probe {other:?}")),
-            };
-        };
-        let last = self.model.observations().last().cloned();
-        match got {
-            Ok(n) => {
-                let last = last.ok_or("a probe without a call")?;
-                let bytes = (n + consts::PROBE_SLACK) * SIZE;
-                if last.oldlen.is_some() || last.result != Ok(bytes) {
-                    return Err(format!("probe {n}, call {last:?}"));
-                }
-                // What the node itself compares: the TTY node ignores
-                // KI_CTTY, which the backend checks afterwards.
-                let tty = (words.get(2) == Some(&consts::KERN_PROC_TTY))
-                    .then(|| words.get(3).map(|&d| d as i64 as u64));
-                let matching = |v: &View| match tty {
-                    Some(dev) => Some(v.tdev) == dev,
-                    None => !kernel || wanted(query.filter(), v),
-                };
-                let at_least = last.stable().filter(|v| v.visible && matching(v)).count();
-                let at_most = last
-                    .before
-                    .iter()
-                    .chain(&last.after)
-                    .filter(|v| v.visible)
-                    .count()
-                    + last.born.len();
-                if n < at_least || n > at_most {
-                    return Err(format!("probe {n} outside {at_least}..={at_most}"));
-                }
-                Ok(())
-            }
-            Err(e) => self.check_error(query, &e),
-        }
-    }
-
-    /// A raw call: a well-formed or broken mib, and a buffer of some size.
-    fn raw_call(&mut self, input: &mut Bytes<'_>) -> Result<(), String> {
-        use consts::*;
-        let shape = input.byte();
-        let arg = self.pick(input.byte()).as_raw();
-        let size = input.byte();
-        let ops = [
-            KERN_PROC_ALL,
-            KERN_PROC_PID,
-            KERN_PROC_PGRP,
-            KERN_PROC_SESSION,
-            KERN_PROC_TTY,
-            KERN_PROC_UID,
-            KERN_PROC_RUID,
-            KERN_PROC_PROC,
-            KERN_PROC_RGID,
-            KERN_PROC_GID,
-            KERN_PROC_PROC | KERN_PROC_INC_THREAD,
-            KERN_PROC_PGRP | KERN_PROC_INC_THREAD,
-            KERN_PROC_ALL | KERN_PROC_INC_THREAD,
-            9,
-        ];
-        let op = ops[usize::from(shape) % ops.len()];
-        let mut name = vec![CTL_KERN, KERN_PROC, op];
-        match (shape >> 4) % 4 {
-            0 => {}
-            1 | 2 => name.push(if op == KERN_PROC_TTY {
-                TTYS[usize::from(size) % 2] as c_int
-            } else {
-                arg
-            }),
-            _ => name.extend([arg, arg]),
-        }
-        if shape & 0x40 != 0 && size % 8 == 0 {
-            name.truncate(2);
-        }
-        // NULL, or room for a few records with a ragged tail.
-        let buffer =
-            (size % 4 != 0).then(|| usize::from(size / 4) * SIZE / 4 + usize::from(size % 3) * 100);
-        self.model.clear_observations();
-        let mut buf = vec![0xeeu8; buffer.unwrap_or(0) + 64];
-        let (rc, errno, len) = match buffer {
-            Some(n) => self.model.sysctl(&name, Some(&mut buf[..n])),
-            None => self.model.sysctl(&name, None),
-        };
-        let obs = self
-            .model
-            .observations()
-            .last()
-            .cloned()
-            .ok_or("no call recorded")?;
-        // A scripted failure (the model fails nothing else with these).
-        if let Err(injected @ (Errno::EINTR | EFAULT)) = obs.result {
-            self.stats.failed += 1;
-            return if (rc, errno) == (-1, injected) {
-                Ok(())
-            } else {
-                Err(format!(
-                    "{name:?}: injected {injected:?}, got {rc} {errno:?}"
-                ))
-            };
-        }
-        let expect = name_errno(&name, buffer.is_some(), self.capability);
-        if let Some(e) = expect {
-            return if (rc, errno) == (-1, e) {
-                Ok(())
-            } else {
-                Err(format!("{name:?}: want {e:?}, got {rc} {errno:?}"))
-            };
-        }
-        if base_of(op) == KERN_PROC_PID && errno == Errno::ESRCH {
-            // Absent or hidden; never the caller itself.
-            return if arg != self.model.caller().as_raw() {
-                Ok(())
-            } else {
-                Err(format!("ESRCH for the caller {arg}"))
-            };
-        }
-        let Some(n) = buffer else {
-            // A probe: (matches + 5) records for a list op, whole records.
-            let floor = if base_of(op) == KERN_PROC_PID {
-                SIZE
-            } else {
-                PROBE_SLACK * SIZE
-            };
-            return if rc == 0 && len % SIZE == 0 && len >= floor {
-                Ok(())
-            } else {
-                Err(format!("probe of {name:?}: {rc} {errno:?} {len}"))
-            };
-        };
-        if buf[n..].iter().any(|&b| b != 0xee) {
-            return Err(format!("{name:?}: wrote past {n} bytes"));
-        }
-        let over_wire = self.max_wired.is_some_and(|max| n > max);
-        match (rc, errno) {
-            (0, _) => {
-                let recs = kinfo_procs(&buf[..len], &KinfoLayout::LP64)
-                    .map_err(|e| format!("{name:?}: {e}"))?;
-                let parsed: Result<Vec<_>, _> = recs.collect();
-                let parsed = parsed.map_err(|e| format!("{name:?}: {e}"))?;
-                if len > n || parsed.len() != obs.records {
-                    return Err(format!(
-                        "{name:?}: {len} bytes into {n}, {} records walked",
-                        obs.records
-                    ));
-                }
-                // The list nodes: each stable, visible match exactly once.
-                if op == KERN_PROC_PROC && name.len() == 3 {
-                    let mut pids: Vec<Pid> = parsed
-                        .iter()
-                        .map(|k| Pid::from_raw(k.pid).unwrap())
-                        .collect();
-                    pids.sort_unstable();
-                    self.stats.required += check_answer(Filter::All, &obs, &pids)?;
-                }
-                self.stats.complete += 1;
-                Ok(())
-            }
-            (-1, Errno::ENOMEM) => {
-                self.stats.short += 1;
-                let want = if over_wire { 0 } else { n };
-                if len != want || obs.records * SIZE <= n && !over_wire {
-                    return Err(format!(
-                        "{name:?}: ENOMEM with *oldlenp {len} (passed {n}), {} records",
-                        obs.records
-                    ));
-                }
-                // The whole records in the prefix parse.
-                let whole = (n / SIZE) * SIZE;
-                if !over_wire {
-                    kinfo_procs(&buf[..whole], &KinfoLayout::LP64)
-                        .map_err(|e| format!("{e}"))?
-                        .collect::<Result<Vec<_>, _>>()
-                        .map_err(|e| format!("{name:?}: partial copy {e}"))?;
-                } else if buf[..n].iter().any(|&b| b != 0xee) {
-                    return Err(format!("{name:?}: copied into an unwired buffer"));
-                }
-                Ok(())
-            }
-            other => Err(format!("{name:?}: unexpected {other:?}")),
-        }
-    }
 }
-
-/// `op` without `KERN_PROC_INC_THREAD` (`KERN_PROC_ALL` stays itself).
-fn base_of(op: c_int) -> c_int {
-    op & !consts::KERN_PROC_INC_THREAD
-}
-
-/// `EFAULT`, the other errno the checker injects.
-const EFAULT: Errno = Errno::from_raw(libc::EFAULT);

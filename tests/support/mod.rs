@@ -19,7 +19,8 @@
 //!   [`judge`], its count of wrong answers per path;
 //! - [`parse_checks`], [`tree_checks`], [`model_check`] and
 //!   [`freebsd_check`]: the checks the fuzz targets run, replayed by
-//!   `tests/fuzz_replay.rs`.
+//!   `tests/fuzz_replay.rs`; the two model checkers share the frame of
+//!   [`ops_check`].
 //!
 //! Include it from a test file with `mod support;`. Each test binary uses a
 //! different part of it, hence the module-wide `allow(dead_code,
@@ -29,6 +30,9 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod alloc;
+#[cfg(feature = "model")]
+#[macro_use]
+pub mod ops_check;
 #[cfg(feature = "model")]
 pub mod freebsd_check;
 #[cfg(feature = "model")]

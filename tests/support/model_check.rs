@@ -2,14 +2,20 @@
 //! `engine_ops` fuzz target (`fuzz/fuzz_targets/engine_ops.rs`), the corpus
 //! replay (`tests/fuzz_replay.rs`) and the model's unit tests, each of which
 //! includes this file with `#[path]`. Test machinery, not library API.
-
-use core::fmt;
+//!
+//! The frame (operation bytes, buffers, the ways of asking, the loop) is
+//! `ops_check.rs`, shared with the FreeBSD checker; this file is what is
+//! xnu's: its operations and what each answer must be.
 
 use pidquery::model::{xnu, xnu_args, Call, Churn, Model, Observation, Proc};
-use pidquery::{Dev, Errno, ErrorKind, Filter, Pid, PidBuf, PidQuery, MAX_ATTEMPTS};
+use pidquery::{Dev, Errno, ErrorKind, Filter, Pid, PidQuery, MAX_ATTEMPTS};
 
-/// The table stops growing past this many processes, to keep runs fast.
-const MAX_PROCS: usize = 3000;
+// The shared frame, declared once beside this file by every includer (a
+// sibling module `ops_check`, with `#[macro_use]`).
+pub use super::ops_check::Violation;
+use super::ops_check::{self, ask, Buffers, Bytes, Checker};
+
+impl_model!(Model);
 
 /// Terminal devices the operations pick from.
 const TTYS: [Dev; 3] = [
@@ -39,23 +45,6 @@ pub struct Stats {
     pub max_attempts: u32,
 }
 
-/// A broken guarantee found by [`check_ops`]: which operation, and what.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Violation {
-    /// Index of the operation (not the byte) that broke it.
-    pub op: usize,
-    /// What was expected and what happened.
-    pub message: String,
-}
-
-impl fmt::Display for Violation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "operation {}: {}", self.op, self.message)
-    }
-}
-
-impl std::error::Error for Violation {}
-
 /// The naive oracle: the pids an observed table holds for `filter`, in walk
 /// order, written from the [`Filter`] (not from the xnu encoding the model
 /// uses). `None` as filter means `PROC_KDBG_ONLY`.
@@ -81,30 +70,9 @@ pub fn oracle(filter: Option<Filter>, obs: &Observation) -> Vec<Pid> {
         .collect()
 }
 
-/// Operation bytes, read one at a time; zeros past the end.
-struct Bytes<'a> {
-    rest: &'a [u8],
-}
-
-impl Bytes<'_> {
-    fn byte(&mut self) -> u8 {
-        match self.rest.split_first() {
-            Some((&b, rest)) => {
-                self.rest = rest;
-                b
-            }
-            None => 0,
-        }
-    }
-}
-
-/// The interpreter's state: the model and the reused buffers.
+/// The interpreter's state: the model and what the run exercised.
 struct Run {
     model: Model,
-    tiny: PidBuf<0>,
-    small: PidBuf<4>,
-    default: PidBuf,
-    slice: Vec<Pid>,
     stats: Stats,
 }
 
@@ -129,23 +97,191 @@ struct Run {
 ///
 /// The first [`Violation`].
 pub fn check_ops(bytes: &[u8]) -> Result<Stats, Violation> {
-    let mut run = Run {
-        model: Model::new(),
-        tiny: PidBuf::default(),
-        small: PidBuf::default(),
-        default: PidBuf::new(),
-        slice: Vec::new(),
-        stats: Stats::default(),
-    };
-    run.model.record(true);
-    let mut input = Bytes { rest: bytes };
-    let mut op = 0;
-    while !input.rest.is_empty() && run.model.nprocs() < MAX_PROCS {
-        run.step(&mut input)
-            .map_err(|message| Violation { op, message })?;
-        op += 1;
+    ops_check::check_ops::<Run>(bytes)
+}
+
+impl Checker for Run {
+    type Model = Model;
+    type Stats = Stats;
+    const MAX_PROCS: usize = 3000;
+
+    fn start() -> Run {
+        let mut model = Model::new();
+        model.record(true);
+        Run {
+            model,
+            stats: Stats::default(),
+        }
     }
-    Ok(run.stats)
+
+    fn model(&mut self) -> &mut Model {
+        &mut self.model
+    }
+
+    fn model_ref(&self) -> &Model {
+        &self.model
+    }
+
+    fn into_stats(self) -> Stats {
+        self.stats
+    }
+
+    fn step(&mut self, input: &mut Bytes<'_>, buffers: &mut Buffers) -> Result<(), String> {
+        match input.byte() % 12 {
+            0 => self.spawn_children(input),
+            1 => self.exit_and_reap_newest(input),
+            2 => self.end_one(input),
+            3 => {
+                let (pid, tracer) = (self.pick(input.byte()), self.pick(input.byte()));
+                self.model.trace(pid, tracer);
+            }
+            4 => self.mutate(input),
+            5 => self.script_one_call(input),
+            6 => self.schedule_every_call(input),
+            7 => self.model.clear_schedule(),
+            8 => {
+                let deny = input.byte() % 4 == 0;
+                self.model.deny(deny.then_some(Errno::EPERM));
+            }
+            9 => {
+                self.stats.queries += 1;
+                return ask(self, input, buffers);
+            }
+            10 => {
+                self.stats.queries += 1;
+                return self.raw_call(input);
+            }
+            _ => self.insert(input),
+        }
+        Ok(())
+    }
+
+    fn query(&self, input: &mut Bytes<'_>) -> PidQuery {
+        let b = input.byte();
+        let arg = input.byte();
+        match b % 6 {
+            0 => PidQuery::all(),
+            1 => PidQuery::pgrp(self.pick(arg)),
+            2 => PidQuery::tty(
+                TTYS.get(usize::from(arg) % TTYS.len())
+                    .copied()
+                    .unwrap_or_default(),
+            ),
+            3 => PidQuery::uid(u32::from(arg % 3)),
+            4 => PidQuery::ruid(u32::from(arg % 3)),
+            _ => PidQuery::ppid(self.pick(arg)),
+        }
+    }
+
+    fn slice_len(size: u8) -> usize {
+        usize::from(size) * 4 % 1021
+    }
+
+    fn check_fill(
+        &mut self,
+        query: &PidQuery,
+        got: Result<Vec<Pid>, pidquery::Error>,
+        buf_empty: bool,
+    ) -> Result<(), String> {
+        let calls: Vec<Observation> = self.list_calls().cloned().collect();
+        let attempts = u32::try_from(calls.len()).unwrap_or(u32::MAX);
+        self.stats.max_attempts = self.stats.max_attempts.max(attempts);
+        if attempts > MAX_ATTEMPTS {
+            return Err(format!("{attempts} list calls, budget {MAX_ATTEMPTS}"));
+        }
+        match got {
+            Ok(list) => {
+                let last = calls.last().ok_or("an answer without a list call")?;
+                let room = last.buffer_pids.unwrap_or(0);
+                if list.len() >= room {
+                    return Err(format!("{} pids accepted from a full buffer", list.len()));
+                }
+                self.stats.complete += 1;
+                self.check_answer(Some(query.filter()), last, &list)
+            }
+            Err(e) => {
+                if !buf_empty {
+                    return Err("the buffer is not empty after an error".into());
+                }
+                match e.kind() {
+                    ErrorKind::Raced { attempts: a } => {
+                        self.stats.raced += 1;
+                        let all_full = calls.iter().all(|o| {
+                            matches!((o.buffer_pids, o.result), (Some(b), Ok(bytes)) if bytes / 4 == b)
+                        });
+                        if a == MAX_ATTEMPTS && attempts == MAX_ATTEMPTS && all_full {
+                            Ok(())
+                        } else {
+                            Err(format!(
+                                "Raced after {attempts} calls, all full: {all_full}"
+                            ))
+                        }
+                    }
+                    _ => self.check_error(&e),
+                }
+            }
+        }
+    }
+
+    fn check_slice(
+        &mut self,
+        query: &PidQuery,
+        got: Result<usize, pidquery::Error>,
+        slice: &[Pid],
+    ) -> Result<(), String> {
+        let len = slice.len();
+        let calls: Vec<Observation> = self.list_calls().cloned().collect();
+        match got {
+            Ok(n) => {
+                let [call] = calls.as_slice() else {
+                    return Err(format!("a slice fill made {} list calls", calls.len()));
+                };
+                // An empty slice is asked about with one slot of the
+                // engine's own: an empty answer fits it.
+                if n >= len && n > 0 {
+                    return Err(format!("{n} pids accepted from a full slice of {len}"));
+                }
+                self.stats.complete += 1;
+                let answer = slice.get(..n).unwrap_or_default().to_vec();
+                self.check_answer(Some(query.filter()), call, &answer)
+            }
+            Err(e) => match e.kind() {
+                ErrorKind::Truncated { needed } => {
+                    self.stats.truncated += 1;
+                    let full = match calls.as_slice() {
+                        [call] => call.result == Ok(len.max(1) * 4),
+                        _ => false,
+                    };
+                    // The probe after the full answer: nprocs + 20 covers
+                    // every match at its instant.
+                    let probe = self.model.observations().last();
+                    let estimate = probe.map_or(0, |o| o.nprocs + xnu::LISTPIDS_SLACK);
+                    if full && needed == estimate.max(len + 1) {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "Truncated {{ needed: {needed} }} for a slice of {len}, estimate {estimate}, full: {full}"
+                        ))
+                    }
+                }
+                _ => self.check_error(&e),
+            },
+        }
+    }
+
+    fn check_probe(
+        &mut self,
+        _: &PidQuery,
+        got: Result<usize, pidquery::Error>,
+    ) -> Result<(), String> {
+        let obs = self.model.observations();
+        let last = obs.last().ok_or("a probe made no call")?;
+        match got {
+            Ok(n) if n == last.nprocs + xnu::LISTPIDS_SLACK => Ok(()),
+            Ok(n) => Err(format!("probe {n}, nprocs {}", last.nprocs)),
+            Err(e) => self.check_error(&e),
+        }
+    }
 }
 
 impl Run {
@@ -170,37 +306,6 @@ impl Run {
             exit: u32::from((shape >> 2) % 4),
             reap: u32::from((shape >> 4) % 4),
         }
-    }
-
-    /// Reads one operation from `input` and runs it.
-    fn step(&mut self, input: &mut Bytes<'_>) -> Result<(), String> {
-        match input.byte() % 12 {
-            0 => self.spawn_children(input),
-            1 => self.exit_and_reap_newest(input),
-            2 => self.end_one(input),
-            3 => {
-                let (pid, tracer) = (self.pick(input.byte()), self.pick(input.byte()));
-                self.model.trace(pid, tracer);
-            }
-            4 => self.mutate(input),
-            5 => self.script_one_call(input),
-            6 => self.schedule_every_call(input),
-            7 => self.model.clear_schedule(),
-            8 => {
-                let deny = input.byte() % 4 == 0;
-                self.model.deny(deny.then_some(Errno::EPERM));
-            }
-            9 => {
-                self.stats.queries += 1;
-                return self.query(input);
-            }
-            10 => {
-                self.stats.queries += 1;
-                return self.raw_call(input);
-            }
-            _ => self.insert(input),
-        }
-        Ok(())
     }
 
     /// One to 64 children of a chosen parent.
@@ -301,61 +406,6 @@ impl Run {
         }
     }
 
-    fn filter(&self, input: &mut Bytes<'_>) -> PidQuery {
-        let b = input.byte();
-        let arg = input.byte();
-        match b % 6 {
-            0 => PidQuery::all(),
-            1 => PidQuery::pgrp(self.pick(arg)),
-            2 => PidQuery::tty(
-                TTYS.get(usize::from(arg) % TTYS.len())
-                    .copied()
-                    .unwrap_or_default(),
-            ),
-            3 => PidQuery::uid(u32::from(arg % 3)),
-            4 => PidQuery::ruid(u32::from(arg % 3)),
-            _ => PidQuery::ppid(self.pick(arg)),
-        }
-    }
-
-    fn query(&mut self, input: &mut Bytes<'_>) -> Result<(), String> {
-        let query = self.filter(input);
-        let mode = input.byte();
-        let size = input.byte();
-        self.model.clear_observations();
-        match mode % 5 {
-            0 => {
-                let (got, empty) = fill_into(&mut self.model, &query, &mut self.tiny);
-                self.check_fill(&query, got, empty)
-            }
-            1 => {
-                let (got, empty) = fill_into(&mut self.model, &query, &mut self.small);
-                self.check_fill(&query, got, empty)
-            }
-            2 => {
-                let (got, empty) = fill_into(&mut self.model, &query, &mut self.default);
-                self.check_fill(&query, got, empty)
-            }
-            3 => {
-                let len = usize::from(size) * 4 % 1021;
-                self.slice.clear();
-                self.slice.resize(len, Pid::ZERO);
-                let got = self.model.fill_slice(&query, &mut self.slice);
-                self.check_slice(&query, got, len)
-            }
-            _ => {
-                let got = self.model.probe(&query);
-                let obs = self.model.observations();
-                let last = obs.last().ok_or("a probe made no call")?;
-                match got {
-                    Ok(n) if n == last.nprocs + xnu::LISTPIDS_SLACK => Ok(()),
-                    Ok(n) => Err(format!("probe {n}, nprocs {}", last.nprocs)),
-                    Err(e) => self.check_error(&e),
-                }
-            }
-        }
-    }
-
     /// The list calls (non-NULL buffer, not interrupted) of this query.
     fn list_calls(&self) -> impl Iterator<Item = &Observation> + '_ {
         self.model
@@ -402,97 +452,6 @@ impl Run {
             self.stats.cut_by_estimate += 1;
         }
         Ok(())
-    }
-
-    fn check_fill(
-        &mut self,
-        query: &PidQuery,
-        got: Result<Vec<Pid>, pidquery::Error>,
-        buf_empty: bool,
-    ) -> Result<(), String> {
-        let calls: Vec<Observation> = self.list_calls().cloned().collect();
-        let attempts = u32::try_from(calls.len()).unwrap_or(u32::MAX);
-        self.stats.max_attempts = self.stats.max_attempts.max(attempts);
-        if attempts > MAX_ATTEMPTS {
-            return Err(format!("{attempts} list calls, budget {MAX_ATTEMPTS}"));
-        }
-        match got {
-            Ok(list) => {
-                let last = calls.last().ok_or("an answer without a list call")?;
-                let room = last.buffer_pids.unwrap_or(0);
-                if list.len() >= room {
-                    return Err(format!("{} pids accepted from a full buffer", list.len()));
-                }
-                self.stats.complete += 1;
-                self.check_answer(Some(query.filter()), last, &list)
-            }
-            Err(e) => {
-                if !buf_empty {
-                    return Err("the buffer is not empty after an error".into());
-                }
-                match e.kind() {
-                    ErrorKind::Raced { attempts: a } => {
-                        self.stats.raced += 1;
-                        let all_full = calls.iter().all(|o| {
-                            matches!((o.buffer_pids, o.result), (Some(b), Ok(bytes)) if bytes / 4 == b)
-                        });
-                        if a == MAX_ATTEMPTS && attempts == MAX_ATTEMPTS && all_full {
-                            Ok(())
-                        } else {
-                            Err(format!(
-                                "Raced after {attempts} calls, all full: {all_full}"
-                            ))
-                        }
-                    }
-                    _ => self.check_error(&e),
-                }
-            }
-        }
-    }
-
-    fn check_slice(
-        &mut self,
-        query: &PidQuery,
-        got: Result<usize, pidquery::Error>,
-        len: usize,
-    ) -> Result<(), String> {
-        let calls: Vec<Observation> = self.list_calls().cloned().collect();
-        match got {
-            Ok(n) => {
-                let [call] = calls.as_slice() else {
-                    return Err(format!("a slice fill made {} list calls", calls.len()));
-                };
-                // An empty slice is asked about with one slot of the
-                // engine's own: an empty answer fits it.
-                if n >= len && n > 0 {
-                    return Err(format!("{n} pids accepted from a full slice of {len}"));
-                }
-                self.stats.complete += 1;
-                let answer = self.slice.get(..n).unwrap_or_default().to_vec();
-                self.check_answer(Some(query.filter()), call, &answer)
-            }
-            Err(e) => match e.kind() {
-                ErrorKind::Truncated { needed } => {
-                    self.stats.truncated += 1;
-                    let full = match calls.as_slice() {
-                        [call] => call.result == Ok(len.max(1) * 4),
-                        _ => false,
-                    };
-                    // The probe after the full answer: nprocs + 20 covers
-                    // every match at its instant.
-                    let probe = self.model.observations().last();
-                    let estimate = probe.map_or(0, |o| o.nprocs + xnu::LISTPIDS_SLACK);
-                    if full && needed == estimate.max(len + 1) {
-                        Ok(())
-                    } else {
-                        Err(format!(
-                            "Truncated {{ needed: {needed} }} for a slice of {len}, estimate {estimate}, full: {full}"
-                        ))
-                    }
-                }
-                _ => self.check_error(&e),
-            },
-        }
     }
 
     /// A bare `proc_listpids` call of any type, including KDBG and unknown
@@ -624,14 +583,4 @@ fn raw_size(size: u8) -> Option<usize> {
         1 => Some(usize::from(size >> 2) % 4),
         _ => Some(usize::from(size / 2) * 4 + usize::from(size % 4)),
     }
-}
-
-/// One fill into `buf`: the answer, and whether `buf` was left empty.
-fn fill_into<const N: usize>(
-    model: &mut Model,
-    query: &PidQuery,
-    buf: &mut PidBuf<N>,
-) -> (Result<Vec<Pid>, pidquery::Error>, bool) {
-    let got = model.fill(query, buf).map(<[Pid]>::to_vec);
-    (got, buf.is_empty())
 }

@@ -53,8 +53,8 @@ use super::consts::{
     P_CONTROLT, P_KPROC, P_SYSTEM, P_TRACED, P_WEXIT, SRUN, SSLEEP, SSTOP, SZOMB,
 };
 use super::{started, Fetched, KernProc};
-use crate::list::engine::grow;
 use crate::parse::{self, KinfoProc};
+use crate::sys::growth::grow;
 use crate::sys::{Inspect, Listed, PathRead};
 use crate::{
     Comm, Dev, Errno, Error, ErrorKind, Fd, FdKind, Pid, ProcFlags, ProcId, ProcInfo, StartTime,

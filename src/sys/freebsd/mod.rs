@@ -133,8 +133,8 @@ mod tree;
 pub(crate) use live::Live;
 
 use super::{ListPids, Listed};
-use crate::list::engine::grow;
 use crate::parse::{self, KinfoLayout, KinfoProc};
+use crate::sys::growth::grow;
 use crate::{Errno, Error, ErrorKind, Filter, Pid, PidQuery};
 use consts::{CTL_KERN, KERN_PROC, KERN_PROC_PGRP, KERN_PROC_PROC, KERN_PROC_RUID};
 use consts::{KERN_PROC_TTY, KERN_PROC_UID, KI_CTTY, NODEV, PROBE_SLACK};

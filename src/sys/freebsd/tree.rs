@@ -15,9 +15,9 @@
 //! process may have taken.
 
 use super::{started, KernProc};
-use crate::list::engine::grow;
 use crate::list::links;
 use crate::parse;
+use crate::sys::growth::grow;
 use crate::sys::Listed;
 use crate::{Errno, Error, Pid};
 

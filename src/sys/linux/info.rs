@@ -68,7 +68,7 @@ use super::syscalls::{clock_ticks, fstat, getdents, openat, pidfd_open, pidfd_pr
 use super::{stat_uid, ProcFs};
 use crate::info::proc_info::ProcInfo;
 use crate::parse::{self, Dirents, StatRecord, StatusIds};
-use crate::sys::{Inspect, Listed, PathRead};
+use crate::sys::{FillFn, Inspect, Listed, PathRead};
 use crate::{
     Comm, Dev, Errno, Error, ErrorKind, Fd, Filter, InfoBuf, Pid, PidQuery, ProcFlags, ProcId,
     StartTime, State, Thread,
@@ -466,7 +466,7 @@ impl Inspect for ProcFs {
         }
     }
 
-    fn infos(&self, query: &PidQuery, out: &mut InfoBuf) -> Result<(), Error> {
+    fn infos(&self, query: &PidQuery, out: &mut InfoBuf, fill: FillFn<Self>) -> Result<(), Error> {
         out.infos.clear();
         let filter = query.filter();
         if let Filter::Ppid(ppid) = filter {
@@ -485,7 +485,7 @@ impl Inspect for ProcFs {
             // A subtree is no per-process predicate: list it, then read
             // each member (one that exits meanwhile is left out).
             let InfoBuf { infos, pids } = out;
-            crate::list::engine::fill(self, query, pids)?;
+            fill(self, query, pids)?;
             return self.read_listed(pids.as_slice(), Filter::All, infos);
         }
         let result = self.scan_infos(filter, &mut out.infos);

@@ -17,8 +17,8 @@
 
 use core::cell::RefCell;
 use core::ffi::{c_int, c_void};
-use core::mem;
 
+use super::installed::{self, Vacant};
 use super::Model;
 use crate::sys::errno;
 use crate::sys::xnu::consts as xnu;
@@ -61,26 +61,7 @@ impl Model {
     /// assert_eq!(bytes, (2 + 20) * 4);
     /// ```
     pub fn run<R>(&mut self, f: impl FnOnce() -> R) -> R {
-        struct Restore<'a> {
-            home: &'a mut Model,
-            previous: Option<Model>,
-        }
-        impl Drop for Restore<'_> {
-            fn drop(&mut self) {
-                let previous = self.previous.take();
-                let mine = INSTALLED.with(|slot| mem::replace(&mut *slot.borrow_mut(), previous));
-                if let Some(mine) = mine {
-                    *self.home = mine;
-                }
-            }
-        }
-        let mine = mem::replace(self, Model::vacant());
-        let previous = INSTALLED.with(|slot| slot.borrow_mut().replace(mine));
-        let _restore = Restore {
-            home: self,
-            previous,
-        };
-        f()
+        installed::run(&INSTALLED, self, Model::vacant(), f)
     }
 
     /// `proc_listpids(kind, typeinfo, buffer, buffer.len())` through the
@@ -170,13 +151,7 @@ pub unsafe extern "C" fn proc_listpids(
         // for; unaligned, as a byte-wise copyout.
         unsafe { out.add(i).write_unaligned(pid) }
     };
-    let result = INSTALLED.with(|slot| match slot.try_borrow_mut() {
-        Ok(mut model) => match model.as_mut() {
-            Some(model) => model.kernel_listpids(kind, typeinfo, size, &mut put),
-            None => Err(Errno::from_raw(libc::ENOSYS)),
-        },
-        Err(_) => Err(Errno::from_raw(libc::EDEADLK)),
-    });
+    let result = with_model(|model| model.kernel_listpids(kind, typeinfo, size, &mut put));
     match result {
         Ok(bytes) => c_int::try_from(bytes).unwrap_or(c_int::MAX),
         Err(e) => {
@@ -209,13 +184,11 @@ unsafe fn copyout(buffer: *mut c_void, size: usize, at: usize, bytes: &[u8]) {
 /// Runs `f` on the model installed on this thread: `ENOSYS` when there is
 /// none, `EDEADLK` when a stand-in is re-entered.
 fn with_model(f: impl FnOnce(&mut Model) -> Result<usize, Errno>) -> Result<usize, Errno> {
-    INSTALLED.with(|slot| match slot.try_borrow_mut() {
-        Ok(mut model) => match model.as_mut() {
-            Some(model) => f(model),
-            None => Err(Errno::from_raw(libc::ENOSYS)),
-        },
-        Err(_) => Err(Errno::from_raw(libc::EDEADLK)),
-    })
+    match installed::serve(&INSTALLED, f) {
+        Ok(result) => result,
+        Err(Vacant::Empty) => Err(Errno::from_raw(libc::ENOSYS)),
+        Err(Vacant::Busy) => Err(Errno::from_raw(libc::EDEADLK)),
+    }
 }
 
 /// libproc's return: the count, or 0 with `errno` set.

@@ -187,7 +187,7 @@ impl Model {
     /// assert!(model.info(Pid::ZERO).is_ok());
     /// ```
     pub fn script_info(&mut self, call: InfoCall) {
-        self.info_script.push_back(call);
+        self.info_script.push(call);
     }
 
     /// What happens around every per-process call once their script is
@@ -202,7 +202,7 @@ impl Model {
     /// assert_eq!(model.get(Pid::ZERO).unwrap().threads.len(), 2);
     /// ```
     pub fn on_every_info_call(&mut self, call: InfoCall) {
-        self.every_info_call = call;
+        self.info_script.every(call);
     }
 
     /// A MAC policy that refuses `proc_pidinfo` flavor `flavor` with

@@ -59,7 +59,7 @@ impl Model {
         query: &PidQuery,
         buf: &'b mut InfoBuf,
     ) -> Result<&'b [ProcInfo], Error> {
-        let result = self.run(|| Inspect::infos(&MODEL_XNU, query, buf));
+        let result = self.run(|| Inspect::infos(&MODEL_XNU, query, buf, crate::list::engine::fill));
         match result {
             Ok(()) => Ok(buf.as_slice()),
             Err(e) => {
@@ -258,7 +258,7 @@ impl Model {
                         return Ok(&buf[..]);
                     }
                     Listed::Full { .. } => {
-                        want = crate::list::engine::grow(want, procs.threads_estimate(pid)?);
+                        want = crate::sys::growth::grow(want, procs.threads_estimate(pid)?);
                     }
                 }
             }

@@ -82,7 +82,7 @@ impl Model {
         put: &mut dyn FnMut(usize, c_int),
     ) -> Result<usize, Errno> {
         self.calls += 1;
-        let call = self.script.pop_front().unwrap_or(self.every_call);
+        let call = self.script.next();
         self.apply(call.before);
         let buffer_pids = size.map(|s| s as usize / PID_BYTES);
         if let Some(errno) = call.fail.or(self.sandbox) {

@@ -110,7 +110,8 @@
 //! ```
 //!
 //! The operation-sequence checker that holds the engine to a naive oracle
-//! over this model lives with the tests (`tests/support/model_check.rs`),
+//! over this model lives with the tests (`tests/support/model_check.rs`,
+//! over the frame it shares with the FreeBSD checker, `ops_check.rs`),
 //! shared by the `engine_ops` fuzz target and the corpus replay.
 
 // Without the feature only the crate's own tests use this module.
@@ -122,6 +123,8 @@
 //! - `table.rs`: [`Proc`], [`Model`], fork and pid allocation;
 //! - `exit.rs`: exit as xnu does it, and reaping, and tracing;
 //! - `schedule.rs`: [`Churn`] and [`Call`], what happens around each call;
+//! - `script.rs`: the queue of every schedule (this model's two and
+//!   FreeBSD's): scripted entries one per call, then the every-call one;
 //! - `observe.rs`: [`Observation`]s of each call;
 //! - `kernel.rs`: xnu's `proc_listpids` over the table, and the engine's
 //!   entry points ([`Model::fill`] …);
@@ -136,6 +139,8 @@
 //! - `abi.rs`: the C-ABI stand-ins [`proc_listpids`], [`proc_pidinfo`],
 //!   [`proc_pidpath`], [`proc_name`], the only `unsafe` code of the xnu
 //!   model;
+//! - `installed.rs`: the per-thread slot the stand-ins serve from (this
+//!   model's and FreeBSD's), and [`Model::run`]'s installing of a model;
 //! - `freebsd/`: the FreeBSD model, [`model::freebsd`](freebsd): `sysctl
 //!   kern.proc.*` over a pid hash walked stripe by stripe, with its own
 //!   stand-in [`freebsd::sysctl`].
@@ -145,11 +150,13 @@ mod exit;
 pub mod freebsd;
 mod info_schedule;
 mod inspect;
+mod installed;
 mod kernel;
 mod observe;
 mod pidinfo;
 mod process;
 mod schedule;
+mod script;
 mod table;
 #[cfg(test)]
 mod tests;

@@ -219,7 +219,7 @@ impl Model {
         put: &mut dyn FnMut(usize, &[u8]),
     ) -> Result<usize, Errno> {
         self.info_calls += 1;
-        let call = self.info_script.pop_front().unwrap_or(self.every_info_call);
+        let call = self.info_script.next();
         self.burst(call.before);
         if let Some(errno) = call.fail {
             return Err(errno);

@@ -155,7 +155,7 @@ impl Model {
     /// assert_eq!(model.probe(&PidQuery::all()).unwrap(), 12 + 20);
     /// ```
     pub fn script(&mut self, call: Call) {
-        self.script.push_back(call);
+        self.script.push(call);
     }
 
     /// What happens around every call once the script is used up.
@@ -170,7 +170,7 @@ impl Model {
     /// assert_eq!(model.nprocs(), 4);
     /// ```
     pub fn on_every_call(&mut self, call: Call) {
-        self.every_call = call;
+        self.script.every(call);
     }
 
     /// Drops the remaining scripts (of `proc_listpids` and of the
@@ -182,10 +182,8 @@ impl Model {
     /// model.clear_schedule();
     /// ```
     pub fn clear_schedule(&mut self) {
-        self.script.clear();
-        self.every_call = Call::QUIET;
-        self.info_script.clear();
-        self.every_info_call = super::InfoCall::QUIET;
+        self.script.clear(Call::QUIET);
+        self.info_script.clear(super::InfoCall::QUIET);
     }
 
     /// A sandbox (MAC policy) that denies every call with `errno`, or

@@ -2,7 +2,7 @@
 //! allocation (`bsd/kern/kern_fork.c`); exit lives in `exit.rs`. Line
 //! numbers cited are those of xnu-11417.101.15 unless a release is named.
 
-use std::collections::VecDeque;
+use super::script::Script;
 
 use super::process::{Exe, Thread};
 use super::{Call, Churn, InfoCall, Observation};
@@ -251,8 +251,8 @@ pub struct Model {
     pub(super) next_pid: i32,
     /// Pids wrapped around: new ones must be checked against the table.
     pub(super) wrapped: bool,
-    pub(super) script: VecDeque<Call>,
-    pub(super) every_call: Call,
+    /// What happens around each `proc_listpids` call.
+    pub(super) script: Script<Call>,
     pub(super) sandbox: Option<Errno>,
     pub(super) recording: bool,
     pub(super) observations: Vec<Observation>,
@@ -260,8 +260,8 @@ pub struct Model {
     // ---- per-process calls (sys/model/pidinfo.rs) ------------------------
     /// The caller's effective uid; 0 holds `PRIV_GLOBAL_PROC_INFO`.
     pub(super) caller_uid: u32,
-    pub(super) info_script: VecDeque<InfoCall>,
-    pub(super) every_info_call: InfoCall,
+    /// What happens around each per-process call.
+    pub(super) info_script: Script<InfoCall>,
     /// MAC denials of single `proc_pidinfo` flavors.
     pub(super) denied_flavors: Vec<(i32, Errno)>,
     pub(super) info_calls: u64,
@@ -376,15 +376,13 @@ impl Model {
             zombproc: Vec::new(),
             next_pid: 1,
             wrapped: false,
-            script: VecDeque::new(),
-            every_call: Call::QUIET,
+            script: Script::new(Call::QUIET),
             sandbox: None,
             recording: false,
             observations: Vec::new(),
             calls: 0,
             caller_uid: 0,
-            info_script: VecDeque::new(),
-            every_info_call: InfoCall::QUIET,
+            info_script: Script::new(InfoCall::QUIET),
             denied_flavors: Vec::new(),
             info_calls: 0,
             clock_usec: super::process::BOOT_USEC,

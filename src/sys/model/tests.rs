@@ -2,6 +2,9 @@
 //! adversarial races.
 
 use super::*;
+#[macro_use]
+#[path = "../../../tests/support/ops_check.rs"]
+mod ops_check;
 #[path = "../../../tests/support/model_check.rs"]
 mod check;
 use super::xnu;
@@ -619,7 +622,7 @@ fn minimal_adversary_needs_doubling_births_to_force_each_retry() {
                 ..Call::QUIET
             });
             model.script(Call::QUIET); // the probe after a full answer
-            cap = crate::list::engine::grow(cap, n + xnu::LISTPIDS_SLACK);
+            cap = crate::sys::growth::grow(cap, n + xnu::LISTPIDS_SLACK);
         }
         let got = checked_fill(&mut model, &PidQuery::all(), &mut buf);
         if target > MAX_ATTEMPTS {
@@ -650,5 +653,5 @@ fn a_zero_capacity_buffer_starts_from_the_estimate_not_an_empty_call() {
     let obs = model.observations();
     assert_eq!(obs.len(), 2);
     assert_eq!(obs[0].buffer_pids, None, "the probe comes first");
-    assert_eq!(obs[1].buffer_pids, Some(crate::list::engine::grow(0, 122)));
+    assert_eq!(obs[1].buffer_pids, Some(crate::sys::growth::grow(0, 122)));
 }

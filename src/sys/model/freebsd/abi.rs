@@ -17,8 +17,9 @@
 
 use core::cell::RefCell;
 use core::ffi::{c_int, c_uint, c_void};
-use core::{mem, ptr, slice};
+use core::{ptr, slice};
 
+use super::super::installed;
 use super::Model;
 use crate::parse::KinfoLayout;
 use crate::sys::errno;
@@ -59,26 +60,7 @@ impl Model {
     /// assert_eq!((rc, len), (0, (2 + 5) * consts::KINFO_PROC_SIZE));
     /// ```
     pub fn run<R>(&mut self, f: impl FnOnce() -> R) -> R {
-        struct Restore<'a> {
-            home: &'a mut Model,
-            previous: Option<Model>,
-        }
-        impl Drop for Restore<'_> {
-            fn drop(&mut self) {
-                let previous = self.previous.take();
-                let mine = INSTALLED.with(|slot| mem::replace(&mut *slot.borrow_mut(), previous));
-                if let Some(mine) = mine {
-                    *self.home = mine;
-                }
-            }
-        }
-        let mine = mem::replace(self, Model::vacant());
-        let previous = INSTALLED.with(|slot| slot.borrow_mut().replace(mine));
-        let _restore = Restore {
-            home: self,
-            previous,
-        };
-        f()
+        installed::run(&INSTALLED, self, Model::vacant(), f)
     }
 
     /// `sysctl(mib, buffer, &len, NULL, 0)` through the
@@ -184,13 +166,11 @@ pub unsafe extern "C" fn sysctl(
         // caller vouched for; bytewise, as `copyout`.
         unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), out.add(at), bytes.len()) }
     };
-    let served = INSTALLED.with(|slot| match slot.try_borrow_mut() {
-        Ok(mut model) => model
-            .as_mut()
-            .map(|model| model.kernel_sysctl(mib, old, !newp.is_null(), &mut put)),
-        Err(_) => None,
+    // No model, or a re-entered one: ENOSYS either way.
+    let served = installed::serve(&INSTALLED, |model| {
+        model.kernel_sysctl(mib, old, !newp.is_null(), &mut put)
     });
-    let Some(served) = served else {
+    let Ok(served) = served else {
         errno::set(libc::ENOSYS);
         return -1;
     };

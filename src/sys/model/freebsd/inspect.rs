@@ -53,7 +53,7 @@ impl Model {
         query: &PidQuery,
         buf: &'b mut InfoBuf,
     ) -> Result<&'b [ProcInfo], Error> {
-        match self.inspect(|k| Inspect::infos(k, query, buf)) {
+        match self.inspect(|k| Inspect::infos(k, query, buf, crate::list::engine::fill)) {
             Ok(()) => Ok(buf.as_slice()),
             Err(e) => {
                 buf.infos.clear();

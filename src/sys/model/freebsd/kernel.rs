@@ -107,7 +107,7 @@ impl Model {
         put: &mut dyn FnMut(usize, &[u8]),
     ) -> Served {
         self.calls += 1;
-        let call = self.script.pop_front().unwrap_or(self.every_call);
+        let call = self.script.next();
         self.apply(call.before);
         let mut obs = self.recording.then(|| Observation {
             mib: name.map(<[c_int]>::to_vec).unwrap_or_default(),

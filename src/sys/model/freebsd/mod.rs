@@ -109,7 +109,8 @@
 //! - `life.rs`: `exit1` and `proc_reap`;
 //! - `session.rs`: groups, sessions, terminals, jails;
 //! - `knobs.rs`: the caller, visibility, wiring, the walk;
-//! - `schedule.rs`: [`Churn`] and [`Call`];
+//! - `schedule.rs`: [`Churn`] and [`Call`] (queued as the xnu model's
+//!   are, `../script.rs`), and the seeded choice of victims;
 //! - `record.rs`: `fill_kinfo_proc`, `p_cansee` and the filters;
 //! - `observe.rs`: [`Observation`]s and [`View`]s;
 //! - `kernel.rs`: the `sysctl` semantics over the table, and the engine's
@@ -117,7 +118,9 @@
 //! - `files.rs`: `kern.proc.pathname` and `kern.proc.filedesc`;
 //! - `inspect.rs`: the per-process calls through the backend
 //!   ([`Model::info`] …);
-//! - `abi.rs`: the C-ABI stand-in [`sysctl`], the only `unsafe` code.
+//! - `abi.rs`: the C-ABI stand-in [`sysctl`], the only `unsafe` code,
+//!   serving from the per-thread slot the xnu stand-ins use too
+//!   (`../installed.rs`).
 
 mod abi;
 mod files;

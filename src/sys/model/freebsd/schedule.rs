@@ -143,7 +143,7 @@ impl Model {
     /// assert_eq!(model.probe(&PidQuery::all()).unwrap(), 12);
     /// ```
     pub fn script(&mut self, call: Call) {
-        self.script.push_back(call);
+        self.script.push(call);
     }
 
     /// What happens around every call once the script is used up.
@@ -158,7 +158,7 @@ impl Model {
     /// assert_eq!(model.nprocs(), 3); // the second fork is still `New`
     /// ```
     pub fn on_every_call(&mut self, call: Call) {
-        self.every_call = call;
+        self.script.every(call);
     }
 
     /// Drops the remaining script and the every-call churn.
@@ -169,8 +169,7 @@ impl Model {
     /// model.clear_schedule();
     /// ```
     pub fn clear_schedule(&mut self) {
-        self.script.clear();
-        self.every_call = Call::QUIET;
+        self.script.clear(Call::QUIET);
     }
 
     /// Seeds the generator that picks churn's victims.

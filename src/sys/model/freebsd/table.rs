@@ -2,7 +2,7 @@
 //! and the operations that change who exists and how (fork, exit, reap,
 //! `setpgid`, `setsid`, credentials, terminals, jails).
 
-use std::collections::VecDeque;
+use super::super::script::Script;
 use std::sync::Arc;
 
 use super::abi;
@@ -295,8 +295,8 @@ pub struct Model {
     /// `exit1` before FreeBSD 13.0: an orphan (traced by another) keeps a
     /// dead real parent's pid in `p_oppid`.
     pub(super) pre13_exit: bool,
-    pub(super) script: VecDeque<Call>,
-    pub(super) every_call: Call,
+    /// What happens around each `sysctl` call.
+    pub(super) script: Script<Call>,
     pub(super) rng: u64,
     pub(super) recording: bool,
     pub(super) observations: Vec<Observation>,
@@ -387,8 +387,7 @@ impl Model {
             walk: Walk::Striped,
             clock: 1_000,
             pre13_exit: false,
-            script: VecDeque::new(),
-            every_call: Call::QUIET,
+            script: Script::new(Call::QUIET),
             rng: 0x5eed,
             recording: false,
             observations: Vec::new(),
