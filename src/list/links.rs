@@ -76,6 +76,8 @@ pub fn descendants_in_place(table: &mut [Pid], root: Pid) -> usize {
 /// [`descendants_in_place`]) names a parent that has no pair of its own,
 /// other than 0 (no parent in view) and the pid itself. Sorts the pairs by
 /// pid; never allocates.
+// Used by the Linux link scan only.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub(crate) fn has_dangling_parent(table: &mut [Pid]) -> bool {
     let pairs = Pairs::sorted(table);
     (0..pairs.len()).any(|i| {
@@ -87,6 +89,8 @@ pub(crate) fn has_dangling_parent(table: &mut [Pid]) -> bool {
 
 /// The parent recorded for `pid` in `table`, flat `(pid, parent)` pairs
 /// sorted by pid; `None` when `pid` has no pair.
+// Used by the Linux link scan only.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub(crate) fn recorded_parent(table: &[Pid], pid: Pid) -> Option<Pid> {
     let pairs = PairsRef(table);
     pairs
@@ -98,6 +102,8 @@ pub(crate) fn recorded_parent(table: &[Pid], pid: Pid) -> Option<Pid> {
 /// [`recorded_parent`], once: the pair is then marked (its parent made the
 /// pid itself), and later calls for it give `None`, as do calls for a pid
 /// without a pair or recorded as its own parent.
+// Used by the Linux link scan only.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub(crate) fn take_recorded_parent(table: &mut [Pid], pid: Pid) -> Option<Pid> {
     let mut pairs = Pairs(table);
     let i = pairs.find(pid)?;
@@ -159,6 +165,8 @@ trait PairView {
 }
 
 /// A table of pairs read in place.
+// Used by the Linux link scan only.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 struct PairsRef<'a>(&'a [Pid]);
 
 impl PairView for PairsRef<'_> {
