@@ -60,6 +60,11 @@ const THREADS_WORTH_COUNTING: usize = 64;
 /// proven by `nr_threads` (`released.rs`) rather than one call per child,
 /// when it shows that no task was released meanwhile.
 const MANY_CHILDREN: usize = 256;
+/// How many times a `ppid` query reads the files while the only reason to
+/// decline is a task created somewhere during the reads (a busy machine
+/// forks all the time; 10,000 children take ~30 ms to read, a scan ten
+/// times that).
+const OWN_ATTEMPTS: usize = 3;
 
 /// Who opens and closes the window of step 1 and 6.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -73,8 +78,22 @@ pub(super) enum Scope {
 impl ProcFs {
     /// `ppid` from the parent's `children` files, when the union is proven
     /// complete (see the module docs); `None` means "scan instead".
+    ///
+    /// A window that saw a task created anywhere declines only that
+    /// attempt: each attempt is proven on its own, and one more read of
+    /// the files costs far less than the scan, so up to
+    /// [`OWN_ATTEMPTS`] are made while that is the only reason.
     pub(super) fn list_children(&self, ppid: Pid, out: &mut [Pid]) -> Option<Listed> {
-        self.list_children_with(ppid, out, Scope::Own, Checks::ALL, &mut |_| {})
+        for _ in 0..OWN_ATTEMPTS {
+            let mut busy = false;
+            let listed = self.list_children_with(ppid, out, Scope::Own, Checks::ALL, &mut |step| {
+                busy |= step == Step::Busy;
+            });
+            if listed.is_some() || !busy {
+                return listed;
+            }
+        }
+        None
     }
 
     /// [`list_children`](Self::list_children) within `scope`, with some of
@@ -160,12 +179,17 @@ impl ProcFs {
                 let closed = window.close(root, lock)?;
                 step(Step::Counted(closed.none_released));
                 if !closed.quiet {
+                    step(Step::Busy);
                     return None;
                 }
                 if checks.children_remain && !closed.none_released {
                     // The children are checked after the window closed:
                     // close it again after them.
-                    if !self.all_remain(answer) || !window.close(root, lock)?.quiet {
+                    if !self.all_remain(answer) {
+                        return None;
+                    }
+                    if !window.close(root, lock)?.quiet {
+                        step(Step::Busy);
                         return None;
                     }
                 }
@@ -175,6 +199,7 @@ impl ProcFs {
                     return None;
                 }
                 if !window.close(root, lock)?.quiet {
+                    step(Step::Busy);
                     return None;
                 }
             }
@@ -211,6 +236,9 @@ pub(super) enum Step {
     /// The window closed around the reads of a parent seen with many
     /// children; whether it shows that no task was released.
     Counted(bool),
+    /// The window closed and a task was created somewhere during it: the
+    /// only reason this attempt declines.
+    Busy,
 }
 
 /// The proofs [`ProcFs::list_children_with`] runs.
