@@ -50,7 +50,6 @@
 //! failures kept as a small [`Fail`] until they leave the backend (so a
 //! process skipped in a listing costs no `Error`).
 
-use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicU64, Ordering};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
@@ -64,14 +63,14 @@ mod tests;
 use files::{boot_from_clocks, filter_ids, filter_stat, matches_info, read_btime, read_status};
 use group::{leader_left, read_stat, running_thread, settle, stale, SETTLE_ATTEMPTS};
 
-use super::syscalls::{clock_ticks, fstat, getdents, openat, pidfd_open, pidfd_probe};
+use super::syscalls::{clock_ticks, fstat, openat, pidfd_open, pidfd_probe};
 use super::{stat_uid, ProcFs};
 use crate::info::proc_info::ProcInfo;
-use crate::parse::{self, Dirents, StatRecord, StatusIds};
+use crate::parse::{self, StatRecord, StatusIds};
 use crate::sys::{FillFn, Inspect, Listed, PathRead};
 use crate::{
-    Comm, Dev, Errno, Error, ErrorKind, Fd, Filter, InfoBuf, Pid, PidQuery, ProcFlags, ProcId,
-    StartTime, State, Thread,
+    Comm, Dev, Errno, Error, Fd, Filter, InfoBuf, Pid, PidQuery, ProcFlags, ProcId, StartTime,
+    State, Thread,
 };
 
 /// Bytes of `<pid>/stat` read: the longest record (a 64-byte name and 52
@@ -329,36 +328,24 @@ impl ProcFs {
     fn scan_infos(&self, filter: Filter, out: &mut Vec<ProcInfo>) -> Result<(), Error> {
         let lease = self.lease()?;
         let dir = lease.fd();
-        let mut dents = [MaybeUninit::<u8>::uninit(); 32 * 1024];
-        loop {
-            let bytes = getdents(dir, &mut dents).map_err(|e| self.err("getdents64", e))?;
-            if bytes.is_empty() {
-                break;
-            }
-            for dirent in Dirents::new(bytes) {
-                let dirent = dirent.map_err(|_| {
-                    Error::new(ErrorKind::Malformed, "getdents64").with_path(&self.path)
-                })?;
-                let Some(pid) = parse::pid_name(dirent.name) else {
-                    continue;
-                };
-                // The effective uid is the directory's owner: one fstatat
-                // rules out most processes before any file is read.
-                if let Filter::Uid(uid) = filter {
-                    match stat_uid(dir, dirent.name_c) {
-                        Ok(Some(owner)) if owner == uid => {}
-                        Ok(_) => continue,
-                        Err(e) => return Err(self.err("fstatat", e).with_pid(pid)),
-                    }
-                }
-                match self.read_one(pid, filter) {
-                    Ok(Some(info)) => out.push(info),
-                    Ok(None) => {}
-                    Err(fail) if fail.skips() => {}
-                    Err(fail) => return Err(self.error("info", pid, fail)),
+        self.each_process(dir, |pid, name| {
+            // The effective uid is the directory's owner: one fstatat
+            // rules out most processes before any file is read.
+            if let Filter::Uid(uid) = filter {
+                match stat_uid(dir, name) {
+                    Ok(Some(owner)) if owner == uid => {}
+                    Ok(_) => return Ok(()),
+                    Err(e) => return Err(self.err("fstatat", e).with_pid(pid)),
                 }
             }
-        }
+            match self.read_one(pid, filter) {
+                Ok(Some(info)) => out.push(info),
+                Ok(None) => {}
+                Err(fail) if fail.skips() => {}
+                Err(fail) => return Err(self.error("info", pid, fail)),
+            }
+            Ok(())
+        })?;
         Ok(())
     }
 

@@ -51,6 +51,7 @@ mod stream;
 mod syscalls;
 mod tree;
 mod view;
+mod walk;
 
 use core::ffi::CStr;
 use std::fs::OpenOptions;

@@ -2,20 +2,17 @@
 //! against the filter with the least per-process work that answers it.
 
 use core::ffi::CStr;
-use core::mem::MaybeUninit;
 use std::os::fd::{AsFd, BorrowedFd};
 
 use super::pidfd::{self, PidfdAnswer};
 use super::released::{lock_tasklist, Window};
-use super::syscalls::{fstat, getdents, openat, stat_at};
+use super::syscalls::{fstat, openat, stat_at};
 use super::view::pidfd_info_works;
 use super::{read_pid_file, read_pid_stat, vanished, ProcFs};
-use crate::parse::{self, Dirents};
+use crate::parse;
 use crate::sys::Listed;
-use crate::{Errno, Error, ErrorKind, Filter, Pid};
+use crate::{Errno, Error, Filter, Pid};
 
-/// Bytes of `getdents64` records read per call, on the stack.
-const DENTS_BUF: usize = 32 * 1024;
 /// Bytes of `<pid>/stat` read; fields 3–7 end well within this even for a
 /// 64-byte command name.
 const STAT_BUF: usize = 1024;
@@ -112,34 +109,22 @@ impl ProcFs {
             None
         };
         let inline = plan.confirming_as_it_goes();
-        let mut dents = [MaybeUninit::<u8>::uninit(); DENTS_BUF];
         let mut found = 0usize;
-        loop {
-            let bytes = getdents(dir, &mut dents).map_err(|e| self.err("getdents64", e))?;
-            if bytes.is_empty() {
-                break;
-            }
-            for dirent in Dirents::new(bytes) {
-                let dirent = dirent.map_err(|_| {
-                    Error::new(ErrorKind::Malformed, "getdents64").with_path(&self.path)
-                })?;
-                let Some(pid) = parse::pid_name(dirent.name) else {
-                    continue;
-                };
-                // Only answers kept in `out` can be confirmed later.
-                let now = if window.is_some() && found < out.len() {
-                    plan
-                } else {
-                    inline
-                };
-                if self.matches(dir, pid, dirent.name_c, filter, now)? == Some(true) {
-                    if let Some(slot) = out.get_mut(found) {
-                        *slot = pid;
-                    }
-                    found += 1;
+        self.each_process(dir, |pid, name| {
+            // Only answers kept in `out` can be confirmed later.
+            let now = if window.is_some() && found < out.len() {
+                plan
+            } else {
+                inline
+            };
+            if self.matches(dir, pid, name, filter, now)? == Some(true) {
+                if let Some(slot) = out.get_mut(found) {
+                    *slot = pid;
                 }
+                found += 1;
             }
-        }
+            Ok(())
+        })?;
         if let Some(window) = window {
             if !window.none_released(self.root.as_fd(), || lock_tasklist(self.root.as_fd())) {
                 found = self.confirm_kept(dir, out, found, filter)?;

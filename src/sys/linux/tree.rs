@@ -61,20 +61,17 @@
 //! [`ErrorKind::Raced`](crate::ErrorKind::Raced) rather than answer what
 //! it cannot prove.
 
-use core::mem::MaybeUninit;
 use std::os::fd::AsFd;
 
 use super::children::{Checks, Scope};
 use super::released::{lock_tasklist, Quiet, Window};
-use super::syscalls::{clock_ns, clock_ticks, getdents, openat, pread};
+use super::syscalls::{clock_ns, clock_ticks, openat, pread};
 use super::{read_pid_stat, stat_uid, ProcFs};
 use crate::list::links;
-use crate::parse::{self, Dirents};
+use crate::parse;
 use crate::sys::{ListPids, Listed};
 use crate::{Error, ErrorKind, Pid, PidQuery};
 
-/// Bytes of `getdents64` records read per call by the scan.
-const DENTS_BUF: usize = 32 * 1024;
 /// Bytes of `<pid>/stat` read; the parent is the fourth field, well within.
 const STAT_BUF: usize = 1024;
 /// Slots per process the scan needs: a `(pid, parent)` pair, and a copy
@@ -247,43 +244,31 @@ impl ProcFs {
         let window = Window::open(proc_root);
         let lease = self.lease()?;
         let dir = lease.fd();
-        let mut dents = [MaybeUninit::<u8>::uninit(); DENTS_BUF];
         let mut stat = [0u8; STAT_BUF];
         let mut pairs = 0usize;
-        loop {
-            let bytes = getdents(dir, &mut dents).map_err(|e| self.err("getdents64", e))?;
-            if bytes.is_empty() {
-                break;
+        self.each_process(dir, |pid, _| {
+            // A record of a released task (ppid 0) is read again: the old
+            // leader of an exec from a thread reads so for a moment, and
+            // would be nobody's child (`reread.rs`).
+            let Some(text) = read_pid_stat(dir, pid, &mut stat)
+                .map_err(|e| self.err("read stat", e).with_pid(pid))?
+            else {
+                return Ok(()); // gone or hidden
+            };
+            let fields = parse::stat(text).ok_or_else(|| self.malformed(pid, "stat"))?;
+            // A parent the kernel cannot name (never negative in practice)
+            // ends the chain: the pid is its own parent.
+            let parent = Pid::from_raw(fields.ppid).unwrap_or(pid);
+            if let Some([slot_pid, slot_parent]) = out
+                .get_mut(2 * pairs..2 * pairs + 2)
+                .and_then(|s| <&mut [Pid; 2]>::try_from(s).ok())
+            {
+                *slot_pid = pid;
+                *slot_parent = parent;
             }
-            for dirent in Dirents::new(bytes) {
-                let dirent = dirent.map_err(|_| {
-                    Error::new(ErrorKind::Malformed, "getdents64").with_path(&self.path)
-                })?;
-                let Some(pid) = parse::pid_name(dirent.name) else {
-                    continue;
-                };
-                // A record of a released task (ppid 0) is read again: the
-                // old leader of an exec from a thread reads so for a
-                // moment, and would be nobody's child (`reread.rs`).
-                let Some(text) = read_pid_stat(dir, pid, &mut stat)
-                    .map_err(|e| self.err("read stat", e).with_pid(pid))?
-                else {
-                    continue; // gone or hidden
-                };
-                let fields = parse::stat(text).ok_or_else(|| self.malformed(pid, "stat"))?;
-                // A parent the kernel cannot name (never negative in
-                // practice) ends the chain: the pid is its own parent.
-                let parent = Pid::from_raw(fields.ppid).unwrap_or(pid);
-                if let Some([slot_pid, slot_parent]) = out
-                    .get_mut(2 * pairs..2 * pairs + 2)
-                    .and_then(|s| <&mut [Pid; 2]>::try_from(s).ok())
-                {
-                    *slot_pid = pid;
-                    *slot_parent = parent;
-                }
-                pairs += 1;
-            }
-        }
+            pairs += 1;
+            Ok(())
+        })?;
         drop(lease);
         let table_len = pairs.saturating_mul(2);
         let need = table_len.saturating_mul(2);
