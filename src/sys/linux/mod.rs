@@ -44,6 +44,8 @@ mod pidfd;
 mod pidns;
 mod released;
 mod scan;
+mod select;
+mod select_stream;
 mod stream;
 mod syscalls;
 mod tree;
