@@ -6,6 +6,7 @@
 
 #![cfg(target_os = "linux")]
 
+#[allow(dead_code)]
 #[path = "support/query_fixture.rs"]
 mod fixture;
 
