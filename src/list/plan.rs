@@ -158,7 +158,7 @@ const MAX_DEPTH: usize = 4096;
 
 /// Whether `pid` (begun in `r`) satisfies every condition of `q` except
 /// the one `covered` by the driver; `None` when it vanished.
-fn test<R: Reader>(q: &Query<'_>, covered: Drive, r: &mut R) -> Got<bool> {
+fn test<R: Reader>(q: &Query<'_>, covered: Drive, r: &mut R, pid: Pid) -> Got<bool> {
     if let (Some(set), false) = (q.euid, covered == Drive::Euid) {
         let Some(euid) = r.euid()? else {
             return Ok(None);
@@ -201,6 +201,11 @@ fn test<R: Reader>(q: &Query<'_>, covered: Drive, r: &mut R) -> Got<bool> {
             let mut at = s.ppid;
             let mut below = false;
             for _ in 0..MAX_DEPTH {
+                // No process is below itself (pid 0 is its own parent on
+                // macOS and FreeBSD; a traced loop on macOS).
+                if at == pid {
+                    break;
+                }
                 if set.contains(at) {
                     below = true;
                     break;
@@ -241,7 +246,7 @@ pub(crate) fn accept<R: Reader>(q: &Query<'_>, covered: Drive, r: &mut R, pid: P
         return Ok(Some(false));
     }
     r.begin(pid);
-    Ok(test(q, covered, r)?.map(|ok| ok != q.negate))
+    Ok(test(q, covered, r, pid)?.map(|ok| ok != q.negate))
 }
 
 /// The running choice of `newest`/`oldest`.
