@@ -52,6 +52,13 @@ def spawn(key, argv, group=None, ids=None, session=False, stdio_tty=True):
             print(key, e, file=sys.stderr)
         finally:
             os._exit(127)
+    # Both sides set the group (the classic race: the next child may
+    # join it before this one ran its own setpgid).
+    if group is not None and not session:
+        try:
+            os.setpgid(pid, group or pid)
+        except OSError:
+            pass
     started[key] = pid
     return pid
 

@@ -30,8 +30,11 @@ impl QueryFixture {
     /// Starts the fixture; `Err` with the reason when it cannot run here
     /// (not root, no `python3`).
     pub fn start() -> Result<QueryFixture, String> {
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
+        // The owner of /proc/self is the effective uid.
+        let euid = std::os::unix::fs::MetadataExt::uid(
+            &std::fs::metadata("/proc/self").map_err(|e| e.to_string())?,
+        );
+        if euid != 0 {
             return Err("needs root (ids and a stopped process of its own)".into());
         }
         let script =
@@ -50,6 +53,7 @@ impl QueryFixture {
             .arg(&dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("python3: {e}"))?;
         let out = child.stdout.take().ok_or("no stdout")?;
@@ -72,7 +76,7 @@ impl QueryFixture {
                 }
             }
         }
-        let fixture = QueryFixture {
+        let mut fixture = QueryFixture {
             child,
             dir,
             pids,
@@ -80,7 +84,12 @@ impl QueryFixture {
             tty,
         };
         if !ready {
-            return Err("the fixture did not settle".into());
+            let mut why = String::new();
+            if let Some(mut err) = fixture.child.stderr.take() {
+                use std::io::Read;
+                let _ = err.read_to_string(&mut why);
+            }
+            panic!("the fixture did not settle: {why}");
         }
         Ok(fixture)
     }
