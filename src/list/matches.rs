@@ -25,6 +25,8 @@ const HELD: usize = 1024;
 #[derive(Debug)]
 pub struct Matches<'a> {
     inner: Inner<'a>,
+    /// The query's borrows (the stream holds them on Linux only).
+    _query: core::marker::PhantomData<Query<'a>>,
 }
 
 #[allow(clippy::large_enum_variant)]
@@ -52,6 +54,7 @@ pub(crate) fn iter<'a, B: Select + StreamQuery<QueryStream<'a> = QueryStream<'a>
         if let Some(stream) = b.stream_query(q)? {
             return Ok(Matches {
                 inner: Inner::Streaming(stream),
+                _query: core::marker::PhantomData,
             });
         }
     }
@@ -60,6 +63,7 @@ pub(crate) fn iter<'a, B: Select + StreamQuery<QueryStream<'a> = QueryStream<'a>
     if let crate::sys::Listed::Complete(len) = plan::list_once(b, q, &mut pids)? {
         return Ok(Matches {
             inner: Inner::Held { pids, next: 0, len },
+            _query: core::marker::PhantomData,
         });
     }
     if q.pick == Pick::All {
@@ -67,6 +71,7 @@ pub(crate) fn iter<'a, B: Select + StreamQuery<QueryStream<'a> = QueryStream<'a>
         if let Some(stream) = b.stream_query(q)? {
             return Ok(Matches {
                 inner: Inner::Streaming(stream),
+                _query: core::marker::PhantomData,
             });
         }
     }
@@ -74,6 +79,7 @@ pub(crate) fn iter<'a, B: Select + StreamQuery<QueryStream<'a> = QueryStream<'a>
     plan::fill(b, q, &mut buf)?;
     Ok(Matches {
         inner: Inner::Filled { buf, next: 0 },
+        _query: core::marker::PhantomData,
     })
 }
 
