@@ -1,7 +1,8 @@
 //! Conjunctive queries against their floors, in one run:
 //!
-//! - `name ∧ uid` (a `Query` with `euid` and an exact `name`) against the
-//!   floor of one `stat` read per process (`Floor::stat`);
+//! - `name ∧ uid` (a `Query` with `euid` and an exact `name`; uid 0, which
+//!   most processes pass, and 65534, which few do) against the floor of
+//!   one `stat` read per process (`Floor::stat`);
 //! - `parent ∧ name` against today's `ppid` alone (`PidQuery::ppid`);
 //! - `pidgrep` against `pgrep`, as whole processes, with the same
 //!   arguments (`-u root sleep` and `-f 'sleep 9'`), when a release
@@ -13,7 +14,9 @@
 //! cargo bench --bench select -- --test     # each benchmark once
 //! ```
 
+// Each bench uses part of the shared support.
 #[cfg(target_os = "linux")]
+#[allow(unused_imports)]
 mod support;
 
 #[cfg(target_os = "linux")]
@@ -52,6 +55,11 @@ mod linux {
         let q = Query::new().euid(0).name(Match::exact("sleep"));
         g.bench_function("pidquery Query", |b| {
             b.iter(|| black_box(q.fill(&mut buf).unwrap().len()))
+        });
+        // A user with few processes: the owner check prunes before `stat`.
+        let rare = Query::new().euid(65534).name(Match::exact("sleep"));
+        g.bench_function("pidquery Query, uid 65534", |b| {
+            b.iter(|| black_box(rare.fill(&mut buf).unwrap().len()))
         });
         g.bench_function("floor: one stat read per process", |b| {
             b.iter(|| {

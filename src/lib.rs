@@ -163,9 +163,11 @@
 //! | [`cmdline`](Query::cmdline) | `cmdline` (into a per-thread buffer) | unsupported | one `cmdline` read |
 //! | [`newest`](Query::newest), [`oldest`](Query::oldest) | `stat` of each match | the info call | one `stat` read per match |
 //!
-//! With two sources of one process or more (say `euid` and `name`), Linux
-//! opens its directory once (`O_PATH`) and reads through it, so that all
-//! answers describe one process even if its pid is reused meanwhile.
+//! Two sources of one process are bound to one process even if its pid is
+//! reused meanwhile: with an `euid` condition, the owner is read first by
+//! name (one `fstatat` rules most processes out) and a last lookup of
+//! `/proc/<pid>` must find the same inode; otherwise Linux opens the
+//! directory once (`O_PATH`) and reads through it.
 //!
 //! # Retry policy
 //!

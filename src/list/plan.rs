@@ -63,6 +63,11 @@ pub(crate) trait Reader {
     fn cmdline(&mut self, m: &Match<'_>) -> Got<bool>;
     /// The parent of another process (the ancestry walk).
     fn parent_of(&mut self, pid: Pid) -> Got<Pid>;
+    /// After the tests of a candidate: whether what was read of it is
+    /// still known to be one process's (`None`: treat it as vanished).
+    fn finish(&mut self) -> Got<()> {
+        Ok(Some(()))
+    }
 }
 
 /// A backend the planner can drive.
@@ -246,7 +251,17 @@ pub(crate) fn accept<R: Reader>(q: &Query<'_>, covered: Drive, r: &mut R, pid: P
         return Ok(Some(false));
     }
     r.begin(pid);
-    Ok(test(q, covered, r, pid)?.map(|ok| ok != q.negate))
+    let Some(ok) = test(q, covered, r, pid)? else {
+        return Ok(None);
+    };
+    // A pick compares start times: read them before the reads are bound.
+    if ok != q.negate && q.pick != Pick::All && r.stat()?.is_none() {
+        return Ok(None);
+    }
+    if r.finish()?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(ok != q.negate))
 }
 
 /// The running choice of `newest`/`oldest`.

@@ -3,11 +3,13 @@
 //! the owner of its directory) at most once, and only when a condition
 //! asks.
 //!
-//! When a query may read two sources of one process or more, the reader
-//! opens the process's directory once (`O_PATH`) and reads through it, so
-//! that every answer describes one process even if its pid is reused in
-//! between (`info.rs` explains why a directory descriptor binds); with one
-//! source it reads `<pid>/<file>` directly.
+//! When a query may read two sources of one process or more, the reads are
+//! bound to one process even if its pid is reused in between: with an
+//! euid condition the owner is read first by name, the files by path, and
+//! a last lookup must find the inode the owner was read from (`finish`);
+//! otherwise the reader opens the process's directory once (`O_PATH`) and
+//! reads through it (`info.rs` explains why either binds). With one source
+//! it reads `<pid>/<file>` directly.
 //!
 //! The effective uid is the directory's owner, except that a task reaped
 //! during the `fstatat` reads as owned by the reaped-task owner (root, or
@@ -53,6 +55,12 @@ pub(crate) struct ProcReader {
     dir: Option<OwnedFd>,
     /// The owner a task reaped mid-`fstatat` reads as.
     reaped_owner: Option<u32>,
+    /// The inode of `/proc/<pid>` the euid was read from (unbound reads).
+    euid_ino: Option<libc::ino_t>,
+    /// That reading showed the reaped-task owner: confirm it.
+    euid_unconfirmed: bool,
+    /// A file of the candidate was read by path after the euid.
+    read_by_path: bool,
     euid: Option<u32>,
     stat: Option<StatFacts>,
     ids: Option<IdFacts>,
@@ -87,9 +95,15 @@ impl ProcReader {
         Ok(ProcReader {
             fs: fs.clone(),
             pid: Pid::ZERO,
-            bind: sources >= 2,
+            // With an euid condition, the owner is read first by name (one
+            // `fstatat` rules most processes out) and the other reads are
+            // bound to it by a last lookup of the same inode (`finish`).
+            bind: sources >= 2 && q.euid.is_none(),
             dir: None,
             reaped_owner,
+            euid_ino: None,
+            euid_unconfirmed: false,
+            read_by_path: false,
             euid: None,
             stat: None,
             ids: None,
@@ -194,6 +208,9 @@ impl Reader for ProcReader {
     fn begin(&mut self, pid: Pid) {
         self.pid = pid;
         self.dir = None;
+        self.euid_ino = None;
+        self.euid_unconfirmed = false;
+        self.read_by_path = false;
         self.euid = None;
         self.stat = None;
         self.ids = None;
@@ -218,9 +235,16 @@ impl Reader for ProcReader {
             Err(errno) if vanished(errno) => return Ok(None),
             Err(errno) => return Err(self.per_pid("fstatat", errno)),
         };
-        if Some(st.st_uid) == self.reaped_owner && self.confirm(st.st_uid, st.st_ino)? != Some(true)
-        {
-            return Ok(None);
+        if self.bind {
+            if Some(st.st_uid) == self.reaped_owner
+                && self.confirm(st.st_uid, st.st_ino)? != Some(true)
+            {
+                return Ok(None);
+            }
+        } else {
+            // Confirmed (and the later reads bound to it) in `finish`.
+            self.euid_ino = Some(st.st_ino);
+            self.euid_unconfirmed = Some(st.st_uid) == self.reaped_owner;
         }
         self.euid = Some(st.st_uid);
         Ok(Some(st.st_uid))
@@ -267,6 +291,32 @@ impl Reader for ProcReader {
         let s = parse::stat(bytes).ok_or_else(|| self.fs.malformed(pid, "stat"))?;
         Ok(Pid::from_raw(s.ppid))
     }
+
+    fn finish(&mut self) -> Got<()> {
+        let Some(ino) = self.euid_ino else {
+            return Ok(Some(()));
+        };
+        if self.read_by_path {
+            // `/proc/<pid>` found again with the inode the owner was read
+            // from: the process existed from that reading to now, so every
+            // file read in between was its own (a reaped process's entry
+            // is never found again, `pid_revalidate`), and the owner read
+            // was real.
+            let mut path = [0u8; parse::PID_PATH_MAX];
+            let name = parse::pid_path(self.pid, b"", &mut path).ok_or_else(|| self.gone())?;
+            return match stat_at(self.fs.root.as_fd(), name, libc::AT_SYMLINK_NOFOLLOW) {
+                Ok(st) if st.st_ino == ino => Ok(Some(())),
+                Ok(_) => Ok(None),
+                Err(errno) if vanished(errno) => Ok(None),
+                Err(errno) => Err(self.per_pid("fstatat", errno)),
+            };
+        }
+        if self.euid_unconfirmed {
+            let uid = self.euid.unwrap_or(0);
+            return Ok((self.confirm(uid, ino)? == Some(true)).then_some(()));
+        }
+        Ok(Some(()))
+    }
 }
 
 impl ProcReader {
@@ -286,6 +336,7 @@ impl ProcReader {
             let mut path = [0u8; parse::PID_PATH_MAX];
             let name =
                 parse::pid_path(self.pid, b"cmdline", &mut path).ok_or_else(|| self.gone())?;
+            self.read_by_path = true;
             openat(self.fs.root.as_fd(), name, 0)
         };
         let fd = match fd {
