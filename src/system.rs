@@ -42,7 +42,7 @@ pub const DEFAULT_PROC_ROOT: &str = "/proc";
 /// ```
 #[derive(Debug)]
 pub struct System {
-    backend: Live,
+    pub(crate) backend: Live,
 }
 
 static LIVE: OnceLock<System> = OnceLock::new();

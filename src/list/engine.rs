@@ -40,11 +40,40 @@ pub(crate) fn fill<'b, K: ListPids + ?Sized, const N: usize>(
     query: &PidQuery,
     buf: &'b mut PidBuf<N>,
 ) -> Result<&'b [Pid], Error> {
+    fill_by(
+        &mut || kernel.estimate(query),
+        &mut |slots| kernel.list(query, slots),
+        buf,
+    )
+}
+
+/// Fills caller-supplied storage; `Truncated` when the answer does not fit
+/// or a full slice cannot be proven complete; asked again (within
+/// [`MAX_ATTEMPTS`]) while the backend reports a count that fits.
+pub(crate) fn fill_slice<K: ListPids + ?Sized>(
+    kernel: &K,
+    query: &PidQuery,
+    out: &mut [Pid],
+) -> Result<usize, Error> {
+    fill_slice_by(
+        &mut || kernel.estimate(query),
+        &mut |slots| kernel.list(query, slots),
+        out,
+    )
+}
+
+/// [`fill`] over any one-fetch lister and size estimate (the planner's
+/// queries come through here too).
+pub(crate) fn fill_by<'b, const N: usize>(
+    estimate: &mut dyn FnMut() -> Result<usize, Error>,
+    list: &mut dyn FnMut(&mut [Pid]) -> Result<Listed, Error>,
+    buf: &'b mut PidBuf<N>,
+) -> Result<&'b [Pid], Error> {
     let mut want = buf.capacity();
     if want == 0 {
         // An empty slice proves nothing, and would cost a whole scan on
         // Linux: a buffer with no room starts from the size estimate.
-        want = match kernel.estimate(query) {
+        want = match estimate() {
             Ok(n) => grow(0, n),
             Err(e) => {
                 buf.clear();
@@ -56,7 +85,7 @@ pub(crate) fn fill<'b, K: ListPids + ?Sized, const N: usize>(
     for attempt in 1..=MAX_ATTEMPTS {
         let slots = buf.spare(want);
         let capacity = slots.len();
-        match kernel.list(query, slots) {
+        match list(slots) {
             Ok(Listed::Complete(n)) => {
                 debug_assert!(n <= capacity);
                 buf.set_answer_len(n.min(capacity));
@@ -74,7 +103,7 @@ pub(crate) fn fill<'b, K: ListPids + ?Sized, const N: usize>(
                         continue;
                     }
                     Some(n) => n,
-                    None => match kernel.estimate(query) {
+                    None => match estimate() {
                         Ok(n) => n,
                         Err(e) => {
                             buf.clear();
@@ -94,25 +123,23 @@ pub(crate) fn fill<'b, K: ListPids + ?Sized, const N: usize>(
     Err(Error::raced(spent))
 }
 
-/// Fills caller-supplied storage; `Truncated` when the answer does not fit
-/// or a full slice cannot be proven complete; asked again (within
-/// [`MAX_ATTEMPTS`]) while the backend reports a count that fits.
-pub(crate) fn fill_slice<K: ListPids + ?Sized>(
-    kernel: &K,
-    query: &PidQuery,
+/// [`fill_slice`] over any one-fetch lister and size estimate.
+pub(crate) fn fill_slice_by(
+    estimate: &mut dyn FnMut() -> Result<usize, Error>,
+    list: &mut dyn FnMut(&mut [Pid]) -> Result<Listed, Error>,
     out: &mut [Pid],
 ) -> Result<usize, Error> {
     let len = out.len().min(MAX_PIDS);
     let out = out.get_mut(..len).unwrap_or_default();
     for _ in 0..MAX_ATTEMPTS {
-        match kernel.list(query, out)? {
+        match list(out)? {
             Listed::Complete(n) => return Ok(n.min(out.len())),
             // The slots were enough: ask again.
             Listed::Full { needed: Some(n) } if n <= out.len() => {}
             Listed::Full { needed } => {
                 let needed = match needed {
                     Some(n) => n,
-                    None => kernel.estimate(query)?,
+                    None => estimate()?,
                 };
                 return Err(Error::truncated(needed.max(out.len() + 1)));
             }

@@ -81,6 +81,9 @@ pub(crate) use imp::{dev, Live};
 /// The streaming iterator of the live backend, or [`NoStream`].
 pub(crate) type Stream = <Live as StreamPids>::Stream;
 
+/// The query stream of the live backend, or [`NoStream`].
+pub(crate) type QueryStream<'a> = <Live as StreamQuery>::QueryStream<'a>;
+
 // ---- code compiled on every host that can test it ------------------------
 
 // The growth rule and attempt budget every grow-and-retry loop shares.
@@ -314,6 +317,64 @@ pub(crate) trait StreamPids {
     /// Starts streaming `query`; `Ok(None)` where this backend fills.
     fn stream(&self, query: &PidQuery) -> Result<Option<Self::Stream>, Error>;
 }
+
+/// Streaming a [`Query`](crate::Query): a backend whose scan can be
+/// streamed says how; the others return `Ok(None)` and the query fills.
+pub(crate) trait StreamQuery {
+    /// The iterator.
+    type QueryStream<'a>: Iterator<Item = Result<Pid, Error>>
+        + core::iter::FusedIterator
+        + core::fmt::Debug;
+
+    /// Starts streaming `query`'s scan (every condition tested per pid);
+    /// `Ok(None)` where this backend fills.
+    fn stream_query<'a>(
+        &self,
+        query: &crate::Query<'a>,
+    ) -> Result<Option<Self::QueryStream<'a>>, Error>;
+}
+
+/// The planner over a backend without a scan of its own: the kernel's
+/// filters drive, one per-process info call tests.
+macro_rules! select_by_info {
+    ($ty:ty, ascending: $asc:expr) => {
+        impl crate::list::plan::Select for $ty {
+            type Reader<'s> = crate::list::plan::InfoReader<'s, $ty>;
+
+            fn reader(&self, _query: &crate::Query<'_>) -> Result<Self::Reader<'_>, Error> {
+                Ok(crate::list::plan::InfoReader::new(self))
+            }
+
+            fn kernel_filters(&self) -> bool {
+                true
+            }
+
+            fn ascending(&self) -> bool {
+                $asc
+            }
+
+            fn scan(
+                &self,
+                _each: &mut dyn FnMut(Pid) -> Result<(), Error>,
+            ) -> Option<Result<(), Error>> {
+                None
+            }
+        }
+
+        impl crate::sys::StreamQuery for $ty {
+            type QueryStream<'a> = crate::sys::NoStream;
+
+            fn stream_query<'a>(
+                &self,
+                _query: &crate::Query<'a>,
+            ) -> Result<Option<crate::sys::NoStream>, Error> {
+                Ok(None)
+            }
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use select_by_info;
 
 /// The stream of a backend that does not stream: it has no values.
 #[cfg_attr(target_os = "linux", allow(dead_code))]

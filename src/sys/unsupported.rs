@@ -58,6 +58,8 @@ impl ListPids for Live {
 
 /// Every per-process call is `Unsupported` (the trait's defaults).
 impl Inspect for Live {}
+
+super::select_by_info!(Live, ascending: true);
 impl super::StreamPids for Live {
     type Stream = super::NoStream;
 

@@ -391,6 +391,8 @@ impl KernProc {
     }
 }
 
+crate::sys::select_by_info!(KernProc, ascending: true);
+
 impl ListPids for KernProc {
     /// The kernel's count of matches: the NULL-buffer probe less its 5
     /// records of slack (for `ppid`, `descendants` and a `tty` beyond

@@ -199,6 +199,12 @@ impl ProcFs {
         Ok(secs)
     }
 
+    /// A start time from `stat`'s `starttime`, `None` when the clock
+    /// tick or the boot time cannot be known.
+    pub(super) fn start_of(&self, ticks: u64) -> Option<StartTime> {
+        self.start_time(ticks).ok()
+    }
+
     /// A start time from `stat`'s `starttime`.
     fn start_time(&self, ticks: u64) -> Result<StartTime, Fail> {
         StartTime::since_boot(ticks, self.hz()?, self.boot_secs()?).ok_or(Fail::Malformed("stat"))

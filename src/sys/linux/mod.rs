@@ -47,6 +47,8 @@ mod pidns;
 mod released;
 mod reread;
 mod scan;
+mod select;
+mod select_stream;
 mod stream;
 mod syscalls;
 mod tree;

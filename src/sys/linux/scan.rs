@@ -189,7 +189,7 @@ impl ProcFs {
     /// dentry evicted or the process gone: the dentry is then held open
     /// (`O_PATH`, so it cannot be evicted) and read through, and a lookup
     /// that finds that same inode again confirms that reading instead.
-    fn confirm_owner(
+    pub(super) fn confirm_owner(
         &self,
         dir: BorrowedFd<'_>,
         pid: Pid,

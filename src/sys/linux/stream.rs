@@ -27,7 +27,7 @@ use crate::{Error, ErrorKind, Filter, Pid, PidQuery};
 /// Bytes of `getdents64` records read per call by a stream, at most:
 /// about 250 processes, so an early exit leaves most of a large table
 /// unread.
-const STREAM_DENTS: usize = 8 * 1024;
+pub(super) const STREAM_DENTS: usize = 8 * 1024;
 /// Bytes read by a stream's first call: `/proc`'s ~50 fixed entries
 /// (about 1.7 KiB of records) and the first few processes.
 const FIRST_WINDOW: usize = 2048;
@@ -184,7 +184,7 @@ impl Stream {
 /// The bytes a stream's `calls + 1`-th `getdents64` asks for:
 /// [`FIRST_WINDOW`], then [`SECOND_WINDOW`] doubling up to
 /// [`STREAM_DENTS`].
-fn window(calls: u32) -> usize {
+pub(super) fn window(calls: u32) -> usize {
     match calls {
         0 => FIRST_WINDOW,
         n => (SECOND_WINDOW << (n - 1).min(8)).min(STREAM_DENTS),

@@ -40,6 +40,30 @@ impl Model {
         self.run(|| Inspect::info(&MODEL_XNU, pid))
     }
 
+    /// [`Query::fill`](crate::Query::fill) against this model, through the
+    /// planner as on macOS: the most selective `proc_listpids` filter
+    /// drives, one `proc_pidinfo` tests each candidate.
+    ///
+    /// # Errors
+    ///
+    /// As [`fill`](Model::fill); `Unsupported` for a command-line
+    /// condition.
+    ///
+    /// ```
+    /// use pidquery::{model::Model, Match, Pid, PidBuf, Query};
+    /// let mut model = Model::new();
+    /// let mut buf = PidBuf::new();
+    /// let q = Query::new().euid(0).name(Match::exact("launchd"));
+    /// assert_eq!(model.select(&q, &mut buf).unwrap(), [Pid::from_raw(1).unwrap()]);
+    /// ```
+    pub fn select<'b, const N: usize>(
+        &mut self,
+        query: &crate::Query<'_>,
+        buf: &'b mut crate::PidBuf<N>,
+    ) -> Result<&'b [Pid], Error> {
+        self.run(|| crate::list::plan::fill(&MODEL_XNU, query, buf))
+    }
+
     /// [`System::infos`](crate::System::infos) against this model.
     ///
     /// # Errors

@@ -355,3 +355,5 @@ mod tests {
         assert_eq!(err.operation(), "proc_listpids");
     }
 }
+
+crate::sys::select_by_info!(Xnu, ascending: false);

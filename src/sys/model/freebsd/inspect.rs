@@ -34,6 +34,30 @@ impl Model {
         self.inspect(|k| Inspect::info(k, pid))
     }
 
+    /// [`Query::fill`](crate::Query::fill) against this model, through the
+    /// planner as on FreeBSD: the most selective kernel filter drives, one
+    /// `KERN_PROC_PID` record tests each candidate.
+    ///
+    /// # Errors
+    ///
+    /// As [`fill`](Model::fill); `Unsupported` for a command-line
+    /// condition.
+    ///
+    /// ```
+    /// use pidquery::{model::freebsd::Model, Match, Pid, PidBuf, Query};
+    /// let mut model = Model::new();
+    /// let mut buf = PidBuf::new();
+    /// let q = Query::new().euid(0).name(Match::exact("init"));
+    /// assert_eq!(model.select(&q, &mut buf).unwrap(), [Pid::from_raw(1).unwrap()]);
+    /// ```
+    pub fn select<'b, const N: usize>(
+        &mut self,
+        query: &crate::Query<'_>,
+        buf: &'b mut crate::PidBuf<N>,
+    ) -> Result<&'b [Pid], Error> {
+        self.inspect(|k| crate::list::plan::fill(k, query, buf))
+    }
+
     /// [`System::infos`](crate::System::infos) against this model.
     ///
     /// # Errors

@@ -1,0 +1,372 @@
+//! `pidgrep` against the system's own `pgrep` (procps-ng 4.0): a fixture
+//! of processes with chosen names (one longer than 15 bytes), command
+//! lines, groups, a session on a pty, real and effective ids, a small
+//! tree, a stopped process and a zombie; then many randomized option
+//! combinations run through both, one after the other, comparing standard
+//! output and exit status. Each run is restricted to the fixture (`-s`,
+//! `-g` or `-P` of its processes) so that the rest of the machine cannot
+//! make a difference — except with `-v`, whose answer is the whole
+//! machine: such a run is repeated (up to five times) until both agree,
+//! and the first-try and persistent mismatch rates are printed.
+
+#[allow(dead_code)]
+#[path = "../../tests/support/query_fixture.rs"]
+mod fixture;
+
+use std::process::Command;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+    fn pick<T: Clone>(&mut self, v: &[T]) -> T {
+        v[self.below(v.len())].clone()
+    }
+}
+
+/// Standard output and exit status of `program args`.
+fn run(program: &str, args: &[String]) -> (String, Option<i32>) {
+    let out = Command::new(program).args(args).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    (steady(&text), out.status.code())
+}
+
+/// `text` without what changes from one moment to the next outside the
+/// fixture: a kernel worker's name ends with the workqueue it serves now
+/// (`kworker/u8:2-events_unbound`), which only `-v` runs list.
+fn steady(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("kworker/") {
+        let (head, tail) = rest.split_at(at);
+        out.push_str(head);
+        let end = tail.find(['\n', ']', ' ', ',']).unwrap_or(tail.len());
+        let name = &tail[..end];
+        out.push_str(name.split_once('-').map_or(name, |(base, _)| base));
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn pgrep_or_skip(test: &str) -> bool {
+    let ok = Command::new("pgrep")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("procps-ng 4."));
+    if !ok {
+        eprintln!("SKIP {test}: no procps-ng 4 pgrep");
+    }
+    ok
+}
+
+/// Runs `args` through both; `None` when they agree (after `tries`).
+fn differ(args: &[String], tries: usize) -> (bool, Option<String>) {
+    let ours = env!("CARGO_BIN_EXE_pidgrep");
+    let mut first = true;
+    let mut first_differs = false;
+    for _ in 0..tries {
+        let theirs = run("pgrep", args);
+        let mine = run(ours, args);
+        if theirs == mine {
+            return (first_differs, None);
+        }
+        if first {
+            first_differs = true;
+            first = false;
+        }
+        if tries == 1 {
+            return (
+                true,
+                Some(format!(
+                    "pgrep {args:?}\n pgrep:   {theirs:?}\n pidgrep: {mine:?}"
+                )),
+            );
+        }
+    }
+    let theirs = run("pgrep", args);
+    let mine = run(ours, args);
+    (
+        true,
+        Some(format!(
+            "pgrep {args:?}\n pgrep:   {theirs:?}\n pidgrep: {mine:?}"
+        )),
+    )
+}
+
+#[test]
+fn random_option_combinations_match_pgrep() {
+    if !pgrep_or_skip("random_option_combinations_match_pgrep") {
+        return;
+    }
+    let fx = match fixture::QueryFixture::start() {
+        Ok(fx) => fx,
+        Err(why) => {
+            eprintln!("SKIP random_option_combinations_match_pgrep: {why}");
+            return;
+        }
+    };
+    let all = fx.all();
+    let sid = fx.leader.to_string();
+    let loner = fx.pid("loner").to_string();
+    let tty = fx
+        .tty
+        .to_string_lossy()
+        .trim_start_matches("/dev/")
+        .to_string();
+    let pgrps: Vec<String> = [
+        "alpha1", "long", "beta", "tree", "zhost", "stopped", "mixed",
+    ]
+    .iter()
+    .map(|k| fx.pid(k).to_string())
+    .collect();
+    let parents: Vec<String> = vec![
+        fx.leader.to_string(),
+        fx.pid("tree").to_string(),
+        fx.pid("tree/sh2").to_string(),
+        fx.pid("zhost").to_string(),
+    ];
+    let patterns = [
+        "alpha",
+        "^a",
+        "a.*a",
+        "delta|epsilon",
+        "[bB]eta",
+        "LONG",
+        "a_very_long_process_name",
+        "a_very_long_pro",
+        "sleep",
+        "foo\\.bar",
+        "foo.bar",
+        "\\[zchild\\]",
+        "zchild",
+        "defunct",
+        "1000",
+        "100[12]",
+        "^\\./",
+        "gamma 100[01]$",
+        "x",
+        "python",
+        "^sh$",
+        "BETA",
+        "e",
+        "a+b",
+        "\\[x\\]",
+        "--flag",
+    ];
+    let ids = [
+        "0",
+        "1000",
+        "65534",
+        "root",
+        "nobody",
+        "0,1000",
+        "1000,65534",
+    ];
+    let states = ["S", "T", "Z", "SZ", "R,T", "D"];
+    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+    let rounds = 600;
+    let (mut first_try, mut persistent, mut negated) = (0, 0, 0);
+    let mut failures = Vec::new();
+    for _ in 0..rounds {
+        let mut args: Vec<String> = Vec::new();
+        let mut flags = String::new();
+        for (f, pct) in [
+            ('f', 35),
+            ('x', 20),
+            ('i', 20),
+            ('c', 15),
+            ('l', 20),
+            ('a', 15),
+            ('A', 5),
+        ] {
+            if rng.chance(pct) {
+                flags.push(f);
+            }
+        }
+        match rng.below(6) {
+            0 => flags.push('n'),
+            1 => flags.push('o'),
+            _ => {}
+        }
+        let negate = rng.chance(12);
+        if negate {
+            flags.push('v');
+        }
+        if !flags.is_empty() {
+            args.push(format!("-{flags}"));
+        }
+        // The restriction to the fixture.
+        match rng.below(3) {
+            0 => {
+                args.push("-s".into());
+                args.push(if rng.chance(30) {
+                    format!("{sid},{loner}")
+                } else {
+                    sid.clone()
+                });
+            }
+            1 => {
+                let n = 1 + rng.below(3);
+                let list: Vec<String> = (0..n).map(|_| rng.pick(&pgrps)).collect();
+                args.push("-g".into());
+                args.push(list.join(","));
+            }
+            _ => {
+                let n = 1 + rng.below(2);
+                let list: Vec<String> = (0..n).map(|_| rng.pick(&parents)).collect();
+                args.push("-P".into());
+                args.push(list.join(","));
+            }
+        }
+        for (opt, pct) in [("-u", 20), ("-U", 15), ("-G", 10)] {
+            if rng.chance(pct) {
+                args.push(opt.into());
+                args.push(rng.pick(&ids).into());
+            }
+        }
+        if rng.chance(10) {
+            args.push("-t".into());
+            args.push(tty.clone());
+        }
+        if rng.chance(12) {
+            args.push("-r".into());
+            args.push(rng.pick(&states).into());
+        }
+        if rng.chance(5) {
+            args.push("-O".into());
+            args.push(rng.pick(&["0", "100000"]).into());
+        }
+        if rng.chance(15) {
+            args.push("-d".into());
+            args.push(rng.pick(&[",", ":", " ", "--"]).into());
+        }
+        if rng.chance(75) {
+            args.push(rng.pick(&patterns).into());
+        }
+        let tries = if negate { 5 } else { 1 };
+        negated += usize::from(negate);
+        let (first, diff) = differ(&args, tries);
+        first_try += usize::from(first);
+        if let Some(d) = diff {
+            persistent += 1;
+            failures.push(d);
+        }
+    }
+    // Every fixture process is still there: the comparison was of a
+    // steady fixture.
+    for pid in &all {
+        assert!(
+            std::path::Path::new(&format!("/proc/{pid}")).exists(),
+            "{pid} died"
+        );
+    }
+    eprintln!(
+        "{rounds} combinations ({negated} with -v): {first_try} differed at the first try \
+         ({:.2}%), {persistent} persistently ({:.2}%)",
+        100.0 * first_try as f64 / rounds as f64,
+        100.0 * persistent as f64 / rounds as f64
+    );
+    for f in failures.iter().take(10) {
+        eprintln!("{f}");
+    }
+    assert_eq!(persistent, 0, "{} mismatches", failures.len());
+}
+
+#[test]
+fn the_edges_match_pgrep() {
+    if !pgrep_or_skip("the_edges_match_pgrep") {
+        return;
+    }
+    let fx = match fixture::QueryFixture::start() {
+        Ok(fx) => fx,
+        Err(why) => {
+            eprintln!("SKIP the_edges_match_pgrep: {why}");
+            return;
+        }
+    };
+    let s = fx.leader.to_string();
+    let z = fx.pid("zhost").to_string();
+    let cases: Vec<Vec<String>> = [
+        // Names longer than 15 bytes: the kernel keeps 15.
+        vec!["-s", &s, "a_very_long_process_name"],
+        vec!["-s", &s, "-x", "a_very_long_pro"],
+        vec!["-s", &s, "-f", "a_very_long_process_name"],
+        vec!["-s", &s, "-l", "long"],
+        // Zombies under -f and -a: `[name] <defunct>`.
+        vec!["-P", &z, "-a"],
+        vec!["-P", &z, "-f", "defunct"],
+        vec!["-P", &z, "-fx", "\\[zchild\\] <defunct>"],
+        vec!["-P", &z, "-l"],
+        // Kernel threads: `[name]` under -f and -a; ties of -n/-o.
+        vec!["-P", "0", "-a"],
+        vec!["-f", "^\\[kthreadd\\]$"],
+        vec!["-P", "0", "-o"],
+        vec!["-P", "0", "-n"],
+        vec!["-P", "2", "-o"],
+        vec!["-lP", "0"],
+        // Messages and exit codes.
+        vec![],
+        vec!["-x"],
+        vec!["a", "b"],
+        vec!["-q"],
+        vec!["--bogus"],
+        vec!["-d"],
+        vec!["-n", "-o", "x"],
+        vec!["-u", "no-such-user-here", "x"],
+        vec!["-G", "no-such-group-here", "x"],
+        vec!["-P", "abc"],
+        vec!["-g", "x"],
+        vec!["-s", "x"],
+        vec!["-x", "a("],
+        vec!["-c", "no-such-process-name"],
+        vec!["-t", "no-such-tty", "x"],
+        vec!["-r", "Q", "-s", &s],
+        vec!["--cou", "--sess", &s],
+        vec!["-s", &s, "--", "-x"],
+        vec!["-s", &s, "-d", ",", "-c", "a"],
+        vec!["-g", "0"],
+        vec!["-V"],
+        vec!["-h"],
+    ]
+    .into_iter()
+    .map(|v| v.into_iter().map(String::from).collect())
+    .collect();
+    let mut bad = Vec::new();
+    for args in &cases {
+        let tries = if args.iter().any(|a| a == "-v" || a == "-g") {
+            5
+        } else {
+            1
+        };
+        if let (_, Some(d)) = differ(args, tries) {
+            bad.push(d);
+        }
+    }
+    for d in &bad {
+        eprintln!("{d}");
+    }
+    // -V and -h name the program; everything else must agree.
+    let allowed = bad
+        .iter()
+        .filter(|d| d.contains("[\"-V\"]") || d.contains("[\"-h\"]"))
+        .count();
+    assert_eq!(
+        bad.len(),
+        allowed,
+        "{} of {} edges differ",
+        bad.len() - allowed,
+        cases.len()
+    );
+}

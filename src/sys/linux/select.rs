@@ -1,0 +1,453 @@
+//! The planner's Linux side: the scan as a stream of pids, and a reader
+//! that reads each of a candidate's files (`stat`, `status`, `cmdline`,
+//! the owner of its directory) at most once, and only when a condition
+//! asks.
+//!
+//! When a query may read two sources of one process or more, the reads are
+//! bound to one process even if its pid is reused in between: with an
+//! euid condition the owner is read first by name, the files by path, and
+//! a last lookup must find the inode the owner was read from (`finish`);
+//! otherwise the reader opens the process's directory once (`O_PATH`) and
+//! reads through it (`info.rs` explains why either binds). With one source
+//! it reads `<pid>/<file>` directly.
+//!
+//! The effective uid is the directory's owner, except that a task reaped
+//! during the `fstatat` reads as owned by the reaped-task owner (root, or
+//! the overflow uid): such a reading is confirmed, by a read through the
+//! bound directory or by `confirm_owner` (`scan.rs`).
+
+use core::cell::RefCell;
+use core::ffi::CStr;
+use core::mem::MaybeUninit;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+use super::syscalls::{fstat, getdents, openat, read, stat_at};
+use super::{vanished, ProcFs};
+use crate::list::plan::{Got, IdFacts, Reader, Select, StatFacts};
+use crate::parse::{self, Dirents};
+use crate::{Comm, Dev, Errno, Error, ErrorKind, Match, Pid, Query, State};
+
+/// Bytes of `stat` read: the longest record is under 1300 bytes.
+const STAT_BUF: usize = 2048;
+/// Bytes of `status` read: the id lines come within the first 600.
+const STATUS_BUF: usize = 1024;
+/// Bytes of `getdents64` records per call of a scan.
+const DENTS_BUF: usize = 32 * 1024;
+/// Reads of a `stat` that shows a released task (pgrp -1).
+const RELEASED_REREADS: u32 = 4;
+/// Room a command line starts with (the buffer is the thread's, and grows
+/// once to the longest command line read).
+const CMDLINE_START: usize = 4096;
+
+thread_local! {
+    /// The command line being matched: kept per thread so that, once grown,
+    /// matching allocates nothing.
+    static CMDLINE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The Linux candidate reader.
+#[derive(Debug)]
+pub(crate) struct ProcReader {
+    fs: ProcFs,
+    pid: Pid,
+    /// Read through one `O_PATH` descriptor of the process's directory.
+    bind: bool,
+    dir: Option<OwnedFd>,
+    /// The owner a task reaped mid-`fstatat` reads as.
+    reaped_owner: Option<u32>,
+    /// The inode of `/proc/<pid>` the euid was read from (unbound reads).
+    euid_ino: Option<libc::ino_t>,
+    /// That reading showed the reaped-task owner: confirm it.
+    euid_unconfirmed: bool,
+    /// A file of the candidate was read by path after the euid.
+    read_by_path: bool,
+    euid: Option<u32>,
+    stat: Option<StatFacts>,
+    ids: Option<IdFacts>,
+}
+
+impl ProcReader {
+    pub(super) fn new(fs: &ProcFs, q: &Query<'_>) -> Result<ProcReader, Error> {
+        let stat = q.pgrp.is_some()
+            || q.session.is_some()
+            || q.tty.is_some()
+            || q.parent.is_some()
+            || q.descendant_of.is_some()
+            || q.state.is_some()
+            || q.name.is_some()
+            || q.started_before.is_some()
+            || q.started_after.is_some()
+            || q.pick != crate::Pick::All
+            || q.cmdline.is_some();
+        let status = q.ruid.is_some() || q.rgid.is_some();
+        let sources = usize::from(q.euid.is_some())
+            + usize::from(stat)
+            + usize::from(status)
+            + usize::from(q.cmdline.is_some());
+        let reaped_owner = match q.euid {
+            Some(_) => Some(
+                fstat(fs.root.as_fd())
+                    .map_err(|e| fs.err("fstat", e))?
+                    .st_uid,
+            ),
+            None => None,
+        };
+        Ok(ProcReader {
+            fs: fs.clone(),
+            pid: Pid::ZERO,
+            // With an euid condition, the owner is read first by name (one
+            // `fstatat` rules most processes out) and the other reads are
+            // bound to it by a last lookup of the same inode (`finish`).
+            bind: sources >= 2 && q.euid.is_none(),
+            dir: None,
+            reaped_owner,
+            euid_ino: None,
+            euid_unconfirmed: false,
+            read_by_path: false,
+            euid: None,
+            stat: None,
+            ids: None,
+        })
+    }
+
+    fn per_pid(&self, op: &'static str, errno: Errno) -> Error {
+        self.fs.err(op, errno).with_pid(self.pid)
+    }
+
+    /// The bound directory, opened on first use; `None` when gone.
+    fn dir(&mut self) -> Result<Option<BorrowedFd<'_>>, Error> {
+        if self.dir.is_none() {
+            let mut path = [0u8; parse::PID_PATH_MAX];
+            let name = parse::pid_path(self.pid, b"", &mut path).ok_or_else(|| self.gone())?;
+            match openat(self.fs.root.as_fd(), name, libc::O_PATH | libc::O_DIRECTORY) {
+                Ok(fd) => self.dir = Some(fd),
+                Err(errno) if vanished(errno) => return Ok(None),
+                Err(errno) => return Err(self.per_pid("open", errno)),
+            }
+        }
+        Ok(self.dir.as_ref().map(|fd| fd.as_fd()))
+    }
+
+    fn gone(&self) -> Error {
+        Error::new(ErrorKind::Malformed, "pid path").with_pid(self.pid)
+    }
+
+    /// Reads `file` of the candidate into `buf` until end of file or `buf`
+    /// is full; `None` when it vanished or is hidden.
+    fn read_file<'b>(
+        &mut self,
+        file: &CStr,
+        buf: &'b mut [u8],
+        op: &'static str,
+    ) -> Result<Option<&'b [u8]>, Error> {
+        let fd = if self.bind {
+            let Some(dir) = self.dir()? else {
+                return Ok(None);
+            };
+            openat(dir, file, 0)
+        } else {
+            let mut path = [0u8; parse::PID_PATH_MAX];
+            let name =
+                parse::pid_path(self.pid, file.to_bytes(), &mut path).ok_or_else(|| self.gone())?;
+            openat(self.fs.root.as_fd(), name, 0)
+        };
+        let fd = match fd {
+            Ok(fd) => fd,
+            Err(errno) if vanished(errno) => return Ok(None),
+            Err(errno) => return Err(self.per_pid(op, errno)),
+        };
+        read_all(fd.as_fd(), buf, true).map_err(|e| self.per_pid(op, e))
+    }
+
+    /// The first reading of `stat` that is not a released task's.
+    fn read_stat(&mut self) -> Got<StatFacts> {
+        let mut buf = [0u8; STAT_BUF];
+        for _ in 0..RELEASED_REREADS {
+            let Some(bytes) = self.read_file(c"stat", &mut buf, "read stat")? else {
+                return Ok(None);
+            };
+            let rec =
+                parse::stat_record(bytes).ok_or_else(|| self.fs.malformed(self.pid, "stat"))?;
+            // A released task reads pgrp and session -1 (`do_task_stat`):
+            // read again (the process, its new leader, or nothing).
+            let (Some(pgrp), Some(session)) = (Pid::from_raw(rec.pgrp), Pid::from_raw(rec.session))
+            else {
+                continue;
+            };
+            let ppid =
+                Pid::from_raw(rec.ppid).ok_or_else(|| self.fs.malformed(self.pid, "stat"))?;
+            let comm = Comm::new(rec.comm).ok_or_else(|| self.fs.malformed(self.pid, "stat"))?;
+            return Ok(Some(StatFacts {
+                ppid,
+                pgrp,
+                session: Some(session),
+                tty: (rec.tty_nr != 0).then(|| Dev::from_raw(u64::from(rec.tty_nr as u32))),
+                state: State::from_letter(rec.state),
+                comm,
+                start: self.fs.start_of(rec.starttime),
+            }));
+        }
+        Ok(None)
+    }
+
+    /// Whether a reading of the reaped-task owner is the process's own.
+    fn confirm(&mut self, uid: u32, ino: libc::ino_t) -> Got<bool> {
+        if self.bind {
+            // A later read through the same directory finds the process:
+            // it existed after the reading, which was then its own.
+            return Ok(self.stat()?.map(|_| true));
+        }
+        let mut path = [0u8; parse::PID_PATH_MAX];
+        let name = parse::pid_path(self.pid, b"", &mut path).ok_or_else(|| self.gone())?;
+        self.fs
+            .confirm_owner(self.fs.root.as_fd(), self.pid, name, uid, Some(ino))
+    }
+}
+
+impl Reader for ProcReader {
+    fn begin(&mut self, pid: Pid) {
+        self.pid = pid;
+        self.dir = None;
+        self.euid_ino = None;
+        self.euid_unconfirmed = false;
+        self.read_by_path = false;
+        self.euid = None;
+        self.stat = None;
+        self.ids = None;
+    }
+
+    fn euid(&mut self) -> Got<u32> {
+        if let Some(euid) = self.euid {
+            return Ok(Some(euid));
+        }
+        let st = if self.bind {
+            let Some(dir) = self.dir()? else {
+                return Ok(None);
+            };
+            fstat(dir)
+        } else {
+            let mut path = [0u8; parse::PID_PATH_MAX];
+            let name = parse::pid_path(self.pid, b"", &mut path).ok_or_else(|| self.gone())?;
+            stat_at(self.fs.root.as_fd(), name, libc::AT_SYMLINK_NOFOLLOW)
+        };
+        let st = match st {
+            Ok(st) => st,
+            Err(errno) if vanished(errno) => return Ok(None),
+            Err(errno) => return Err(self.per_pid("fstatat", errno)),
+        };
+        if self.bind {
+            if Some(st.st_uid) == self.reaped_owner
+                && self.confirm(st.st_uid, st.st_ino)? != Some(true)
+            {
+                return Ok(None);
+            }
+        } else {
+            // Confirmed (and the later reads bound to it) in `finish`.
+            self.euid_ino = Some(st.st_ino);
+            self.euid_unconfirmed = Some(st.st_uid) == self.reaped_owner;
+        }
+        self.euid = Some(st.st_uid);
+        Ok(Some(st.st_uid))
+    }
+
+    fn stat(&mut self) -> Got<StatFacts> {
+        if self.stat.is_none() {
+            self.stat = self.read_stat()?;
+        }
+        Ok(self.stat)
+    }
+
+    fn ids(&mut self) -> Got<IdFacts> {
+        if self.ids.is_none() {
+            let mut buf = [0u8; STATUS_BUF];
+            let Some(bytes) = self.read_file(c"status", &mut buf, "read status")? else {
+                return Ok(None);
+            };
+            let ids =
+                parse::status_ids(bytes).ok_or_else(|| self.fs.malformed(self.pid, "status"))?;
+            self.ids = Some(IdFacts {
+                ruid: ids.uid.real,
+                rgid: ids.gid.real,
+            });
+        }
+        Ok(self.ids)
+    }
+
+    fn cmdline(&mut self, m: &Match<'_>) -> Got<bool> {
+        let cell = CMDLINE.with(|c| c.take());
+        let mut text = cell;
+        let got = self.cmdline_into(&mut text, m);
+        CMDLINE.with(|c| c.replace(text));
+        got
+    }
+
+    fn parent_of(&mut self, pid: Pid) -> Got<Pid> {
+        let mut buf = [0u8; STAT_BUF];
+        let Some(bytes) = super::read_pid_file(self.fs.root.as_fd(), pid, b"stat", &mut buf)
+            .map_err(|e| self.fs.err("read stat", e).with_pid(pid))?
+        else {
+            return Ok(None);
+        };
+        let s = parse::stat(bytes).ok_or_else(|| self.fs.malformed(pid, "stat"))?;
+        Ok(Pid::from_raw(s.ppid))
+    }
+
+    fn finish(&mut self) -> Got<()> {
+        let Some(ino) = self.euid_ino else {
+            return Ok(Some(()));
+        };
+        if self.read_by_path {
+            // `/proc/<pid>` found again with the inode the owner was read
+            // from: the process existed from that reading to now, so every
+            // file read in between was its own (a reaped process's entry
+            // is never found again, `pid_revalidate`), and the owner read
+            // was real.
+            let mut path = [0u8; parse::PID_PATH_MAX];
+            let name = parse::pid_path(self.pid, b"", &mut path).ok_or_else(|| self.gone())?;
+            return match stat_at(self.fs.root.as_fd(), name, libc::AT_SYMLINK_NOFOLLOW) {
+                Ok(st) if st.st_ino == ino => Ok(Some(())),
+                Ok(_) => Ok(None),
+                Err(errno) if vanished(errno) => Ok(None),
+                Err(errno) => Err(self.per_pid("fstatat", errno)),
+            };
+        }
+        if self.euid_unconfirmed {
+            let uid = self.euid.unwrap_or(0);
+            return Ok((self.confirm(uid, ino)? == Some(true)).then_some(()));
+        }
+        Ok(Some(()))
+    }
+}
+
+impl ProcReader {
+    /// Reads the command line into `text` (the thread's buffer) and
+    /// matches it as `ps -o args` shows it.
+    fn cmdline_into(&mut self, text: &mut Vec<u8>, m: &Match<'_>) -> Got<bool> {
+        if text.capacity() < CMDLINE_START {
+            text.reserve(CMDLINE_START);
+        }
+        text.clear();
+        let fd = if self.bind {
+            let Some(dir) = self.dir()? else {
+                return Ok(None);
+            };
+            openat(dir, c"cmdline", 0)
+        } else {
+            let mut path = [0u8; parse::PID_PATH_MAX];
+            let name =
+                parse::pid_path(self.pid, b"cmdline", &mut path).ok_or_else(|| self.gone())?;
+            self.read_by_path = true;
+            openat(self.fs.root.as_fd(), name, 0)
+        };
+        let fd = match fd {
+            Ok(fd) => fd,
+            Err(errno) if vanished(errno) => return Ok(None),
+            Err(errno) => return Err(self.per_pid("open cmdline", errno)),
+        };
+        loop {
+            if text.len() == text.capacity() {
+                text.reserve(text.capacity());
+            }
+            let len = text.len();
+            text.resize(text.capacity(), 0);
+            let spare = text.get_mut(len..).unwrap_or_default();
+            let n = match read(fd.as_fd(), spare) {
+                Ok(n) => n,
+                Err(errno) if vanished(errno) => return Ok(None),
+                Err(errno) => return Err(self.per_pid("read cmdline", errno)),
+            };
+            text.truncate(len + n);
+            if n == 0 {
+                break;
+            }
+        }
+        while text.last() == Some(&0) {
+            text.pop();
+        }
+        if text.is_empty() {
+            // No command line (a kernel thread, a zombie): `[name]`, and
+            // ` <defunct>` after a zombie's, as ps shows it.
+            let Some(s) = self.stat()? else {
+                return Ok(None);
+            };
+            text.push(b'[');
+            text.extend_from_slice(s.comm.as_bytes());
+            text.push(b']');
+            if s.state == State::Zombie {
+                text.extend_from_slice(b" <defunct>");
+            }
+        } else {
+            for b in text.iter_mut() {
+                if *b == 0 {
+                    *b = b' ';
+                }
+            }
+        }
+        Ok(Some(m.is_match(text)))
+    }
+}
+
+/// Reads `fd` into `buf` until end of file or `buf` is full; with
+/// `single` (a one-record seq file), a short read is the end.
+fn read_all<'b>(
+    fd: BorrowedFd<'_>,
+    buf: &'b mut [u8],
+    single: bool,
+) -> Result<Option<&'b [u8]>, Errno> {
+    let mut filled = 0;
+    while let Some(spare) = buf.get_mut(filled..).filter(|s| !s.is_empty()) {
+        let n = match read(fd, spare) {
+            Ok(n) => n,
+            Err(errno) if vanished(errno) => return Ok(None),
+            Err(errno) => return Err(errno),
+        };
+        filled += n;
+        if n == 0 || (single && n < spare.len()) {
+            break;
+        }
+    }
+    Ok(buf.get(..filled))
+}
+
+impl Select for ProcFs {
+    type Reader<'s> = ProcReader;
+
+    fn reader(&self, query: &Query<'_>) -> Result<ProcReader, Error> {
+        ProcReader::new(self, query)
+    }
+
+    fn kernel_filters(&self) -> bool {
+        false
+    }
+
+    fn ascending(&self) -> bool {
+        true
+    }
+
+    fn scan(&self, each: &mut dyn FnMut(Pid) -> Result<(), Error>) -> Option<Result<(), Error>> {
+        Some(self.scan_pids(each))
+    }
+}
+
+impl ProcFs {
+    /// Every pid of the proc root, ascending, through `each`.
+    fn scan_pids(&self, each: &mut dyn FnMut(Pid) -> Result<(), Error>) -> Result<(), Error> {
+        let lease = self.lease()?;
+        let dir = lease.fd();
+        let mut dents = [MaybeUninit::<u8>::uninit(); DENTS_BUF];
+        loop {
+            let bytes = getdents(dir, &mut dents).map_err(|e| self.err("getdents64", e))?;
+            if bytes.is_empty() {
+                return Ok(());
+            }
+            for dirent in Dirents::new(bytes) {
+                let dirent = dirent.map_err(|_| {
+                    Error::new(ErrorKind::Malformed, "getdents64").with_path(&self.path)
+                })?;
+                if let Some(pid) = parse::pid_name(dirent.name) {
+                    each(pid)?;
+                }
+            }
+        }
+    }
+}
