@@ -22,11 +22,11 @@
 //! thread is, for a moment, nobody's child: `ppid` queries would miss it
 //! and `descendants` would miss it and everything below it.
 //!
-//! Used by the scan (`scan.rs`) and the `descendants` link scan
-//! (`tree.rs`); per-process info (`info/group.rs`) reads more signs of an
-//! old leader (its `exit_signal`, its field 1) through one directory
-//! descriptor and waits longer, but tells a released task by
-//! [`released`] too.
+//! Used by the scan (`scan.rs`), the `descendants` link scan (`tree.rs`)
+//! and the reader of combined conditions (`select.rs`); per-process info
+//! (`info/group.rs`) reads more signs of an old leader (its `exit_signal`,
+//! its field 1) through one directory descriptor and waits longer, but
+//! tells a released task by [`released`] too.
 
 use crate::parse;
 

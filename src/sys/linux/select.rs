@@ -18,23 +18,18 @@
 
 use core::cell::RefCell;
 use core::ffi::CStr;
-use core::mem::MaybeUninit;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
-use super::syscalls::{fstat, getdents, openat, read, stat_at};
-use super::{vanished, ProcFs};
+use super::syscalls::{fstat, openat, read, stat_at};
+use super::{reread, vanished, ProcFs};
 use crate::list::plan::{Got, IdFacts, Reader, Select, StatFacts};
-use crate::parse::{self, Dirents};
+use crate::parse;
 use crate::{Comm, Dev, Errno, Error, ErrorKind, Match, Pid, Query, State};
 
 /// Bytes of `stat` read: the longest record is under 1300 bytes.
 const STAT_BUF: usize = 2048;
 /// Bytes of `status` read: the id lines come within the first 600.
 const STATUS_BUF: usize = 1024;
-/// Bytes of `getdents64` records per call of a scan.
-const DENTS_BUF: usize = 32 * 1024;
-/// Reads of a `stat` that shows a released task (pgrp -1).
-const RELEASED_REREADS: u32 = 4;
 /// Room a command line starts with (the buffer is the thread's, and grows
 /// once to the longest command line read).
 const CMDLINE_START: usize = 4096;
@@ -162,32 +157,31 @@ impl ProcReader {
     /// The first reading of `stat` that is not a released task's.
     fn read_stat(&mut self) -> Got<StatFacts> {
         let mut buf = [0u8; STAT_BUF];
-        for _ in 0..RELEASED_REREADS {
-            let Some(bytes) = self.read_file(c"stat", &mut buf, "read stat")? else {
-                return Ok(None);
-            };
-            let rec =
-                parse::stat_record(bytes).ok_or_else(|| self.fs.malformed(self.pid, "stat"))?;
-            // A released task reads pgrp and session -1 (`do_task_stat`):
-            // read again (the process, its new leader, or nothing).
-            let (Some(pgrp), Some(session)) = (Pid::from_raw(rec.pgrp), Pid::from_raw(rec.session))
-            else {
-                continue;
-            };
-            let ppid =
-                Pid::from_raw(rec.ppid).ok_or_else(|| self.fs.malformed(self.pid, "stat"))?;
-            let comm = Comm::new(rec.comm).ok_or_else(|| self.fs.malformed(self.pid, "stat"))?;
-            return Ok(Some(StatFacts {
-                ppid,
-                pgrp,
-                session: Some(session),
-                tty: (rec.tty_nr != 0).then(|| Dev::from_raw(u64::from(rec.tty_nr as u32))),
-                state: State::from_letter(rec.state),
-                comm,
-                start: self.fs.start_of(rec.starttime),
-            }));
-        }
-        Ok(None)
+        // A released task's record is read again (`reread.rs`): the
+        // process, its new leader, or nothing.
+        let read = reread::unreleased_stat(&mut buf, |buf| {
+            self.read_file(c"stat", buf, "read stat")
+                .map(|text| text.map(<[u8]>::len))
+        })?;
+        let Some(bytes) = read else {
+            return Ok(None);
+        };
+        let rec = parse::stat_record(bytes).ok_or_else(|| self.fs.malformed(self.pid, "stat"))?;
+        let (Some(pgrp), Some(session)) = (Pid::from_raw(rec.pgrp), Pid::from_raw(rec.session))
+        else {
+            return Ok(None);
+        };
+        let ppid = Pid::from_raw(rec.ppid).ok_or_else(|| self.fs.malformed(self.pid, "stat"))?;
+        let comm = Comm::new(rec.comm).ok_or_else(|| self.fs.malformed(self.pid, "stat"))?;
+        Ok(Some(StatFacts {
+            ppid,
+            pgrp,
+            session: Some(session),
+            tty: (rec.tty_nr != 0).then(|| Dev::from_raw(u64::from(rec.tty_nr as u32))),
+            state: State::from_letter(rec.state),
+            comm,
+            start: self.fs.start_of(rec.starttime),
+        }))
     }
 
     /// Whether a reading of the reaped-task owner is the process's own.
@@ -433,21 +427,6 @@ impl ProcFs {
     /// Every pid of the proc root, ascending, through `each`.
     fn scan_pids(&self, each: &mut dyn FnMut(Pid) -> Result<(), Error>) -> Result<(), Error> {
         let lease = self.lease()?;
-        let dir = lease.fd();
-        let mut dents = [MaybeUninit::<u8>::uninit(); DENTS_BUF];
-        loop {
-            let bytes = getdents(dir, &mut dents).map_err(|e| self.err("getdents64", e))?;
-            if bytes.is_empty() {
-                return Ok(());
-            }
-            for dirent in Dirents::new(bytes) {
-                let dirent = dirent.map_err(|_| {
-                    Error::new(ErrorKind::Malformed, "getdents64").with_path(&self.path)
-                })?;
-                if let Some(pid) = parse::pid_name(dirent.name) {
-                    each(pid)?;
-                }
-            }
-        }
+        self.each_process(lease.fd(), |pid, _| each(pid))
     }
 }
