@@ -30,9 +30,11 @@ use crate::{Comm, Dev, Errno, Error, ErrorKind, Match, Pid, Query, State};
 const STAT_BUF: usize = 2048;
 /// Bytes of `status` read: the id lines come within the first 600.
 const STATUS_BUF: usize = 1024;
-/// Room a command line starts with (the buffer is the thread's, and grows
-/// once to the longest command line read).
-const CMDLINE_START: usize = 4096;
+/// Room a command line starts with: 128 KiB, the most one argument may
+/// hold (`MAX_ARG_STRLEN`), which nearly every whole command line fits in,
+/// so that a longer one appearing later rarely makes a query grow the
+/// buffer (it is the thread's, and grows to the longest command line read).
+const CMDLINE_START: usize = 128 * 1024;
 
 thread_local! {
     /// The command line being matched: kept per thread so that, once grown,
