@@ -35,6 +35,10 @@ impl Rng {
     }
 }
 
+/// One test at a time: both spawn `pgrep` and `pidgrep` in this test
+/// binary's process group, which an edge (`-g 0`) lists.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Standard output and exit status of `program args`.
 fn run(program: &str, args: &[String]) -> (String, Option<i32>) {
     let out = Command::new(program).args(args).output().unwrap();
@@ -107,6 +111,7 @@ fn differ(args: &[String], tries: usize) -> (bool, Option<String>) {
 
 #[test]
 fn random_option_combinations_match_pgrep() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     if !pgrep_or_skip("random_option_combinations_match_pgrep") {
         return;
     }
@@ -289,6 +294,7 @@ fn random_option_combinations_match_pgrep() {
 
 #[test]
 fn the_edges_match_pgrep() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     if !pgrep_or_skip("the_edges_match_pgrep") {
         return;
     }
