@@ -95,3 +95,6 @@ class Flag(_enum.IntFlag):
     HAS_TTY = _pidquery.FLAG_HAS_TTY
     #: In the foreground process group of its terminal (``ps``'s ``+``).
     FOREGROUND = _pidquery.FLAG_FOREGROUND
+    #: Linux: the main thread exited while other threads run on; the state,
+    #: executable and descriptors are those of a running thread.
+    LEADER_EXITED = _pidquery.FLAG_LEADER_EXITED

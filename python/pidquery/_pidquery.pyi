@@ -12,6 +12,7 @@ FLAG_EXITING: int
 FLAG_SESSION_LEADER: int
 FLAG_HAS_TTY: int
 FLAG_FOREGROUND: int
+FLAG_LEADER_EXITED: int
 
 def pids(
     *,
