@@ -353,3 +353,40 @@ fn one_classic_filter_keeps_its_output() {
     assert_eq!(both, pgrep(&["-g", &pgid, "-P", &fx.leader.to_string()]));
     assert_eq!(both.1, set(&[fx.pid("alpha1"), fx.pid("alpha2")]));
 }
+
+#[test]
+fn start_times_and_subtrees_combine() {
+    let Some(fx) = start() else { return };
+    let sid = fx.leader.to_string();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after the epoch")
+        .as_secs();
+    let (later, earlier) = (
+        (now + 3600).to_string(),
+        (now - 3600 * 24 * 365).to_string(),
+    );
+    // Every process of the session started before an hour from now, none
+    // after it, none before a year ago (the fixture has just started).
+    let before = lp(&["--session", &sid, "--started-before", &later]);
+    assert_eq!(before, pgrep(&["-s", &sid]));
+    assert!(before.1.contains(&fx.pid("alpha1")));
+    let iso = lp(&["--session", &sid, "--started-after", "2000-01-01T00:00:00Z"]);
+    assert_eq!(iso, before);
+    let after = lp(&["--session", &sid, "--started-after", &format!("@{later}")]);
+    assert_eq!(after, (Some(1), BTreeSet::new()));
+    let old = lp(&["--session", &sid, "--started-before", &earlier]);
+    assert_eq!(old, (Some(1), BTreeSet::new()));
+    // The subtree of the fixture's `tree` shell, by name: both deltas, the
+    // grandchild included (pgrep has no subtree option: the fixture's own
+    // record of its tree is the oracle).
+    let tree = fx.pid("tree").to_string();
+    let deltas = lp(&["--descendants", &tree, "--name", "delta"]);
+    assert_eq!(
+        deltas.1,
+        set(&[fx.pid("tree/delta"), fx.pid("tree/sh/delta")])
+    );
+    let not_deltas = lp(&["--descendants", &tree, "--name", "delta", "--not"]);
+    assert!(not_deltas.1.contains(&fx.pid("tree/sh/epsilon")));
+    assert!(not_deltas.1.is_disjoint(&deltas.1));
+}
