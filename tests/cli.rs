@@ -67,8 +67,9 @@ fn bad_flags_exit_2_with_one_line() {
     assert_clean_failure(&listpids(&["--ppid", "-4"]), "-4");
     assert_clean_failure(&listpids(&["--ppid", "abc"]), "abc");
     assert_clean_failure(&listpids(&["--pgrp=99999999999"]), "99999999999");
+    // A subcommand stays the one filter; long options combine (AND).
     assert_clean_failure(
-        &listpids(&["--uid", "0", "--ppid", "1"]),
+        &listpids(&["uid", "0", "--ppid", "1"]),
         "at most one filter",
     );
     assert_clean_failure(

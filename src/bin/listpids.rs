@@ -1,5 +1,7 @@
-//! `listpids`: print the pids matching one filter, one per line, ascending;
-//! or, with `--long`, `--format` or `--json`, who each process is.
+//! `listpids`: print the pids matching a filter, one per line, ascending;
+//! or, with `--long`, `--format` or `--json`, who each process is. One
+//! classic filter runs as a [`PidQuery`]; combined conditions
+//! (`conditions.rs`) as a [`pidquery::Query`] (`combined.rs`).
 //!
 //! Exit status follows `pgrep`: 0 when something matched, 1 when nothing
 //! did, 2 for a usage error or a failure (with a one-line message on stderr).
@@ -11,26 +13,51 @@ use std::process::ExitCode;
 
 use pidquery::{Change, Pid, PidBuf, PidQuery, System, Watch};
 
+#[path = "listpids/combined.rs"]
+mod combined;
+#[path = "listpids/conditions.rs"]
+mod conditions;
 #[path = "listpids/output.rs"]
 mod output;
 
 const USAGE: &str = "\
-Usage: listpids [FILTER] [--proc-root PATH] [--count | --long | --format LIST | --json | --watch MS [--track-reuse]]
+Usage: listpids [CONDITION...] [--proc-root PATH] [--count | --long | --format LIST | --json | --watch MS [--track-reuse]]
        listpids all | uid [UID] | ruid [UID] | ppid [PID] | pgrp [PGID] | tty TTY
 
-Print the process ids matching one filter, one per line, ascending.
-With no filter, every process is listed.
+Print the process ids matching the conditions, one per line, ascending.
+With no condition, every process is listed (this one included).
 
-Filters (at most one):
-  --uid USER     effective user id (number or user name)
-  --ruid USER    real user id (number or user name)
-  --ppid PID     parent process id
-  --pgrp PGID    process group id
-  --tty TTY      controlling terminal: a path such as /dev/pts/3, or pts/3
-  --descendants PID
-                 the whole subtree below a process (its children, theirs…)
+Conditions: a process must satisfy every option given (AND); a comma list
+inside one option accepts any of its values (OR), as pgrep's lists do.
+  --uid, --euid USER  effective user id (number or user name)
+  --ruid USER         real user id (number or user name)
+  --rgid GROUP        real group id (number or group name)
+  --ppid, --parent PID
+                      parent process id
+  --pgrp PGID         process group id
+  --session SID       session id
+  --tty TTY           controlling terminal: a path such as /dev/pts/3, or pts/3
+  --descendants PID   the whole subtree below a process (its children, theirs…)
+  --state LETTERS     run state: R S D T t Z X I P (as in ps), e.g. T or R,S
+  --name NAME         the short process name (Linux: at most 15 bytes) is NAME
+  --name-prefix TEXT  … starts with TEXT
+  --name-contains TEXT
+                      … contains TEXT
+  --cmdline TEXT      the command line, as ps -o args shows it, is TEXT (one
+                      pattern: commas are part of it)
+  --cmdline-prefix TEXT, --cmdline-contains TEXT
+                      … starts with, contains TEXT
+  --ignore-case       compare names and command lines ignoring ASCII case
+  --started-before TIME, --started-after TIME
+                      started strictly before / after TIME: seconds since the
+                      epoch (or @SECS), or UTC as YYYY-MM-DDTHH:MM:SSZ
+  --not               the processes that do NOT satisfy the conditions
+  --newest, --oldest  only the match started last (first)
+One of --uid --ruid --ppid --pgrp --tty --descendants alone, with one value,
+is a classic filter (the library's PidQuery).
 
-The same filters as subcommands (the form of the original listpids tool):
+The classic filters as subcommands (the form of the original listpids tool;
+not combined with the conditions above):
   all            every process
   uid [UID]      effective user id, by default this process's
   ruid [UID]     real user id, by default this process's
@@ -62,7 +89,8 @@ Options:
                     +PID); runs until interrupted
   --track-reuse     with --watch: also tell a pid reused between two polls
                     from the process it named, printed as -PID then +PID
-                    (one identity check per listed process and poll)
+                    (one identity check per listed process and poll; one
+                    classic filter only)
   -h, --help        print this help
   -V, --version     print the version
 
@@ -71,7 +99,10 @@ Exit status: 0 if something matched, 1 if nothing did, 2 on error.";
 /// What the command line asked for.
 #[derive(Debug, Default)]
 struct Args {
+    /// A subcommand's filter.
     query: Option<(&'static str, PidQuery)>,
+    /// The conditions given as long options.
+    conds: conditions::Conditions,
     proc_root: Option<PathBuf>,
     count: bool,
     /// `--watch MS`: the polling interval.
@@ -93,7 +124,7 @@ enum Own {
 }
 
 enum Parsed {
-    Run(Args),
+    Run(Box<Args>),
     Help,
     Version,
 }
@@ -137,7 +168,17 @@ fn run(argv: Vec<OsString>) -> Result<ExitCode, Failure> {
         }
         None => System::live()?,
     };
-    let query = match args.default {
+    let query = match args.conds.classic()? {
+        Some(query) => query,
+        None if !args.conds.is_empty() => return combined::run(system, &args),
+        None => classic_query(&args)?,
+    };
+    run_classic(system, &args, query)
+}
+
+/// The query of a subcommand (or of none: every process).
+fn classic_query(args: &Args) -> Result<PidQuery, Failure> {
+    Ok(match args.default {
         // This process as the system read sees it (its own pid namespace
         // when the proc root is another).
         Some(default) => {
@@ -149,7 +190,11 @@ fn run(argv: Vec<OsString>) -> Result<ExitCode, Failure> {
             }
         }
         None => args.query.map_or(PidQuery::all(), |(_, q)| q),
-    };
+    })
+}
+
+/// One classic filter: the library's [`PidQuery`], its infos and its watch.
+fn run_classic(system: &System, args: &Args, query: PidQuery) -> Result<ExitCode, Failure> {
     if let Some((_, mode)) = &args.infos {
         let printed = output::print(system, &query, mode).map_err(Failure)?;
         return Ok(if printed == 0 {
@@ -178,16 +223,7 @@ fn run(argv: Vec<OsString>) -> Result<ExitCode, Failure> {
         sorted.sort_unstable();
         &sorted[..]
     };
-    if let Err(e) = print(pids, args.count) {
-        if e.kind() != io::ErrorKind::BrokenPipe {
-            return Err(Failure(format!("cannot write the output: {e}")));
-        }
-    }
-    Ok(if pids.is_empty() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    print_pids(pids, args.count)
 }
 
 /// `--watch`: polls until interrupted or the output is closed.
@@ -202,21 +238,41 @@ fn watch(
         watch = watch.track_reuse();
     }
     loop {
-        let changes = watch.poll_in(system)?;
-        let mut out = io::BufWriter::new(io::stdout().lock());
-        let written = changes
-            .into_iter()
-            .try_for_each(|change| match change {
-                Change::Born(pid) => writeln!(out, "+{pid}"),
-                Change::Died(pid) => writeln!(out, "-{pid}"),
-            })
-            .and_then(|()| out.flush());
-        match written {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
-            Err(e) => return Err(Failure(format!("cannot write the output: {e}"))),
+        if !print_changes(watch.poll_in(system)?)? {
+            return Ok(ExitCode::SUCCESS);
         }
         std::thread::sleep(every);
+    }
+}
+
+/// Prints the pids, or their count; the exit status follows.
+fn print_pids(pids: &[Pid], count: bool) -> Result<ExitCode, Failure> {
+    if let Err(e) = print(pids, count) {
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            return Err(Failure(format!("cannot write the output: {e}")));
+        }
+    }
+    Ok(if pids.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Prints one watch poll's changes; `false` once the output is closed.
+fn print_changes(changes: pidquery::Changes<'_>) -> Result<bool, Failure> {
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let written = changes
+        .into_iter()
+        .try_for_each(|change| match change {
+            Change::Born(pid) => writeln!(out, "+{pid}"),
+            Change::Died(pid) => writeln!(out, "-{pid}"),
+        })
+        .and_then(|()| out.flush());
+    match written {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(Failure(format!("cannot write the output: {e}"))),
     }
 }
 
@@ -263,7 +319,7 @@ fn parse_args(argv: Vec<OsString>) -> Result<Parsed, Failure> {
                     .map_err(|a| Failure(format!("{name}: value is not valid UTF-8: {a:?}"))),
             }
         };
-        let query = match flag.as_str() {
+        match flag.as_str() {
             "-h" | "--help" => return Ok(Parsed::Help),
             "-V" | "--version" => return Ok(Parsed::Version),
             "--count" | "-c" => {
@@ -302,32 +358,28 @@ fn parse_args(argv: Vec<OsString>) -> Result<Parsed, Failure> {
                 args.track_reuse = true;
                 continue;
             }
-            "--uid" => ("--uid", PidQuery::uid(user_id(&value("--uid")?)?)),
-            "--ruid" => ("--ruid", PidQuery::ruid(user_id(&value("--ruid")?)?)),
-            "--ppid" => (
-                "--ppid",
-                PidQuery::ppid(pid_arg("--ppid", &value("--ppid")?)?),
-            ),
-            "--pgrp" => (
-                "--pgrp",
-                PidQuery::pgrp(pid_arg("--pgrp", &value("--pgrp")?)?),
-            ),
-            "--tty" => ("--tty", PidQuery::tty_path(tty_path(&value("--tty")?))?),
-            "--descendants" => (
-                "--descendants",
-                PidQuery::descendants(pid_arg("--descendants", &value("--descendants")?)?),
-            ),
-            other => return Err(Failure(format!("unknown argument '{other}' (see --help)"))),
-        };
-        if let Some((previous, _)) = args.query {
-            return Err(Failure(format!(
-                "{} cannot be combined with {previous}: give at most one filter",
-                query.0
-            )));
+            other => {
+                let Some(flag) = conditions::flag(other) else {
+                    return Err(Failure(format!("unknown argument '{other}' (see --help)")));
+                };
+                let v = if conditions::takes_value(flag) {
+                    Some(value(flag)?)
+                } else if let Some(v) = &inline {
+                    return Err(Failure(format!("{flag} takes no value, got '{v}'")));
+                } else {
+                    None
+                };
+                args.conds.add(flag, v.as_deref())?;
+            }
         }
-        args.query = Some(query);
     }
-    Ok(Parsed::Run(args))
+    args.conds.finish()?;
+    if let (Some((sub, _)), Some(flag)) = (args.query, args.conds.given.first()) {
+        return Err(Failure(format!(
+            "{sub} cannot be combined with {flag}: give at most one filter"
+        )));
+    }
+    Ok(Parsed::Run(Box::new(args)))
 }
 
 /// The subcommand `name` names, if any.
@@ -357,10 +409,10 @@ fn take_subcommand(
         ("all", None) => PidQuery::all(),
         ("uid", Some(v)) => PidQuery::uid(user_id(&v)?),
         ("ruid", Some(v)) => PidQuery::ruid(user_id(&v)?),
-        ("ppid", Some(v)) => PidQuery::ppid(pid_arg("ppid", &v)?),
+        ("ppid", Some(v)) => PidQuery::ppid(conditions::pid_arg("ppid", &v)?),
         ("ppid", None) => PidQuery::ppid(Pid::parent()),
-        ("pgrp", Some(v)) => PidQuery::pgrp(pid_arg("pgrp", &v)?),
-        ("tty", Some(v)) => PidQuery::tty_path(tty_path(&v))?,
+        ("pgrp", Some(v)) => PidQuery::pgrp(conditions::pid_arg("pgrp", &v)?),
+        ("tty", Some(v)) => PidQuery::tty_path(conditions::tty_path(&v))?,
         ("tty", None) => return Err(Failure("tty needs a terminal (see --help)".to_owned())),
         ("uid", None) | ("ruid", None) | ("pgrp", None) => {
             args.default = Some(match sub {
@@ -397,23 +449,6 @@ fn set_output(
         None => args.count = true,
     }
     Ok(())
-}
-
-fn pid_arg(flag: &str, value: &str) -> Result<Pid, Failure> {
-    value
-        .parse::<i32>()
-        .ok()
-        .and_then(Pid::from_raw)
-        .ok_or_else(|| Failure(format!("{flag}: '{value}' is not a process id")))
-}
-
-/// `/dev/pts/3` stays as is; `pts/3` and `tty1` are taken under `/dev`.
-fn tty_path(value: &str) -> PathBuf {
-    if value.starts_with('/') {
-        PathBuf::from(value)
-    } else {
-        PathBuf::from("/dev").join(value)
-    }
 }
 
 /// A uid given as a number, or a user name looked up in `/etc/passwd`, then

@@ -108,7 +108,10 @@ while True:
     kids = children(tree)
     sub = [k for k in kids if comm(k) == "sh"]
     zkids = children(zh)
-    ok = (state(stop) == "T" and len(kids) == 2 and sub and len(children(sub[0])) == 2
+    # Every member of the tree exec'd (a forked child still reads "sh").
+    ok = (state(stop) == "T" and len(kids) == 2 and len(sub) == 1
+          and sorted(comm(k) for k in kids) == ["delta", "sh"]
+          and sorted(comm(k) for k in children(sub[0])) == ["delta", "epsilon"]
           and comm(zh) == "zhost" and zkids and state(zkids[0]) == "Z"
           and all(comm(p) != "python3" for p in started.values()))
     if ok:

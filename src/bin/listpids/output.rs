@@ -121,7 +121,18 @@ pub enum Mode {
 pub fn print(system: &System, query: &PidQuery, mode: &Mode) -> Result<usize, String> {
     let mut buf = InfoBuf::new();
     let infos = system.infos(query, &mut buf).map_err(|e| e.to_string())?;
-    let mut infos: Vec<ProcInfo> = infos.to_vec();
+    print_infos(system, query.filter(), infos.to_vec(), mode)
+}
+
+/// Prints `infos`, read for a query on `filter` (what a process read
+/// again with its executable must still agree on); returns how many
+/// processes were printed.
+pub fn print_infos(
+    system: &System,
+    filter: Filter,
+    mut infos: Vec<ProcInfo>,
+    mode: &Mode,
+) -> Result<usize, String> {
     // macOS lists newest first; the output is always ascending.
     infos.sort_unstable_by_key(|i| i.pid);
     let mut ttys = TtyNames::default();
@@ -134,7 +145,7 @@ pub fn print(system: &System, query: &PidQuery, mode: &Mode) -> Result<usize, St
     for info in infos {
         if !wants_exe {
             rows.push((info, None));
-        } else if let Some(row) = with_exe(system, query.filter(), &info, &mut exe) {
+        } else if let Some(row) = with_exe(system, filter, &info, &mut exe) {
             rows.push(row);
         }
     }
