@@ -127,7 +127,7 @@ pub fn takes_value(flag: &str) -> bool {
 }
 
 impl Conditions {
-    /// Records `flag` (one of [`is_condition`]) with its value.
+    /// Records `flag` (one of [`FLAGS`], as [`flag`] returns it) with its value.
     pub fn add(&mut self, flag: &'static str, value: Option<&str>) -> Result<(), Failure> {
         self.given.push(flag);
         let v = value.unwrap_or_default();
