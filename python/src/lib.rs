@@ -14,8 +14,10 @@ mod error;
 mod identity;
 mod info;
 mod libproc;
+mod matcher;
 mod query;
 mod scratch;
+mod select;
 mod watch;
 #[cfg(target_os = "macos")]
 mod xnu;
@@ -25,6 +27,7 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _pidquery(m: &Bound<'_, PyModule>) -> PyResult<()> {
     query::register(m)?;
+    select::register(m)?;
     info::register(m)?;
     identity::register(m)?;
     watch::register(m)?;

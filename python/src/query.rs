@@ -3,7 +3,7 @@
 use pidquery::{Dev, Filter, Pid, PidBuf, PidQuery, Pids};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::types::{PyBool, PyInt, PyList};
 
 use crate::error::to_py;
 use crate::scratch;
@@ -23,13 +23,27 @@ pub(crate) fn pid_arg(raw: i32) -> PyResult<Pid> {
 }
 
 /// A terminal: its device number (`os.stat(path).st_rdev`) or its path.
-fn tty_query(tty: &Bound<'_, PyAny>) -> PyResult<PidQuery> {
-    if let Ok(dev) = tty.extract::<u64>() {
-        return Ok(PidQuery::tty(Dev::from_raw(dev)));
+/// `ValueError` for a negative number, `OSError` (`ENOTTY`) for a path
+/// that is not a character device.
+pub(crate) fn tty_dev(tty: &Bound<'_, PyAny>) -> PyResult<Dev> {
+    if tty.is_instance_of::<PyInt>() && !tty.is_instance_of::<PyBool>() {
+        return tty.extract::<u64>().map(Dev::from_raw).map_err(|_| {
+            PyValueError::new_err(format!("tty: a device number cannot be negative ({tty})"))
+        });
     }
     let os = tty.py().import("os")?;
     let path: std::path::PathBuf = os.call_method1("fspath", (tty,))?.extract()?;
-    PidQuery::tty_path(path).map_err(to_py)
+    match PidQuery::tty_path(path).map_err(to_py)?.filter() {
+        Filter::Tty(dev) => Ok(dev),
+        other => Err(PyValueError::new_err(format!(
+            "tty: not a terminal query: {other:?}"
+        ))),
+    }
+}
+
+/// A terminal's query (see [`tty_dev`]).
+fn tty_query(tty: &Bound<'_, PyAny>) -> PyResult<PidQuery> {
+    tty_dev(tty).map(PidQuery::tty)
 }
 
 /// The query the keyword arguments name: at most one filter, none for all.
