@@ -4,10 +4,14 @@ never silently short, on Linux, macOS and FreeBSD.
 Listing takes at most one filter as a keyword argument: ``pgrp``, ``tty``
 (a device number as ``os.stat(path).st_rdev`` gives it, or a path such as
 ``"/dev/pts/3"``), ``uid`` (effective), ``ruid`` (real), ``ppid`` or
-``descendants``; none lists every process.
+``descendants``; none lists every process. :func:`select` combines any
+number of conditions as ``pgrep`` does (names, command lines, ids, states,
+start times; a list means any of its values).
 
 >>> import os, pidquery
 >>> os.getpid() in pidquery.pids(uid=os.geteuid())
+True
+>>> os.getpid() in pidquery.select(euid=os.geteuid(), ppid=[os.getppid(), 1])
 True
 >>> me = pidquery.info(os.getpid())
 >>> (me.pid, me.ppid) == (os.getpid(), os.getppid())
@@ -42,6 +46,7 @@ from ._pidquery import (
     PidIter,
     ProcInfo,
     Query,
+    SelectIter,
     Watch,
     descendants,
     exe,
@@ -50,7 +55,9 @@ from ._pidquery import (
     info,
     infos,
     iter_pids,
+    iter_select,
     pids,
+    select,
     threads,
 )
 
@@ -61,6 +68,7 @@ __all__ = [
     "PidIter",
     "ProcInfo",
     "Query",
+    "SelectIter",
     "Watch",
     "descendants",
     "exe",
@@ -69,7 +77,9 @@ __all__ = [
     "info",
     "infos",
     "iter_pids",
+    "iter_select",
     "pids",
+    "select",
     "threads",
 ]
 

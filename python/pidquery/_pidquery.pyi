@@ -2,9 +2,17 @@
 
 import datetime
 import os
-from typing import Iterator, List, Optional, Tuple, Union
+from typing import Callable, Iterable, Iterator, List, Optional, Tuple, Union
 
 _Tty = Union[int, str, "os.PathLike[str]"]
+# select's conditions: one value or any of several.
+_Pids = Union[int, Iterable[int]]
+_Ids = Union[int, Iterable[int]]
+_Ttys = Union[_Tty, Iterable[_Tty]]
+_Texts = Union[str, bytes, Iterable[Union[str, bytes]]]
+_TextsOrCallable = Union[_Texts, Callable[[str], object]]
+_States = Union[str, Iterable[str]]
+_Time = Union[datetime.datetime, float]
 
 FLAG_KERNEL: int
 FLAG_TRACED: int
@@ -34,6 +42,62 @@ def iter_pids(
     ppid: Optional[int] = None,
     descendants: Optional[int] = None,
 ) -> "PidIter":
+    ...
+
+def select(
+    *,
+    name: Optional[_TextsOrCallable] = None,
+    name_prefix: Optional[_Texts] = None,
+    name_contains: Optional[_Texts] = None,
+    cmdline: Optional[_TextsOrCallable] = None,
+    cmdline_prefix: Optional[_Texts] = None,
+    cmdline_contains: Optional[_Texts] = None,
+    ignore_case: bool = False,
+    pgrp: Optional[_Pids] = None,
+    session: Optional[_Pids] = None,
+    tty: Optional[_Ttys] = None,
+    euid: Optional[_Ids] = None,
+    uid: Optional[_Ids] = None,
+    ruid: Optional[_Ids] = None,
+    rgid: Optional[_Ids] = None,
+    ppid: Optional[_Pids] = None,
+    descendants: Optional[_Pids] = None,
+    state: Optional[_States] = None,
+    started_before: Optional[_Time] = None,
+    started_after: Optional[_Time] = None,
+    exclude: Optional[int] = None,
+    negate: bool = False,
+    newest: bool = False,
+    oldest: bool = False,
+) -> List[int]:
+    ...
+
+def iter_select(
+    *,
+    name: Optional[_TextsOrCallable] = None,
+    name_prefix: Optional[_Texts] = None,
+    name_contains: Optional[_Texts] = None,
+    cmdline: Optional[_TextsOrCallable] = None,
+    cmdline_prefix: Optional[_Texts] = None,
+    cmdline_contains: Optional[_Texts] = None,
+    ignore_case: bool = False,
+    pgrp: Optional[_Pids] = None,
+    session: Optional[_Pids] = None,
+    tty: Optional[_Ttys] = None,
+    euid: Optional[_Ids] = None,
+    uid: Optional[_Ids] = None,
+    ruid: Optional[_Ids] = None,
+    rgid: Optional[_Ids] = None,
+    ppid: Optional[_Pids] = None,
+    descendants: Optional[_Pids] = None,
+    state: Optional[_States] = None,
+    started_before: Optional[_Time] = None,
+    started_after: Optional[_Time] = None,
+    exclude: Optional[int] = None,
+    negate: bool = False,
+    newest: bool = False,
+    oldest: bool = False,
+) -> "SelectIter":
     ...
 
 def descendants(pid: int) -> List[int]:
@@ -159,6 +223,13 @@ class PidIter(Iterator[int]):
 
     def __iter__(self) -> "PidIter": ...
     def __next__(self) -> int: ...
+
+class SelectIter(Iterator[int]):
+    ...
+
+    def __iter__(self) -> "SelectIter": ...
+    def __next__(self) -> int: ...
+    def __length_hint__(self) -> int: ...
 
 class Watch:
     ...

@@ -64,7 +64,17 @@ def test_no_growth_over_100000_calls(children):
         lambda: list(pidquery.iter_pids(ppid=me)),
         lambda: pidquery.descendants(me),
         lambda: pidquery.infos(ppid=me),
+        lambda: pidquery.select(ppid=[me, 1], name=["sleep", "x"], state="RS"),
+        lambda: list(pidquery.iter_select(ppid=me, cmdline_prefix="SLEEP", ignore_case=True)),
+        lambda: pidquery.select(ppid=me, name=lambda n: n == "sleep"),
+        lambda: raising_select(me),
     ]
+
+    def raising_select(me):
+        try:
+            pidquery.select(ppid=me, cmdline=lambda c: 1 / 0)
+        except ZeroDivisionError:
+            pass
 
     def run(n):
         for i in range(n):
