@@ -465,7 +465,9 @@ fn flag(value: &Bound<'_, PyAny>, key: &str) -> PyResult<bool> {
 ///
 /// >>> import os, subprocess, time, pidquery
 /// >>> child = subprocess.Popen(["sleep", "5"])
-/// >>> while child.pid not in pidquery.select(ppid=os.getpid(), name="sleep"): time.sleep(0.01)
+/// >>> for _ in range(500):  # until it has exec'd sleep
+/// ...     if child.pid in pidquery.select(ppid=os.getpid(), name="sleep"): break
+/// ...     time.sleep(0.01)
 /// >>> pidquery.select(ppid=[os.getpid(), 1], name=["sleep", "nope"], state="RS") == [child.pid]
 /// True
 /// >>> os.getpid() in pidquery.select(euid=os.geteuid(), exclude=os.getpid())

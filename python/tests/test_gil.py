@@ -63,6 +63,7 @@ def test_second_thread_runs_during_queries():
         "pids(ruid)": lambda: pidquery.pids(ruid=0),
         "info": lambda: pidquery.info(me),
         "descendants": lambda: pidquery.descendants(1),
+        "select": lambda: pidquery.select(ruid=0, name_prefix="k", state="SI"),
         "Watch.poll": lambda: pidquery.Watch(uid=0).poll(),
     }
     for name, fn in calls.items():
