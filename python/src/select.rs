@@ -468,7 +468,9 @@ fn flag(value: &Bound<'_, PyAny>, key: &str) -> PyResult<bool> {
 /// >>> for _ in range(500):  # until it has exec'd sleep
 /// ...     if child.pid in pidquery.select(ppid=os.getpid(), name="sleep"): break
 /// ...     time.sleep(0.01)
-/// >>> pidquery.select(ppid=[os.getpid(), 1], name=["sleep", "nope"], state="RS") == [child.pid]
+/// >>> pidquery.select(ppid=os.getpid(), name=["sleep", "nope"], state="RS") == [child.pid]
+/// True
+/// >>> child.pid in pidquery.select(ppid=[1, os.getpid()], cmdline_prefix="SLEEP 5", ignore_case=True)
 /// True
 /// >>> os.getpid() in pidquery.select(euid=os.geteuid(), exclude=os.getpid())
 /// False
