@@ -3,6 +3,7 @@
 import datetime
 import errno
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -88,6 +89,12 @@ def test_infos_of_a_query(children):
     kids = children(3, start_new_session=True)
     for k in kids:
         wait_exec(k.pid)
+        # Stopped, so that the state read by both calls is the same one.
+        os.kill(k.pid, signal.SIGSTOP)
+    for k in kids:
+        deadline = time.monotonic() + 5
+        while pidquery.info(k.pid).state != "T" and time.monotonic() < deadline:
+            time.sleep(0.005)
     got = pidquery.infos(ppid=os.getpid())
     assert [i.pid for i in got] == sorted(k.pid for k in kids)
     assert got == [pidquery.info(k.pid) for k in sorted(kids, key=lambda k: k.pid)]
