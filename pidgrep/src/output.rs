@@ -38,11 +38,12 @@ pub fn run(c: &Config, _me: &str) -> Result<bool, Stop> {
     let re = c.regex.as_ref();
     let matcher =
         |text: &[u8]| re.is_some_and(|re| re.is_match(&text[..text.len().min(CMDLINE_MAX)]));
-    // With -w, the thread's own name, state, start and ids are tested on
-    // each thread (src/threads.rs); the rest is the process's.
+    // With -w, the thread's own name or command line, state, start and
+    // ids are tested on each thread (src/threads.rs); the rest is the
+    // process's.
     let per_thread = c.threads;
     let mut q = Query::new();
-    if re.is_some() && (c.full || !per_thread) {
+    if re.is_some() && !per_thread {
         let m = Match::custom(&matcher);
         q = if c.full { q.cmdline(m) } else { q.name(m) };
     }
@@ -125,26 +126,35 @@ pub fn run(c: &Config, _me: &str) -> Result<bool, Stop> {
 /// The command line as `ps -o args` (and pgrep) shows it: a thread's
 /// from its `task/` directory, with its own name when it has none.
 fn args_text(e: &Entry) -> Vec<u8> {
-    let path = match &e.task {
-        Some((pid, _, _)) => format!("/proc/{pid}/task/{}/cmdline", e.id),
-        None => format!("/proc/{}/cmdline", e.id),
-    };
+    match &e.task {
+        Some((pid, comm, zombie)) => {
+            cmdline_text(&format!("/proc/{pid}/task/{}/cmdline", e.id), || {
+                Some((comm.clone(), *zombie))
+            })
+        }
+        None => cmdline_text(&format!("/proc/{}/cmdline", e.id), || {
+            e.id.info().ok().map(|info| {
+                // A process whose main thread has exited shows that
+                // thread's `Z` in `stat`, which pgrep reads.
+                let zombie = info.state == pidquery::State::Zombie
+                    || info.flags.contains(pidquery::ProcFlags::LEADER_EXITED);
+                (info.comm.as_bytes().to_vec(), zombie)
+            })
+        }),
+    }
+}
+
+/// The `cmdline` file at `path` as pgrep shows it (cut at
+/// [`CMDLINE_MAX`]); when empty, `[name]` from `named`, with ` <defunct>`
+/// for a zombie.
+pub fn cmdline_text(path: &str, named: impl FnOnce() -> Option<(Vec<u8>, bool)>) -> Vec<u8> {
     let mut text = std::fs::read(path).unwrap_or_default();
     text.truncate(CMDLINE_MAX);
     while text.last() == Some(&0) {
         text.pop();
     }
     if text.is_empty() {
-        let named = match &e.task {
-            Some((_, comm, zombie)) => Some((comm.clone(), *zombie)),
-            None => e.id.info().ok().map(|info| {
-                (
-                    info.comm.as_bytes().to_vec(),
-                    info.state == pidquery::State::Zombie,
-                )
-            }),
-        };
-        if let Some((comm, zombie)) = named {
+        if let Some((comm, zombie)) = named() {
             text.push(b'[');
             text.extend_from_slice(&comm);
             text.push(b']');

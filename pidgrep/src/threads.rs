@@ -1,8 +1,8 @@
 //! `-w`: pgrep's threads. With `-w` pgrep walks every process's threads
 //! (the leader first, then `task/` in the kernel's order) and tests each
 //! thread as if it were a process: its own name, state and start time
-//! (and ids), the process's parent, group, session, terminal and command
-//! line. The ids it prints, counts, negates and picks the newest or oldest
+//! (and ids) and its own command line (empty for a main thread that has
+//! exited), the process's parent, group, session and terminal. The ids it prints, counts, negates and picks the newest or oldest
 //! of are thread ids; itself and its ancestors are left out by comparing
 //! them with the thread id, so an ancestor's other threads stay in.
 //!
@@ -151,6 +151,12 @@ fn thread_matches(
     }
     match (&c.regex, c.full) {
         (Some(re), false) => re.is_match(&t.comm),
-        _ => true,
+        // The thread's own `cmdline`: a main thread that has exited has
+        // none, and shows as `[name] <defunct>`.
+        (Some(re), true) => re.is_match(&crate::output::cmdline_text(
+            &format!("/proc/{pid}/task/{tid}/cmdline"),
+            || Some((t.comm.clone(), t.state == State::Zombie)),
+        )),
+        (None, _) => true,
     }
 }
