@@ -40,6 +40,9 @@ pub struct Config {
     pub threads: bool,
     /// `-F`: the pid read from the pidfile.
     pub pidfile: Option<Pid>,
+    /// A name pattern longer than the kernel keeps (15 bytes): pgrep
+    /// warns when it matched nothing.
+    pub long_pattern: bool,
     pub euid: Vec<u32>,
     pub ruid: Vec<u32>,
     pub ns: Option<Pid>,
@@ -254,11 +257,7 @@ impl Config {
         }
         if let Some(pattern) = operands.pop() {
             criteria += 1;
-            if !c.full && pattern.len() > 15 {
-                eprintln!(
-                    "{me}: pattern that searches for process name longer than 15 characters will result in zero matches\nTry `{me} -f' option to match against the complete command line."
-                );
-            }
+            c.long_pattern = !c.full && pattern.len() > 15;
             let text = String::from_utf8_lossy(&pattern);
             let text = if exact {
                 format!("^({text})$")

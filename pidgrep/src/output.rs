@@ -33,7 +33,7 @@ pub struct Entry {
 }
 
 /// Runs the query and prints; whether anything matched.
-pub fn run(c: &Config, _me: &str) -> Result<bool, Stop> {
+pub fn run(c: &Config, program: &str) -> Result<bool, Stop> {
     let me = Pid::this();
     let re = c.regex.as_ref();
     let matcher =
@@ -91,6 +91,11 @@ pub fn run(c: &Config, _me: &str) -> Result<bool, Stop> {
             let pids = q.fill(&mut buf).map_err(fatal)?;
             pids.iter().map(|&id| Entry { id, task: None }).collect()
         };
+    if entries.is_empty() && c.long_pattern {
+        eprintln!(
+            "{program}: pattern that searches for process name longer than 15 characters will result in zero matches\nTry `{program} -f' option to match against the complete command line."
+        );
+    }
     let mut out = Vec::new();
     if c.count {
         out.extend_from_slice(format!("{}\n", entries.len()).as_bytes());
