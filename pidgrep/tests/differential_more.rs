@@ -408,3 +408,53 @@ fn help_matches_pgrep_under_the_same_name() {
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::io::stdout().flush();
 }
+
+/// pgrep reads at most 128 KiB - 1 bytes of a command line: what `-f`
+/// matches and `-a` prints stops there, here in the middle of the last
+/// argument (after `j`).
+#[test]
+fn long_command_lines_are_cut_as_pgrep_cuts_them() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if !pgrep_or_skip("long_command_lines_are_cut_as_pgrep_cuts_them") {
+        return;
+    }
+    // `sh` waits on its standard input; its command line is exactly
+    // these words.
+    let head = "/bin/sh -c read x sh ";
+    let xs = "x".repeat(128 * 1024 - 1 - head.len() - " abcdefghij".len());
+    let sh = |last: &[&str]| {
+        Command::new("/bin/sh")
+            .args(["-c", "read x", "sh"])
+            .args(last)
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("/bin/sh")
+    };
+    let mut long = sh(&[&xs, "abcdefghijklmnopqrstuvwxyz"]);
+    let mut short = sh(&[&"x".repeat(5000), "yz"]);
+    // Both have exec'd once their command line is the one given.
+    for child in [&long, &short] {
+        let path = format!("/proc/{}/cmdline", child.id());
+        while !std::fs::read(&path).is_ok_and(|c| c.ends_with(b"z\0")) {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+    let me = std::process::id().to_string();
+    let cases = words(&[
+        &["-a", "-P", &me],
+        &["-f", "-P", &me, "j$"],
+        &["-f", "-P", &me, "k"],
+        &["-f", "-P", &me, "z$"],
+        &["-fa", "-P", &me, "^/bin/sh -c read x sh x{5000} yz$"],
+    ]);
+    let bad = mismatches(&cases, 3);
+    for child in [&mut long, &mut short] {
+        drop(child.stdin.take());
+        let _ = child.wait();
+    }
+    report(
+        "long_command_lines_are_cut_as_pgrep_cuts_them",
+        &bad,
+        cases.len(),
+    );
+}
