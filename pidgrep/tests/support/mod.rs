@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
 use std::process::Command;
 
 pub struct Rng(pub u64);
@@ -33,9 +34,20 @@ pub static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Standard output and exit status of `program args`.
 pub fn run(program: &str, args: &[String]) -> (String, Option<i32>) {
-    let out = Command::new(program).args(args).output().unwrap();
+    run_pid(program, args).0
+}
+
+/// As [`run`], with the pid the program ran as.
+fn run_pid(program: &str, args: &[String]) -> ((String, Option<i32>), i32) {
+    let child = Command::new(program)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    let out = child.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    (steady(&text), out.status.code())
+    ((steady(&text), out.status.code()), pid)
 }
 
 /// `text` without what changes from one moment to the next outside the
@@ -67,38 +79,107 @@ pub fn pgrep_or_skip(test: &str) -> bool {
     ok
 }
 
-/// Runs `args` through both; `None` when they agree (after `tries`).
+/// Runs `args` through both, up to `tries` times: whether the first try
+/// differed at all, and a report when every try differed.
+///
+/// A try whose outputs differ only in processes that were not alive all
+/// along (absent from `/proc` just before the two runs or just after) is
+/// an agreement: the live table changed between the runs. A process that
+/// was there throughout and that only one of them lists is a difference.
+/// A count (`-c`) agrees when it lies between `pgrep`'s count before and
+/// a second one after.
 pub fn differ(args: &[String], tries: usize) -> (bool, Option<String>) {
     let ours = env!("CARGO_BIN_EXE_pidgrep");
-    let mut first = true;
     let mut first_differs = false;
-    for _ in 0..tries {
+    let mut last = None;
+    for attempt in 0..tries {
+        let before = live_pids();
         let theirs = run("pgrep", args);
-        let mine = run(ours, args);
-        if theirs == mine {
+        let (mine, itself) = run_pid(ours, args);
+        let after = live_pids();
+        if attempt == 0 {
+            first_differs = theirs != mine;
+        }
+        if theirs == mine || churn_only(args, &theirs.0, &mine.0, itself, &before, &after) {
             return (first_differs, None);
         }
-        if first {
-            first_differs = true;
-            first = false;
+        if counted(args) {
+            let again = run("pgrep", args);
+            let n = |text: &str| text.trim_end().parse::<u64>().ok();
+            if let (Some(a), Some(m), Some(b)) = (n(&theirs.0), n(&mine.0), n(&again.0)) {
+                if a.min(b) <= m && m <= a.max(b) && mine.1 == Some(i32::from(m == 0)) {
+                    return (first_differs, None);
+                }
+            }
         }
-        if tries == 1 {
-            return (
-                true,
-                Some(format!(
-                    "pgrep {args:?}\n pgrep:   {theirs:?}\n pidgrep: {mine:?}"
-                )),
-            );
-        }
-    }
-    let theirs = run("pgrep", args);
-    let mine = run(ours, args);
-    (
-        true,
-        Some(format!(
+        last = Some(format!(
             "pgrep {args:?}\n pgrep:   {theirs:?}\n pidgrep: {mine:?}"
-        )),
-    )
+        ));
+    }
+    (true, last)
+}
+
+/// Whether `args` ask for a count (`-c` alone or in a bundle; an
+/// option's value that holds a `c` counts too, which only makes the
+/// comparison stricter).
+fn counted(args: &[String]) -> bool {
+    args.iter()
+        .any(|a| a == "--count" || (a.starts_with('-') && !a.starts_with("--") && a.contains('c')))
+}
+
+/// The pids `/proc` lists now.
+fn live_pids() -> BTreeSet<i32> {
+    std::fs::read_dir("/proc")
+        .map(|dir| {
+            dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether two listings (with the delimiter of `args`) differ only in
+/// processes missing from `before` or `after`. A count (`-c`), a line
+/// that does not start with a pid, or `pidgrep` listing `itself` is never
+/// explained so.
+fn churn_only(
+    args: &[String],
+    theirs: &str,
+    mine: &str,
+    itself: i32,
+    before: &BTreeSet<i32>,
+    after: &BTreeSet<i32>,
+) -> bool {
+    let counted = args
+        .iter()
+        .any(|a| a == "--count" || (a.starts_with('-') && !a.starts_with("--") && a.contains('c')));
+    if counted {
+        return false;
+    }
+    let delim = args
+        .iter()
+        .position(|a| a == "-d")
+        .and_then(|i| args.get(i + 1))
+        .map_or("\n", String::as_str);
+    let entries = |text: &str| -> Option<Vec<(i32, String)>> {
+        let text = text.strip_suffix('\n').unwrap_or(text);
+        if text.is_empty() {
+            return Some(Vec::new());
+        }
+        text.split(delim)
+            .map(|e| Some((e.split(' ').next()?.parse().ok()?, e.to_string())))
+            .collect()
+    };
+    let (Some(a), Some(b)) = (entries(theirs), entries(mine)) else {
+        return false;
+    };
+    if b.iter().any(|(p, _)| *p == itself) {
+        return false;
+    }
+    let steady = |pid: &i32| before.contains(pid) && after.contains(pid);
+    let kept = |v: &[(i32, String)]| -> Vec<(i32, String)> {
+        v.iter().filter(|(p, _)| steady(p)).cloned().collect()
+    };
+    kept(&a) == kept(&b)
 }
 
 /// Each of `cases` (given as words) through both, `tries` times at most:
