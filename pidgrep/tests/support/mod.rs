@@ -42,6 +42,7 @@ fn run_pid(program: &str, args: &[String]) -> ((String, Option<i32>), i32) {
     let child = Command::new(program)
         .args(args)
         .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let pid = child.id() as i32;
