@@ -71,6 +71,11 @@ pub fn select(
     // For -n and -o: the pick so far, by (start, tid).
     let mut best: Option<((u64, Pid), Entry)> = None;
     for &(pid, process_matches) in table {
+        // Without -v, no thread of a process that fails the process-wide
+        // conditions is listed: its threads are not read.
+        if !process_matches && !c.negate {
+            continue;
+        }
         // A process that ends meanwhile has no threads left to list.
         let Ok(threads) = system.threads(pid, &mut buf) else {
             continue;
