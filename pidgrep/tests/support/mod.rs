@@ -124,8 +124,13 @@ pub fn differ(args: &[String], tries: usize) -> (bool, Option<String>) {
 /// option's value that holds a `c` counts too, which only makes the
 /// comparison stricter).
 fn counted(args: &[String]) -> bool {
+    args.iter().any(|a| a == "--count") || flagged(args, 'c')
+}
+
+/// Whether the short option `letter` is among `args` (alone or bundled).
+fn flagged(args: &[String], letter: char) -> bool {
     args.iter()
-        .any(|a| a == "--count" || (a.starts_with('-') && !a.starts_with("--") && a.contains('c')))
+        .any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains(letter))
 }
 
 /// The pids `/proc` lists now.
@@ -139,7 +144,7 @@ fn live_pids() -> BTreeSet<i32> {
 }
 
 /// Whether two listings (with the delimiter of `args`) differ only in
-/// processes missing from `before` or `after`. A count (`-c`), a line
+/// processes missing from `before` or `after` (with `-v`, in their pids). A count (`-c`), a line
 /// that does not start with a pid, or `pidgrep` listing `itself` is never
 /// explained so.
 fn churn_only(
@@ -150,10 +155,7 @@ fn churn_only(
     before: &BTreeSet<i32>,
     after: &BTreeSet<i32>,
 ) -> bool {
-    let counted = args
-        .iter()
-        .any(|a| a == "--count" || (a.starts_with('-') && !a.starts_with("--") && a.contains('c')));
-    if counted {
+    if counted(args) {
         return false;
     }
     let delim = args
@@ -177,8 +179,24 @@ fn churn_only(
         return false;
     }
     let steady = |pid: &i32| before.contains(pid) && after.contains(pid);
+    // Under -v (the whole machine), a steady pid's name or command line
+    // may change between the runs too (it execs): only the pids are
+    // compared. Elsewhere the text is compared as well.
+    let whole_machine = flagged(args, 'v');
     let kept = |v: &[(i32, String)]| -> Vec<(i32, String)> {
-        v.iter().filter(|(p, _)| steady(p)).cloned().collect()
+        v.iter()
+            .filter(|(p, _)| steady(p))
+            .map(|(p, e)| {
+                (
+                    *p,
+                    if whole_machine {
+                        String::new()
+                    } else {
+                        e.clone()
+                    },
+                )
+            })
+            .collect()
     };
     kept(&a) == kept(&b)
 }
