@@ -94,10 +94,11 @@ pub fn differ(args: &[String], tries: usize) -> (bool, Option<String>) {
     let mut first_differs = false;
     let mut last = None;
     for attempt in 0..tries {
-        let before = live_pids();
+        let threads = flagged(args, 'w') || args.iter().any(|a| a == "--lightweight");
+        let before = live_pids(threads);
         let theirs = run("pgrep", args);
         let (mine, itself) = run_pid(ours, args);
-        let after = live_pids();
+        let after = live_pids(threads);
         if attempt == 0 {
             first_differs = theirs != mine;
         }
@@ -133,14 +134,23 @@ fn flagged(args: &[String], letter: char) -> bool {
         .any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains(letter))
 }
 
-/// The pids `/proc` lists now.
-fn live_pids() -> BTreeSet<i32> {
-    std::fs::read_dir("/proc")
-        .map(|dir| {
-            dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-                .collect()
-        })
-        .unwrap_or_default()
+/// The pids `/proc` lists now; with `threads`, every thread id as well.
+fn live_pids(threads: bool) -> BTreeSet<i32> {
+    let numbers = |dir: &str| -> Vec<i32> {
+        std::fs::read_dir(dir)
+            .map(|d| {
+                d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let pids = numbers("/proc");
+    if !threads {
+        return pids.into_iter().collect();
+    }
+    pids.iter()
+        .flat_map(|pid| numbers(&format!("/proc/{pid}/task")))
+        .collect()
 }
 
 /// Whether two listings (with the delimiter of `args`) differ only in
