@@ -34,6 +34,15 @@ pub struct Config {
     /// Terminal devices named by `-t` (names that name none are dropped,
     /// so a list of them matches nothing).
     pub tty: Option<Vec<Dev>>,
+    /// `-t ?`: also the processes without a controlling terminal.
+    pub no_tty: bool,
+    /// `-w`: list the threads of the matching processes.
+    pub threads: bool,
+    /// `-F`: the pid read from the pidfile.
+    pub pidfile: Option<Pid>,
+    /// A name pattern longer than the kernel keeps (15 bytes): pgrep
+    /// warns when it matched nothing.
+    pub long_pattern: bool,
     pub euid: Vec<u32>,
     pub ruid: Vec<u32>,
     pub ns: Option<Pid>,
@@ -96,6 +105,7 @@ impl Config {
         };
         let mut criteria = 0;
         let (mut exact, mut icase) = (false, false);
+        let (mut pidfile, mut lock) = (None, false);
         for (code, value) in parsed.opts {
             let v = value.unwrap_or_default();
             match code {
@@ -131,7 +141,7 @@ impl Config {
                     b'l' => c.list_name = true,
                     b'a' => c.list_full = true,
                     b'v' => c.negate = true,
-                    b'w' => return Err(Stop::Fail("-w is not supported".into(), 2)),
+                    b'w' => c.threads = true,
                     b'c' => c.count = true,
                     b'f' => c.full = true,
                     b'g' => {
@@ -172,8 +182,17 @@ impl Config {
                         criteria += 1;
                     }
                     b't' => {
+                        // pgrep's `split_list` refuses an empty list.
+                        if v.is_empty() {
+                            return Err(Stop::Usage(None));
+                        }
                         let devs = c.tty.get_or_insert_with(Vec::new);
-                        devs.extend(split(&v).filter_map(terminal));
+                        for name in split(&v) {
+                            match name {
+                                "?" => c.no_tty = true,
+                                _ => devs.extend(terminal(name)),
+                            }
+                        }
                         criteria += 1;
                     }
                     b'u' => {
@@ -185,7 +204,11 @@ impl Config {
                         criteria += 1;
                     }
                     b'x' => exact = true,
-                    b'F' | b'L' => return Err(Stop::Fail("-F and -L are not supported".into(), 2)),
+                    b'F' => {
+                        pidfile = Some(v);
+                        criteria += 1;
+                    }
+                    b'L' => lock = true,
                     b'A' => c.ancestors = true,
                     b'r' => {
                         // pgrep tests `strchr(list, state)`: unknown letters
@@ -209,6 +232,19 @@ impl Config {
         if (c.newest && c.oldest) || (c.negate && (c.newest || c.oldest)) {
             return Err(Stop::Usage(None));
         }
+        // After the options, in pgrep's order: -L without -F, then the
+        // pidfile (exit 1 when it holds no pid), then the operands.
+        if lock && pidfile.is_none() {
+            return Err(Stop::Hint("-L without -F makes no sense".into()));
+        }
+        if let Some(path) = pidfile {
+            c.pidfile = Some(crate::pidfile::read(&path, lock).ok_or_else(|| {
+                Stop::Fail(
+                    format!("pidfile not valid\nTry `{me} --help' for more information."),
+                    1,
+                )
+            })?);
+        }
         // pgrep tests its conditions in an `else if` chain whose terminal
         // branch decides the match by itself: with -t, -r is never tested
         // (measured against procps-ng 4.0.2; -O still is).
@@ -221,11 +257,7 @@ impl Config {
         }
         if let Some(pattern) = operands.pop() {
             criteria += 1;
-            if !c.full && pattern.len() > 15 {
-                eprintln!(
-                    "{me}: pattern that searches for process name longer than 15 characters will result in zero matches\nTry `{me} -f' option to match against the complete command line."
-                );
-            }
+            c.long_pattern = !c.full && pattern.len() > 15;
             let text = String::from_utf8_lossy(&pattern);
             let text = if exact {
                 format!("^({text})$")
@@ -253,10 +285,18 @@ fn first_line(s: &str) -> &str {
     s.lines().last().unwrap_or(s).trim()
 }
 
-/// The device of the terminal pgrep names `name` (`pts/3`, `tty1`):
-/// `/dev/<name>`, when it is a character device.
+/// The device of the terminal pgrep names `name` (`pts/3`, `tty1`,
+/// `console`): `/dev/<name>`, when it is a character device itself.
+///
+/// pgrep compares names, not devices: it names each process's terminal
+/// after `/dev/` (from `/proc/tty/drivers`) and compares the strings. So
+/// only the names it prints can match: never `/dev/pts/3`, `pts//3`,
+/// `pts/../tty1` or a link such as `stdin`.
 fn terminal(name: &str) -> Option<Dev> {
-    let meta = std::fs::metadata(format!("/dev/{name}")).ok()?;
+    if name.split('/').any(|part| matches!(part, "" | "." | "..")) {
+        return None;
+    }
+    let meta = std::fs::symlink_metadata(format!("/dev/{name}")).ok()?;
     meta.file_type()
         .is_char_device()
         .then(|| Dev::from_raw(meta.rdev()))

@@ -9,6 +9,8 @@
 mod args;
 mod config;
 mod output;
+mod pidfile;
+mod threads;
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -2,10 +2,11 @@
 //! command line as `ps -o args` shows it) joined by the delimiter, or the
 //! count.
 //!
-//! One `pidquery::Query` answers every option but `-A` and `--ns`; with
-//! those, the query's matches are taken as one condition and the rest
-//! (ancestors, namespaces, negation, newest/oldest) is decided here over
-//! the whole table.
+//! One `pidquery::Query` answers every option but `-A`, `--ns`, `-F`,
+//! `-t ?` and `-w`; with those, the query's matches are taken as one
+//! condition and the rest (ancestors, namespaces, the pidfile's pid, no
+//! terminal, threads, negation, newest/oldest) is decided here over the
+//! whole table.
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -16,24 +17,40 @@ use pidquery::{Match, Pid, PidBuf, Query, StartTime, System};
 use crate::config::Config;
 use crate::Stop;
 
-fn fatal(e: pidquery::Error) -> Stop {
+pub fn fatal(e: pidquery::Error) -> Stop {
     Stop::Fail(e.to_string(), 3)
 }
 
+/// pgrep's buffer for a command line holds 128 KiB less its NUL: what it
+/// matches (`-f`) and prints (`-a`) is cut there.
+const CMDLINE_MAX: usize = 128 * 1024 - 1;
+
+/// One line of the answer: a pid, or with `-w` a thread id with its
+/// process, name and whether it is a zombie.
+pub struct Entry {
+    pub id: Pid,
+    pub task: Option<(Pid, Vec<u8>, bool)>,
+}
+
 /// Runs the query and prints; whether anything matched.
-pub fn run(c: &Config, _me: &str) -> Result<bool, Stop> {
+pub fn run(c: &Config, program: &str) -> Result<bool, Stop> {
     let me = Pid::this();
     let re = c.regex.as_ref();
-    let matcher = |text: &[u8]| re.is_some_and(|re| re.is_match(text));
+    let matcher =
+        |text: &[u8]| re.is_some_and(|re| re.is_match(&text[..text.len().min(CMDLINE_MAX)]));
+    // With -w, the thread's own name or command line, state, start and
+    // ids are tested on each thread (src/threads.rs); the rest is the
+    // process's.
+    let per_thread = c.threads;
     let mut q = Query::new();
-    if re.is_some() {
+    if re.is_some() && !per_thread {
         let m = Match::custom(&matcher);
         q = if c.full { q.cmdline(m) } else { q.name(m) };
     }
     if !c.pgrp.is_empty() {
         q = q.pgrp(&c.pgrp[..]);
     }
-    if !c.rgid.is_empty() {
+    if !c.rgid.is_empty() && !per_thread {
         q = q.rgid(&c.rgid[..]);
     }
     if !c.parent.is_empty() {
@@ -42,75 +59,111 @@ pub fn run(c: &Config, _me: &str) -> Result<bool, Stop> {
     if !c.session.is_empty() {
         q = q.session(&c.session[..]);
     }
-    if let Some(ttys) = &c.tty {
+    if let (Some(ttys), false) = (&c.tty, c.no_tty) {
         q = q.tty(&ttys[..]);
     }
-    if !c.euid.is_empty() {
+    if !c.euid.is_empty() && !per_thread {
         q = q.euid(&c.euid[..]);
     }
-    if !c.ruid.is_empty() {
+    if !c.ruid.is_empty() && !per_thread {
         q = q.ruid(&c.ruid[..]);
     }
-    if let Some(states) = c.states {
+    if let (Some(states), false) = (c.states, per_thread) {
         q = q.state(states);
     }
-    if let Some(secs) = c.older {
+    if let (Some(secs), false) = (c.older, per_thread) {
         q = q.started_before(SystemTime::now() - Duration::from_secs(secs));
     }
     let mut buf = PidBuf::new();
-    let pids: Vec<Pid> = if c.ancestors || c.ns.is_some() {
-        by_hand(c, &q, me, &mut buf)?
-    } else {
-        let mut q = q.except(me);
-        if c.negate {
-            q = q.negate();
-        }
-        if c.newest {
-            q = q.newest();
-        } else if c.oldest {
-            q = q.oldest();
-        }
-        q.fill(&mut buf).map_err(fatal)?.to_vec()
-    };
+    let entries: Vec<Entry> =
+        if c.threads || c.ancestors || c.ns.is_some() || c.pidfile.is_some() || c.no_tty {
+            by_hand(c, &q, me, &mut buf)?
+        } else {
+            let mut q = q.except(me);
+            if c.negate {
+                q = q.negate();
+            }
+            if c.newest {
+                q = q.newest();
+            } else if c.oldest {
+                q = q.oldest();
+            }
+            let pids = q.fill(&mut buf).map_err(fatal)?;
+            pids.iter().map(|&id| Entry { id, task: None }).collect()
+        };
+    if entries.is_empty() && c.long_pattern {
+        eprintln!(
+            "{program}: pattern that searches for process name longer than 15 characters will result in zero matches\nTry `{program} -f' option to match against the complete command line."
+        );
+    }
     let mut out = Vec::new();
     if c.count {
-        out.extend_from_slice(format!("{}\n", pids.len()).as_bytes());
+        out.extend_from_slice(format!("{}\n", entries.len()).as_bytes());
     } else {
-        for (i, pid) in pids.iter().enumerate() {
+        for (i, e) in entries.iter().enumerate() {
             if i > 0 {
                 out.extend_from_slice(&c.delim);
             }
-            out.extend_from_slice(pid.to_string().as_bytes());
+            out.extend_from_slice(e.id.to_string().as_bytes());
             if c.list_full {
                 out.push(b' ');
-                out.extend_from_slice(&args_text(*pid));
+                out.extend_from_slice(&args_text(e));
             } else if c.list_name {
                 out.push(b' ');
-                if let Ok(info) = pid.info() {
-                    out.extend_from_slice(info.comm.as_bytes());
+                match &e.task {
+                    Some((_, comm, _)) => out.extend_from_slice(comm),
+                    None => {
+                        if let Ok(info) = e.id.info() {
+                            out.extend_from_slice(info.comm.as_bytes());
+                        }
+                    }
                 }
             }
         }
-        if !pids.is_empty() {
+        if !entries.is_empty() {
             out.push(b'\n');
         }
     }
     let _ = std::io::stdout().write_all(&out);
-    Ok(!pids.is_empty())
+    Ok(!entries.is_empty())
 }
 
-/// The command line as `ps -o args` (and pgrep) shows it.
-fn args_text(pid: Pid) -> Vec<u8> {
-    let mut text = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+/// The command line as `ps -o args` (and pgrep) shows it: a thread's
+/// from its `task/` directory, with its own name when it has none.
+fn args_text(e: &Entry) -> Vec<u8> {
+    match &e.task {
+        Some((pid, comm, zombie)) => {
+            cmdline_text(&format!("/proc/{pid}/task/{}/cmdline", e.id), || {
+                Some((comm.clone(), *zombie))
+            })
+        }
+        None => cmdline_text(&format!("/proc/{}/cmdline", e.id), || {
+            e.id.info().ok().map(|info| {
+                // A process whose main thread has exited shows that
+                // thread's `Z` in `stat`, which pgrep reads.
+                let zombie = info.state == pidquery::State::Zombie
+                    || info.flags.contains(pidquery::ProcFlags::LEADER_EXITED);
+                (info.comm.as_bytes().to_vec(), zombie)
+            })
+        }),
+    }
+}
+
+/// The `cmdline` file at `path` as pgrep shows it (cut at
+/// [`CMDLINE_MAX`]); when empty, `[name]` from `named`, with ` <defunct>`
+/// for a zombie.
+pub fn cmdline_text(path: &str, named: impl FnOnce() -> Option<(Vec<u8>, bool)>) -> Vec<u8> {
+    let mut text = std::fs::read(path).unwrap_or_default();
+    text.truncate(CMDLINE_MAX);
     while text.last() == Some(&0) {
         text.pop();
     }
     if text.is_empty() {
-        if let Ok(info) = pid.info() {
+        if let Some((comm, zombie)) = named() {
             text.push(b'[');
-            text.extend_from_slice(info.comm.as_bytes());
+            text.extend_from_slice(&comm);
             text.push(b']');
-            if info.state == pidquery::State::Zombie {
+            if zombie {
                 text.extend_from_slice(b" <defunct>");
             }
         }
@@ -128,9 +181,10 @@ fn args_text(pid: Pid) -> Vec<u8> {
     text
 }
 
-/// `-A` and `--ns`: the query's matches, then ancestors, namespaces,
+/// `-A`, `--ns`, `-F`, `-t ?` and `-w`: the query's matches, then
+/// ancestors, namespaces, the pidfile's pid, no terminal, threads,
 /// negation and newest/oldest decided over the whole table.
-fn by_hand(c: &Config, q: &Query<'_>, me: Pid, buf: &mut PidBuf) -> Result<Vec<Pid>, Stop> {
+fn by_hand(c: &Config, q: &Query<'_>, me: Pid, buf: &mut PidBuf) -> Result<Vec<Entry>, Stop> {
     let matched: BTreeSet<Pid> = q.fill(buf).map_err(fatal)?.iter().copied().collect();
     let mut ancestors = BTreeSet::new();
     if c.ancestors {
@@ -155,18 +209,36 @@ fn by_hand(c: &Config, q: &Query<'_>, me: Pid, buf: &mut PidBuf) -> Result<Vec<P
     };
     let reference: Option<Vec<Option<u64>>> =
         c.ns.map(|r| wanted_ns.iter().map(|ns| ns_of(r, ns)).collect());
+    // `-t ?` with other names: the terminal, or none.
+    let tty_matches = |pid: Pid| match pid.info() {
+        Ok(info) => match info.tty {
+            None => true,
+            Some(dev) => c.tty.as_ref().is_some_and(|t| t.contains(&dev)),
+        },
+        Err(_) => false,
+    };
     let all = Query::new().fill(buf).map_err(fatal)?.to_vec();
-    let mut out = Vec::new();
+    let mut table = Vec::with_capacity(all.len());
     for pid in all {
-        if pid == me || ancestors.contains(&pid) {
-            continue;
-        }
-        let mut yes = matched.contains(&pid);
+        let mut yes = matched.contains(&pid) && c.pidfile.is_none_or(|p| p == pid);
         if let (true, Some(reference)) = (yes, &reference) {
             yes = wanted_ns
                 .iter()
                 .zip(reference)
                 .all(|(ns, r)| r.is_none() || ns_of(pid, ns) == *r);
+        }
+        if yes && c.no_tty {
+            yes = tty_matches(pid);
+        }
+        table.push((pid, yes));
+    }
+    if c.threads {
+        return crate::threads::select(c, &table, me, &ancestors);
+    }
+    let mut out = Vec::new();
+    for (pid, yes) in table {
+        if pid == me || ancestors.contains(&pid) {
+            continue;
         }
         if yes != c.negate {
             out.push(pid);
@@ -188,5 +260,5 @@ fn by_hand(c: &Config, q: &Query<'_>, me: Pid, buf: &mut PidBuf) -> Result<Vec<P
         }
         out = best.map(|(_, p)| vec![p]).unwrap_or_default();
     }
-    Ok(out)
+    Ok(out.into_iter().map(|id| Entry { id, task: None }).collect())
 }
