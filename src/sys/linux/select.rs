@@ -24,7 +24,7 @@ use super::syscalls::{fstat, openat, read, stat_at};
 use super::{reread, vanished, ProcFs};
 use crate::list::plan::{Got, IdFacts, Reader, Select, StatFacts};
 use crate::parse;
-use crate::{Comm, Dev, Errno, Error, ErrorKind, Match, Pid, Query, State};
+use crate::{Comm, Dev, Errno, Error, ErrorKind, Match, Pid, Query, Set, State};
 
 /// Bytes of `stat` read: the longest record is under 1300 bytes.
 const STAT_BUF: usize = 2048;
@@ -146,6 +146,7 @@ impl ProcReader {
             let mut path = [0u8; parse::PID_PATH_MAX];
             let name =
                 parse::pid_path(self.pid, file.to_bytes(), &mut path).ok_or_else(|| self.gone())?;
+            self.read_by_path = true;
             openat(self.fs.root.as_fd(), name, 0)
         };
         let fd = match fd {
@@ -212,6 +213,11 @@ impl Reader for ProcReader {
         self.ids = None;
     }
 
+    fn owner_late(&self, euids: Set<'_, u32>) -> bool {
+        // A reading of the reaped-task owner costs a second lookup.
+        !self.bind && self.reaped_owner.is_some_and(|uid| euids.contains(uid))
+    }
+
     fn euid(&mut self) -> Got<u32> {
         if let Some(euid) = self.euid {
             return Ok(Some(euid));
@@ -238,7 +244,9 @@ impl Reader for ProcReader {
                 return Ok(None);
             }
         } else {
-            // Confirmed (and the later reads bound to it) in `finish`.
+            // Confirmed (and the later reads bound to it) in `finish`; a
+            // `stat` read before it is not bound to it: read it again.
+            self.stat = None;
             self.euid_ino = Some(st.st_ino);
             self.euid_unconfirmed = Some(st.st_uid) == self.reaped_owner;
         }
