@@ -1,24 +1,23 @@
 //! An adversary of the `Query` candidate reader under pid reuse (root
 //! only, bounded by a round count).
 //!
-//! In new pid and mount namespaces, recreators make [`REUSED`] pids again
-//! and again with `clone3`'s `set_tid`, each incarnation reaped as soon as
-//! it exits. Incarnations alternate between two kinds, whose attributes
-//! are set in an order that never shows a mix the queries accept:
+//! In new pid and mount namespaces, two recreators per pid make each of
+//! [`REUSED`] pids again and again with `clone3`'s `set_tid`, each
+//! incarnation exiting at once and reaped, whichever recreator finds the
+//! pid free first making the next one. An incarnation is a copy of its
+//! recreator and changes nothing, so its attributes are fixed from birth:
 //!
-//! - `A`: its own process group (`setpgid`), then the name `qr-a`; euid 0;
-//! - `B`: euid 1000 (`setresuid`), then the name `qr-b`; the recreator's
-//!   group.
+//! - `A` (from a root recreator): name `qr-a`, euid 0, group `GA`;
+//! - `B` (from a recreator of uid 1000 that keeps its capabilities): name
+//!   `qr-b`, euid 1000, group `GB`.
 //!
-//! Every state either kind passes through is (name, euid, group) one of
-//! (recreator's, 0, recreator's), (recreator's, 0, own), (`qr-a`, 0, own),
-//! (recreator's, 1000, recreator's), (`qr-b`, 1000, recreator's). The
-//! queries ask for combinations none of these has: `name=qr-a ∧ euid=1000`,
-//! `name=qr-b ∧ euid=0`, `pgrp∈recreators ∧ name=qr-a`, and each of the
-//! first two with a `cmdline` condition every incarnation passes (so that
-//! the command line is read too). A reused pid in an answer is therefore
-//! wrong whatever ran when: it can only come from reads of two
-//! incarnations combined. The rate is printed per query.
+//! The queries ask for combinations neither kind ever has:
+//! `name=qr-a ∧ euid=1000`, `name=qr-b ∧ euid=0`, `pgrp=GB ∧ name=qr-a`,
+//! and each of the first two with a `cmdline` condition every incarnation
+//! passes (so that the command line is read too). A reused pid in an
+//! answer is therefore wrong whatever ran when: only reads of two
+//! incarnations combined can list it (not the reads of one process at two
+//! moments, since none changes). The count is printed per query.
 
 #![cfg(target_os = "linux")]
 
@@ -29,8 +28,8 @@ use support::hostile::{int, run_unshared, ARGS_VAR, MODE_VAR};
 use support::raw;
 use support::{root_or_skip, tools_or_skip};
 
-/// How many pids are recreated, each by a recreator of its own.
-const REUSED: libc::pid_t = 4;
+/// How many pids are recreated, each by two recreators of its own.
+const REUSED: libc::pid_t = 3;
 
 /// The first of them (far above what the namespace otherwise uses).
 const FIRST_REUSED: libc::pid_t = 200;
@@ -43,7 +42,7 @@ fn rounds() -> u64 {
         .unwrap_or(20_000)
 }
 
-/// The user a `B` incarnation becomes.
+/// The uid of `B` incarnations (and of their recreators).
 const B_UID: u32 = 1000;
 
 /// The queries, by report key: none may list a reused pid.
@@ -71,28 +70,23 @@ fn child_entry() {
     println!("PQ done");
 }
 
-/// Recreates `pid` again and again, alternating the kinds `A` and `B`,
-/// each incarnation exiting once its attributes are set.
-fn recreate(pid: libc::pid_t) -> ! {
-    if raw::own_group().is_err() {
+/// Recreates `pid` again and again as `name`, in a group of its own, with
+/// every uid `uid` (the capabilities `set_tid` needs kept).
+fn recreate(pid: libc::pid_t, name: &std::ffi::CStr, uid: u32) -> ! {
+    let set = raw::own_group()
+        .and_then(|()| raw::set_name(name))
+        .and_then(|()| match uid {
+            0 => Ok(()),
+            _ => raw::become_uid_keeping_caps(uid),
+        });
+    if set.is_err() {
         raw::exit_now(3);
     }
-    let mut kind_a = false;
     loop {
-        kind_a = !kind_a;
         match raw::clone3_with_tids(&[pid]) {
-            Ok(0) => {
-                let set = if kind_a {
-                    raw::own_group().and_then(|()| raw::set_name(c"qr-a"))
-                } else {
-                    raw::become_ids(B_UID, B_UID).and_then(|()| raw::set_name(c"qr-b"))
-                };
-                raw::exit_now(i32::from(set.is_err()) * 7);
-            }
+            Ok(0) => raw::exit_now(0),
             Ok(kid) => {
-                if !matches!(raw::wait(kid), Ok(0)) {
-                    raw::exit_now(5);
-                }
+                let _ = raw::wait(kid);
             }
             Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {}
             Err(_) => raw::exit_now(4),
@@ -109,16 +103,20 @@ fn child_reuse(args: &str) {
         return;
     }
     let reused = FIRST_REUSED..FIRST_REUSED + REUSED;
-    let recreators: Vec<libc::pid_t> = reused
-        .clone()
-        .map(|pid| match raw::fork().expect("fork") {
-            0 => recreate(pid),
-            recreator => recreator,
-        })
-        .collect();
+    let mut recreators = Vec::new();
+    for pid in reused.clone() {
+        for (name, uid) in [(c"qr-a", 0), (c"qr-b", B_UID)] {
+            match raw::fork().expect("fork") {
+                0 => recreate(pid, name, uid),
+                recreator => recreators.push((recreator, uid)),
+            }
+        }
+    }
+    // The groups of `B` incarnations: their recreators'.
     let groups: Vec<Pid> = recreators
         .iter()
-        .map(|&p| Pid::from_raw(p).expect("pid"))
+        .filter(|&&(_, uid)| uid == B_UID)
+        .map(|&(p, _)| Pid::from_raw(p).expect("pid"))
         .collect();
     // Every incarnation's command line is this process's.
     let own_cmdline = std::fs::read("/proc/self/cmdline").expect("read cmdline");
@@ -153,7 +151,7 @@ fn child_reuse(args: &str) {
         }
     }
     let mut status = libc::SIGKILL;
-    for recreator in recreators {
+    for (recreator, _) in recreators {
         raw::kill(recreator);
         let end = raw::wait(recreator).unwrap_or(-1);
         if end != libc::SIGKILL {
