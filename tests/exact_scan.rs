@@ -32,7 +32,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use pidquery::{Pid, PidBuf, PidQuery, System};
-use support::hostile::{int, run_unshared, MODE_VAR, ARGS_VAR};
+use support::hostile::{int, run_unshared, ARGS_VAR, MODE_VAR};
 use support::raw;
 use support::{root_or_skip, tools_or_skip};
 

@@ -58,6 +58,14 @@ fn pick(matches: &[Pid], keep: Keep, start_of: &impl Fn(Pid) -> u64) -> Vec<Pid>
     chosen.map(|(_, p)| pid(p)).into_iter().collect()
 }
 
+/// The start time of `p` in a copy of the model's table.
+fn table_start(starts: &[(Pid, u64)], p: Pid) -> u64 {
+    let found = starts.iter().find(|&&(q, _)| q == p);
+    found
+        .map(|&(_, start)| start)
+        .expect("every pid is in the table")
+}
+
 /// Random conjunctions (with negation and picks) on a table whose infos
 /// are `infos` and start times `start_of`, answered by `run`. Returns the
 /// rounds checked and how many of them had a pick decided by a tie.
@@ -153,7 +161,10 @@ fn check(
         let want = pick(&want_all, keep, &start_of);
         if let Some(&chosen) = want.first().filter(|_| !matches!(keep, Keep::All)) {
             let start = start_of(chosen);
-            if want_all.iter().any(|&p| p != chosen && start_of(p) == start) {
+            if want_all
+                .iter()
+                .any(|&p| p != chosen && start_of(p) == start)
+            {
                 tied += 1;
             }
         }
@@ -191,7 +202,11 @@ fn xnu_model_answers_conjunctions_through_its_kernel_filters() {
     let all: Vec<Pid> = m.fill(&PidQuery::all(), &mut buf).unwrap().to_vec();
     let infos: Vec<ProcInfo> = all.iter().filter_map(|&p| m.info(p).ok()).collect();
     assert!(infos.iter().all(|i| i.start.is_some()), "{infos:?}");
-    let start_of = |p: Pid| m.get(p).map_or(u64::MAX, |proc| proc.start_usec);
+    let starts: Vec<(Pid, u64)> = all
+        .iter()
+        .filter_map(|&p| Some((p, m.get(p)?.start_usec)))
+        .collect();
+    let start_of = |p: Pid| table_start(&starts, p);
     let (n, tied) = check(&infos, start_of, |q| Ok(m.select(q, &mut buf)?.to_vec()));
     assert_eq!(n, 300);
     assert!(tied >= 20, "{tied} picks decided by a tie");
@@ -231,7 +246,11 @@ fn freebsd_model_answers_conjunctions_through_its_kernel_filters() {
     let all: Vec<Pid> = m.fill(&PidQuery::all(), &mut buf).unwrap().to_vec();
     let infos: Vec<ProcInfo> = all.iter().filter_map(|&p| m.info(p).ok()).collect();
     assert!(infos.iter().all(|i| i.start.is_some()), "{infos:?}");
-    let start_of = |p: Pid| m.get(p).map_or(u64::MAX, |proc| proc.start.max(0) as u64);
+    let starts: Vec<(Pid, u64)> = all
+        .iter()
+        .filter_map(|&p| Some((p, m.get(p)?.start.max(0) as u64)))
+        .collect();
+    let start_of = |p: Pid| table_start(&starts, p);
     let (n, tied) = check(&infos, start_of, |q| Ok(m.select(q, &mut buf)?.to_vec()));
     assert_eq!(n, 300);
     assert!(tied >= 20, "{tied} picks decided by a tie");

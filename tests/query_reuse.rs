@@ -179,7 +179,11 @@ fn a_query_never_combines_two_incarnations_of_a_pid() {
         support::skip(name, &why.join(" "));
         return;
     }
-    assert_eq!(int(&lines, "recreator"), i64::from(libc::SIGKILL), "{lines:?}");
+    assert_eq!(
+        int(&lines, "recreator"),
+        i64::from(libc::SIGKILL),
+        "{lines:?}"
+    );
     assert_eq!(int(&lines, "errors"), 0, "{lines:?}");
     let mut total = 0;
     for key in KEYS {

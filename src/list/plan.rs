@@ -15,6 +15,14 @@
 //!    drive, then `status` (real uid and gid), then the command line. A
 //!    backend's [`Reader`] reads each file at most once per process and
 //!    only when asked; the first condition that fails stops the asking.
+//!    One exception: an euid value whose reading the reader must confirm
+//!    (Linux: the reaped-task owner, root's 0 for root) costs more than
+//!    `stat`, so `stat` filters first and the owner is read for its
+//!    survivors only ([`Reader::owner_late`]); `stat` is then read again,
+//!    bound to the owner's reading. Only an accepted candidate's reads
+//!    are checked to be one process's (`finish`): reads of two processes
+//!    can only leave out a pid whose process did not live through the
+//!    call.
 //! 3. **Pick.** `newest`/`oldest` keep one match by start time.
 //!
 //! A candidate that vanished or is hidden is skipped (the reader says

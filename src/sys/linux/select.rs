@@ -6,7 +6,9 @@
 //! When a query may read two sources of one process or more, the reads are
 //! bound to one process even if its pid is reused in between: with an
 //! euid condition the owner is read first by name, the files by path, and
-//! a last lookup must find the inode the owner was read from (`finish`);
+//! a last lookup must find the inode the owner was read from (`finish`;
+//! a `stat` read before the owner, when the planner checks it first, is
+//! read again after it);
 //! otherwise the reader opens the process's directory once (`O_PATH`) and
 //! reads through it (`info.rs` explains why either binds). With one source
 //! it reads `<pid>/<file>` directly.
