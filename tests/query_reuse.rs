@@ -3,8 +3,8 @@
 //!
 //! In new pid and mount namespaces, two recreators per pid make each of
 //! [`REUSED`] pids again and again with `clone3`'s `set_tid`, each
-//! incarnation exiting at once and reaped, whichever recreator finds the
-//! pid free first making the next one. An incarnation is a copy of its
+//! incarnation exiting at once and reaped, the two taking turns (a byte
+//! passed through pipes). An incarnation is a copy of its
 //! recreator and changes nothing, so its attributes are fixed from birth:
 //!
 //! - `A` (from a root recreator): name `qr-a`, euid 0, group `GA`;
@@ -22,6 +22,9 @@
 #![cfg(target_os = "linux")]
 
 mod support;
+
+use std::ffi::CStr;
+use std::os::fd::OwnedFd;
 
 use pidquery::{Match, Pid, PidBuf, Query};
 use support::hostile::{int, run_unshared, ARGS_VAR, MODE_VAR};
@@ -70,9 +73,11 @@ fn child_entry() {
     println!("PQ done");
 }
 
-/// Recreates `pid` again and again as `name`, in a group of its own, with
-/// every uid `uid` (the capabilities `set_tid` needs kept).
-fn recreate(pid: libc::pid_t, name: &std::ffi::CStr, uid: u32) -> ! {
+/// Recreates `pid` as `name`, in a group of its own, with every uid `uid`
+/// (the capabilities `set_tid` needs kept), each time it reads a byte from
+/// `turn`, writing one to `next` once the incarnation is reaped: two
+/// recreators passing the turn make the kinds alternate.
+fn recreate(pid: libc::pid_t, name: &CStr, uid: u32, turn: &OwnedFd, next: &OwnedFd) -> ! {
     let set = raw::own_group()
         .and_then(|()| raw::set_name(name))
         .and_then(|()| match uid {
@@ -82,16 +87,21 @@ fn recreate(pid: libc::pid_t, name: &std::ffi::CStr, uid: u32) -> ! {
     if set.is_err() {
         raw::exit_now(3);
     }
-    loop {
-        match raw::clone3_with_tids(&[pid]) {
-            Ok(0) => raw::exit_now(0),
-            Ok(kid) => {
-                let _ = raw::wait(kid);
+    while raw::read_byte(turn).is_some() {
+        loop {
+            match raw::clone3_with_tids(&[pid]) {
+                Ok(0) => raw::exit_now(0),
+                Ok(kid) => {
+                    let _ = raw::wait(kid);
+                    break;
+                }
+                Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {}
+                Err(_) => raw::exit_now(4),
             }
-            Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {}
-            Err(_) => raw::exit_now(4),
         }
+        raw::write_all(next, b"t");
     }
+    raw::exit_now(0)
 }
 
 /// In new pid and mount namespaces, as root: the recreators, then the
@@ -105,12 +115,20 @@ fn child_reuse(args: &str) {
     let reused = FIRST_REUSED..FIRST_REUSED + REUSED;
     let mut recreators = Vec::new();
     for pid in reused.clone() {
-        for (name, uid) in [(c"qr-a", 0), (c"qr-b", B_UID)] {
+        let (to_a_r, to_a_w) = raw::pipe().expect("pipe");
+        let (to_b_r, to_b_w) = raw::pipe().expect("pipe");
+        let kinds = [
+            (c"qr-a", 0, &to_a_r, &to_b_w),
+            (c"qr-b", B_UID, &to_b_r, &to_a_w),
+        ];
+        for (name, uid, turn, next) in kinds {
             match raw::fork().expect("fork") {
-                0 => recreate(pid, name, uid),
+                0 => recreate(pid, name, uid, turn, next),
                 recreator => recreators.push((recreator, uid)),
             }
         }
+        // `A` first; the pipes' ends stay open in the recreators only.
+        raw::write_all(&to_a_w, b"t");
     }
     // The groups of `B` incarnations: their recreators'.
     let groups: Vec<Pid> = recreators
