@@ -28,7 +28,6 @@ mod support;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use pidquery::{Pid, PidBuf, PidQuery, System};
