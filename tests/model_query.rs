@@ -1,7 +1,10 @@
 //! Conjunctive queries through the planner on the macOS (xnu) and FreeBSD
 //! models: the kernel filter drives, the per-process info call tests.
 //! Each answer is compared with an oracle that reads every process's info
-//! from the same model and tests each condition itself.
+//! from the same model and tests each condition itself; for `newest` and
+//! `oldest`, the oracle picks by the start times of the model's own table,
+//! many of them equal, with `pgrep`'s tie rule (`-n` the highest pid, `-o`
+//! the lowest).
 #![cfg(feature = "model")]
 
 use pidquery::model::{self, freebsd};
@@ -34,15 +37,47 @@ fn pid(raw: i32) -> Pid {
     Pid::from_raw(raw).unwrap()
 }
 
+/// Which of the matches an answer keeps.
+#[derive(Copy, Clone, Debug)]
+enum Keep {
+    All,
+    Newest,
+    Oldest,
+}
+
+/// The oracle's pick among `matches` (ascending) by `start_of` (the
+/// model table's start times): the latest start, ties to the highest pid,
+/// or the earliest, ties to the lowest, as `pgrep -n` and `-o`.
+fn pick(matches: &[Pid], keep: Keep, start_of: &impl Fn(Pid) -> u64) -> Vec<Pid> {
+    let keyed = matches.iter().map(|&p| (start_of(p), p.as_raw()));
+    let chosen = match keep {
+        Keep::All => return matches.to_vec(),
+        Keep::Newest => keyed.max(),
+        Keep::Oldest => keyed.min(),
+    };
+    chosen.map(|(_, p)| pid(p)).into_iter().collect()
+}
+
+/// The start time of `p` in a copy of the model's table.
+fn table_start(starts: &[(Pid, u64)], p: Pid) -> u64 {
+    let found = starts.iter().find(|&&(q, _)| q == p);
+    found
+        .map(|&(_, start)| start)
+        .expect("every pid is in the table")
+}
+
 /// Random conjunctions (with negation and picks) on a table whose infos
-/// are `infos`, answered by `run`.
+/// are `infos` and start times `start_of`, answered by `run`. Returns the
+/// rounds checked and how many of them had a pick decided by a tie.
 fn check(
     infos: &[ProcInfo],
+    start_of: impl Fn(Pid) -> u64,
     mut run: impl FnMut(&Query<'_>) -> Result<Vec<Pid>, pidquery::Error>,
-) -> usize {
+) -> (usize, usize) {
     let mut rng = Rng(0x2545_F491_4F6C_DD1D);
     let pids: Vec<Pid> = infos.iter().map(|i| i.pid).collect();
     let mut checked = 0;
+    let mut tied = 0;
     for round in 0..300 {
         let a = pids[rng.below(pids.len())];
         let b = pids[rng.below(pids.len())];
@@ -78,6 +113,12 @@ fn check(
         if negate {
             q = q.negate();
         }
+        let keep = [Keep::All, Keep::Newest, Keep::Oldest][round / 4 % 3];
+        q = match keep {
+            Keep::All => q,
+            Keep::Newest => q.newest(),
+            Keep::Oldest => q.oldest(),
+        };
         let parent_of = |p: Pid| infos.iter().find(|i| i.pid == p).map(|i| i.ppid);
         let below = |i: &ProcInfo, roots: &[Pid]| {
             let mut at = i.ppid;
@@ -117,11 +158,21 @@ fn check(
             v.sort();
             v
         };
+        let want = pick(&want_all, keep, &start_of);
+        if let Some(&chosen) = want.first().filter(|_| !matches!(keep, Keep::All)) {
+            let start = start_of(chosen);
+            if want_all
+                .iter()
+                .any(|&p| p != chosen && start_of(p) == start)
+            {
+                tied += 1;
+            }
+        }
         let got = run(&q).unwrap_or_else(|e| panic!("round {round}: {q:?}: {e}"));
-        assert_eq!(got, want_all, "round {round}: {q:?}");
+        assert_eq!(got, want, "round {round}: {q:?}");
         checked += 1;
     }
-    checked
+    (checked, tied)
 }
 
 #[test]
@@ -141,6 +192,8 @@ fn xnu_model_answers_conjunctions_through_its_kernel_filters() {
             uid: (i % 3) as u32,
             ruid: (i % 2) as u32,
             rgid: (i % 4) as u32,
+            // Seven start times among forty: many ties.
+            start_usec: 1_000_000 + (i as u64 * 3 % 7) * 1_000,
             ..model::Proc::new(pid(100 + i))
         };
         assert!(m.insert(p.with_name(name)), "{i}");
@@ -148,8 +201,15 @@ fn xnu_model_answers_conjunctions_through_its_kernel_filters() {
     let mut buf = PidBuf::new();
     let all: Vec<Pid> = m.fill(&PidQuery::all(), &mut buf).unwrap().to_vec();
     let infos: Vec<ProcInfo> = all.iter().filter_map(|&p| m.info(p).ok()).collect();
-    let n = check(&infos, |q| Ok(m.select(q, &mut buf)?.to_vec()));
+    assert!(infos.iter().all(|i| i.start.is_some()), "{infos:?}");
+    let starts: Vec<(Pid, u64)> = all
+        .iter()
+        .filter_map(|&p| Some((p, m.get(p)?.start_usec)))
+        .collect();
+    let start_of = |p: Pid| table_start(&starts, p);
+    let (n, tied) = check(&infos, start_of, |q| Ok(m.select(q, &mut buf)?.to_vec()));
     assert_eq!(n, 300);
+    assert!(tied >= 20, "{tied} picks decided by a tie");
     let err = m
         .select(&Query::new().cmdline(Match::exact("x")), &mut buf)
         .unwrap_err();
@@ -173,6 +233,8 @@ fn freebsd_model_answers_conjunctions_through_its_kernel_filters() {
             p.uid = (i % 3) as u32;
             p.ruid = (i % 2) as u32;
             p.rgid = (i % 4) as u32;
+            // Seven start times among forty: many ties.
+            p.start = 1_000 + (i as i64 * 3 % 7) * 1_000;
             *p = p.clone().named(name);
         });
         if i % 5 == 0 {
@@ -183,6 +245,13 @@ fn freebsd_model_answers_conjunctions_through_its_kernel_filters() {
     let mut buf = PidBuf::new();
     let all: Vec<Pid> = m.fill(&PidQuery::all(), &mut buf).unwrap().to_vec();
     let infos: Vec<ProcInfo> = all.iter().filter_map(|&p| m.info(p).ok()).collect();
-    let n = check(&infos, |q| Ok(m.select(q, &mut buf)?.to_vec()));
+    assert!(infos.iter().all(|i| i.start.is_some()), "{infos:?}");
+    let starts: Vec<(Pid, u64)> = all
+        .iter()
+        .filter_map(|&p| Some((p, m.get(p)?.start.max(0) as u64)))
+        .collect();
+    let start_of = |p: Pid| table_start(&starts, p);
+    let (n, tied) = check(&infos, start_of, |q| Ok(m.select(q, &mut buf)?.to_vec()));
     assert_eq!(n, 300);
+    assert!(tied >= 20, "{tied} picks decided by a tie");
 }

@@ -15,6 +15,14 @@
 //!    drive, then `status` (real uid and gid), then the command line. A
 //!    backend's [`Reader`] reads each file at most once per process and
 //!    only when asked; the first condition that fails stops the asking.
+//!    One exception: an euid value whose reading the reader must confirm
+//!    (Linux: the reaped-task owner, root's 0 for root) costs more than
+//!    `stat`, so `stat` filters first and the owner is read for its
+//!    survivors only ([`Reader::owner_late`]); `stat` is then read again,
+//!    bound to the owner's reading. Only an accepted candidate's reads
+//!    are checked to be one process's (`finish`): reads of two processes
+//!    can only leave out a pid whose process did not live through the
+//!    call.
 //! 3. **Pick.** `newest`/`oldest` keep one match by start time.
 //!
 //! A candidate that vanished or is hidden is skipped (the reader says
@@ -24,7 +32,7 @@
 use crate::list::engine;
 use crate::sys::{skipped_in_listing, Inspect, ListPids, Listed};
 use crate::{Comm, Dev, Error, Match, Pick, Pid, PidBuf, PidQuery, ProcInfo, Query, StartTime};
-use crate::{State, States};
+use crate::{Set, State, States};
 
 /// A reader's answer: `Ok(None)` when the process vanished or is hidden.
 pub(crate) type Got<T> = Result<Option<T>, Error>;
@@ -54,6 +62,13 @@ pub(crate) trait Reader {
     fn begin(&mut self, pid: Pid);
     /// Its effective uid.
     fn euid(&mut self) -> Got<u32>;
+    /// Whether an owner condition accepting `euids` is cheaper checked
+    /// after `stat` (a reading of one of them must be confirmed). A reader
+    /// that says so reads `stat` again when asked after the owner.
+    fn owner_late(&self, euids: Set<'_, u32>) -> bool {
+        let _ = euids;
+        false
+    }
     /// Its `stat` facts.
     fn stat(&mut self) -> Got<StatFacts>;
     /// Its real ids.
@@ -161,17 +176,28 @@ fn driver_queries<'q>(
 /// Longest ancestry walked for `descendant_of` when it does not drive.
 const MAX_DEPTH: usize = 4096;
 
+/// Whether the `stat` facts `s` pass every `stat` condition of `q` except
+/// the one `covered` by the driver (the ancestry walk aside).
+fn stat_passes(q: &Query<'_>, covered: Drive, s: &StatFacts) -> bool {
+    (covered == Drive::Pgrp || q.pgrp.is_none_or(|set| set.contains(s.pgrp)))
+        && q.session
+            .is_none_or(|set| s.session.is_some_and(|sid| set.contains(sid)))
+        && (covered == Drive::Tty
+            || q.tty
+                .is_none_or(|set| s.tty.is_some_and(|t| set.contains(t))))
+        && (covered == Drive::Parent || q.parent.is_none_or(|set| set.contains(s.ppid)))
+        && q.state
+            .is_none_or(|set: States| set.contains_state(s.state))
+        && q.name.is_none_or(|m| m.is_match(s.comm.as_bytes()))
+        && q.started_before
+            .is_none_or(|t| s.start.is_some_and(|st| st.to_system_time() < t))
+        && q.started_after
+            .is_none_or(|t| s.start.is_some_and(|st| st.to_system_time() > t))
+}
+
 /// Whether `pid` (begun in `r`) satisfies every condition of `q` except
 /// the one `covered` by the driver; `None` when it vanished.
 fn test<R: Reader>(q: &Query<'_>, covered: Drive, r: &mut R, pid: Pid) -> Got<bool> {
-    if let (Some(set), false) = (q.euid, covered == Drive::Euid) {
-        let Some(euid) = r.euid()? else {
-            return Ok(None);
-        };
-        if !set.contains(euid) {
-            return Ok(Some(false));
-        }
-    }
     let needs_stat = (q.pgrp.is_some() && covered != Drive::Pgrp)
         || q.session.is_some()
         || (q.tty.is_some() && covered != Drive::Tty)
@@ -181,25 +207,31 @@ fn test<R: Reader>(q: &Query<'_>, covered: Drive, r: &mut R, pid: Pid) -> Got<bo
         || q.name.is_some()
         || q.started_before.is_some()
         || q.started_after.is_some();
+    let euid = q.euid.filter(|_| covered != Drive::Euid);
+    // An owner reading the reader must confirm costs more than `stat`: then
+    // `stat` filters first and the owner is read for its survivors only
+    // (the reader reads `stat` again after it, bound to it).
+    if needs_stat && euid.is_some_and(|set| r.owner_late(set)) {
+        let Some(s) = r.stat()? else {
+            return Ok(None);
+        };
+        if !stat_passes(q, covered, &s) {
+            return Ok(Some(false));
+        }
+    }
+    if let Some(set) = euid {
+        let Some(euid) = r.euid()? else {
+            return Ok(None);
+        };
+        if !set.contains(euid) {
+            return Ok(Some(false));
+        }
+    }
     if needs_stat {
         let Some(s) = r.stat()? else {
             return Ok(None);
         };
-        let ok = (covered == Drive::Pgrp || q.pgrp.is_none_or(|set| set.contains(s.pgrp)))
-            && q.session
-                .is_none_or(|set| s.session.is_some_and(|sid| set.contains(sid)))
-            && (covered == Drive::Tty
-                || q.tty
-                    .is_none_or(|set| s.tty.is_some_and(|t| set.contains(t))))
-            && (covered == Drive::Parent || q.parent.is_none_or(|set| set.contains(s.ppid)))
-            && q.state
-                .is_none_or(|set: States| set.contains_state(s.state))
-            && q.name.is_none_or(|m| m.is_match(s.comm.as_bytes()))
-            && q.started_before
-                .is_none_or(|t| s.start.is_some_and(|st| st.to_system_time() < t))
-            && q.started_after
-                .is_none_or(|t| s.start.is_some_and(|st| st.to_system_time() > t));
-        if !ok {
+        if !stat_passes(q, covered, &s) {
             return Ok(Some(false));
         }
         if let (Some(set), false) = (q.descendant_of, covered == Drive::Descendants) {
@@ -254,14 +286,19 @@ pub(crate) fn accept<R: Reader>(q: &Query<'_>, covered: Drive, r: &mut R, pid: P
     let Some(ok) = test(q, covered, r, pid)? else {
         return Ok(None);
     };
+    if ok == q.negate {
+        // Left out: reads of two processes only ever leave out a pid
+        // whose process did not live through the call.
+        return Ok(Some(false));
+    }
     // A pick compares start times: read them before the reads are bound.
-    if ok != q.negate && q.pick != Pick::All && r.stat()?.is_none() {
+    if q.pick != Pick::All && r.stat()?.is_none() {
         return Ok(None);
     }
     if r.finish()?.is_none() {
         return Ok(None);
     }
-    Ok(Some(ok != q.negate))
+    Ok(Some(true))
 }
 
 /// The running choice of `newest`/`oldest`.

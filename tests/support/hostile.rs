@@ -312,3 +312,62 @@ pub fn parse_query(spec: &str) -> PidQuery {
 pub fn private_uid(salt: u32) -> u32 {
     40_000 + (std::process::id() % 5_000) * 4 + salt % 4
 }
+
+/// Runs this binary in child mode `mode` under `unshare flags`, calling
+/// `setup` with the `unshare` process's pid once it runs; the `PQ` lines.
+pub fn run_unshared(
+    flags: &[&str],
+    mode: &str,
+    args: &str,
+    setup: impl FnOnce(u32),
+) -> BTreeMap<String, Vec<String>> {
+    let exe = std::env::current_exe().expect("current_exe");
+    let mut cmd = Command::new("unshare");
+    cmd.args(flags)
+        .args(["--fork", "--kill-child"])
+        .arg(&exe)
+        .args(child_args())
+        .env(MODE_VAR, mode)
+        .env(ARGS_VAR, args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn unshare");
+    setup(child.id());
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let mut text = String::new();
+    let _ = stdout.read_to_string(&mut text);
+    let status = child.wait().expect("wait");
+    let errors = err_reader.join().expect("stderr");
+    assert!(
+        status.success(),
+        "{mode}: {status:?}\nstdout:\n{text}\nstderr:\n{errors}"
+    );
+    let lines: BTreeMap<String, Vec<String>> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("PQ "))
+        .map(|l| {
+            let mut words = l.split(' ').map(str::to_string);
+            (words.next().unwrap_or_default(), words.collect())
+        })
+        .collect();
+    assert!(
+        lines.contains_key("done"),
+        "{mode}: no completion\nstdout:\n{text}\nstderr:\n{errors}"
+    );
+    lines
+}
+
+pub fn int(lines: &BTreeMap<String, Vec<String>>, key: &str) -> i64 {
+    lines
+        .get(key)
+        .and_then(|w| w.first())
+        .and_then(|w| w.parse().ok())
+        .unwrap_or_else(|| panic!("no `PQ {key}` line: {lines:?}"))
+}

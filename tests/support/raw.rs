@@ -229,3 +229,21 @@ pub fn pause_forever() -> ! {
         unsafe { libc::pause() };
     }
 }
+
+/// `prctl(PR_SET_NAME, name)`: the caller's `comm` (at most 15 bytes).
+pub fn set_name(name: &std::ffi::CStr) -> std::io::Result<()> {
+    // SAFETY: `name` is NUL-terminated and valid for the call.
+    if unsafe { libc::prctl(libc::PR_SET_NAME, name.as_ptr(), 0, 0, 0) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `setpgid(0, 0)`: the caller leads a process group of its own.
+pub fn own_group() -> std::io::Result<()> {
+    // SAFETY: no memory is passed.
+    if unsafe { libc::setpgid(0, 0) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}

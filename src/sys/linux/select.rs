@@ -6,7 +6,9 @@
 //! When a query may read two sources of one process or more, the reads are
 //! bound to one process even if its pid is reused in between: with an
 //! euid condition the owner is read first by name, the files by path, and
-//! a last lookup must find the inode the owner was read from (`finish`);
+//! a last lookup must find the inode the owner was read from (`finish`;
+//! a `stat` read before the owner, when the planner checks it first, is
+//! read again after it);
 //! otherwise the reader opens the process's directory once (`O_PATH`) and
 //! reads through it (`info.rs` explains why either binds). With one source
 //! it reads `<pid>/<file>` directly.
@@ -24,7 +26,7 @@ use super::syscalls::{fstat, openat, read, stat_at};
 use super::{reread, vanished, ProcFs};
 use crate::list::plan::{Got, IdFacts, Reader, Select, StatFacts};
 use crate::parse;
-use crate::{Comm, Dev, Errno, Error, ErrorKind, Match, Pid, Query, State};
+use crate::{Comm, Dev, Errno, Error, ErrorKind, Match, Pid, Query, Set, State};
 
 /// Bytes of `stat` read: the longest record is under 1300 bytes.
 const STAT_BUF: usize = 2048;
@@ -146,6 +148,7 @@ impl ProcReader {
             let mut path = [0u8; parse::PID_PATH_MAX];
             let name =
                 parse::pid_path(self.pid, file.to_bytes(), &mut path).ok_or_else(|| self.gone())?;
+            self.read_by_path = true;
             openat(self.fs.root.as_fd(), name, 0)
         };
         let fd = match fd {
@@ -212,6 +215,11 @@ impl Reader for ProcReader {
         self.ids = None;
     }
 
+    fn owner_late(&self, euids: Set<'_, u32>) -> bool {
+        // A reading of the reaped-task owner costs a second lookup.
+        !self.bind && self.reaped_owner.is_some_and(|uid| euids.contains(uid))
+    }
+
     fn euid(&mut self) -> Got<u32> {
         if let Some(euid) = self.euid {
             return Ok(Some(euid));
@@ -238,7 +246,9 @@ impl Reader for ProcReader {
                 return Ok(None);
             }
         } else {
-            // Confirmed (and the later reads bound to it) in `finish`.
+            // Confirmed (and the later reads bound to it) in `finish`; a
+            // `stat` read before it is not bound to it: read it again.
+            self.stat = None;
             self.euid_ino = Some(st.st_ino);
             self.euid_unconfirmed = Some(st.st_uid) == self.reaped_owner;
         }
