@@ -37,7 +37,8 @@ const REUSED: libc::pid_t = 3;
 /// The first of them (far above what the namespace otherwise uses).
 const FIRST_REUSED: libc::pid_t = 200;
 
-/// Rounds of the queries: 8,000 (main before the fix: 16 wrong in 20,000, about 6 expected here), or `PIDQUERY_REUSE_ROUNDS`.
+/// Rounds of the queries: 8,000, or `PIDQUERY_REUSE_ROUNDS` (the reader
+/// before its reads were bound gave 16 wrong answers in 20,000).
 fn rounds() -> u64 {
     std::env::var("PIDQUERY_REUSE_ROUNDS")
         .ok()
