@@ -23,6 +23,25 @@
 //! its leader; `status`'s `Tgid` (the pid for the process's own tasks)
 //! tells the two apart, and the process is read again (`group.rs`).
 //!
+//! # Gone only when proven
+//!
+//! A descriptor of `/proc/<pid>` (or of a file under it) is bound to the
+//! pid of the task its lookup found, taken after the lookup
+//! (`proc_pid_make_inode` calls `get_task_pid`): a lookup that races the
+//! pid swap of an exec from a thread (`exchange_tids`) binds it to the old
+//! leader, which is released a moment later, and every read through it
+//! then fails although the process lives. So a call reads through one
+//! descriptor ([`bound`](ProcFs::bound)) and, when a read says "gone" or
+//! an exec's window outlasted the re-reads, opens `<pid>` again: only a
+//! failed lookup of the number says "no such process" (the pid's own task
+//! list is never empty while the process lives: `exchange_tids` swaps the
+//! two lists in place). Each round that ends so caught a new exec of the
+//! process (or its death and the reuse of its pid, read as the new
+//! process), so the rounds are bounded
+//! ([`SETTLE_ATTEMPTS`](group::SETTLE_ATTEMPTS)); when they
+//! run out the call fails with [`ErrorKind::Raced`](crate::ErrorKind::Raced)
+//! for that pid: the process is alive and changing, ask again.
+//!
 //! # The process, not its leader
 //!
 //! A leader that exited (`pthread_exit`) while other threads run stays a

@@ -165,8 +165,12 @@ impl ProcReader {
             self.read_file(c"stat", buf, "read stat")
                 .map(|text| text.map(<[u8]>::len))
         })?;
-        let Some(bytes) = read else {
-            return Ok(None);
+        let bytes = match read {
+            reread::Reread::Record(bytes) => bytes,
+            reread::Reread::Gone => return Ok(None),
+            reread::Reread::Changing => {
+                return Err(self.fs.per_pid("read stat", self.pid, super::CHANGING))
+            }
         };
         let rec = parse::stat_record(bytes).ok_or_else(|| self.fs.malformed(self.pid, "stat"))?;
         let (Some(pgrp), Some(session)) = (Pid::from_raw(rec.pgrp), Pid::from_raw(rec.session))

@@ -23,7 +23,9 @@
 //! directory descriptor (bound to the process, so never another one), a
 //! bounded number of times ([`SETTLE_ATTEMPTS`]); `status`'s `Tgid` tells
 //! it from a real thread (`Tgid` is per process: the old leader's is the
-//! pid too). Step 1 is the case below.
+//! pid too). Step 1 is the case below. When every attempt caught a window
+//! the answer is [`Fail::Busy`], never "gone": the caller opens the
+//! directory again ("Gone only when proven" in `info.rs`).
 //!
 //! # A leader that exited while its threads run on
 //!
