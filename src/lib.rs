@@ -158,10 +158,13 @@
 //!   [`System::exe`], [`System::threads`], [`System::fds`],
 //!   [`System::identity`] and [`System::is_current`] say
 //!   [`ErrorKind::NoSuchProcess`] (or `false`) only when a new lookup of
-//!   `/proc/<pid>` fails or, with pidfs, the pidfd says so; a scan, a
-//!   `ppid` or `descendants` query and [`System::infos`] leave a process
-//!   out only when its files are gone and `/proc/<pid>` no longer
-//!   resolves;
+//!   `/proc/<pid>` fails or, with pidfs, the pidfd says so; the scan
+//!   behind [`PidQuery`] fills and iterators (a `ppid` or `descendants`
+//!   query included) and [`System::infos`] leave a process out only when
+//!   its files are gone and `/proc/<pid>` no longer resolves. The reader
+//!   of combined conditions ([`Query`]) does not make that check yet: a
+//!   descriptor it opened at such a moment can make it leave a live
+//!   process out;
 //! - **then "kept changing", never a guess**: each re-read that finds the
 //!   process in such a window again has caught a new exec, and the re-reads
 //!   are bounded (eight rounds per call, four per process in a scan). A
