@@ -160,11 +160,9 @@
 //!   [`ErrorKind::NoSuchProcess`] (or `false`) only when a new lookup of
 //!   `/proc/<pid>` fails or, with pidfs, the pidfd says so; the scan
 //!   behind [`PidQuery`] fills and iterators (a `ppid` or `descendants`
-//!   query included) and [`System::infos`] leave a process out only when
-//!   its files are gone and `/proc/<pid>` no longer resolves. The reader
-//!   of combined conditions ([`Query`]) does not make that check yet: a
-//!   descriptor it opened at such a moment can make it leave a live
-//!   process out;
+//!   query included), [`System::infos`] and the reader of a [`Query`]'s
+//!   conditions leave a process out only when its files are gone and
+//!   `/proc/<pid>` no longer resolves;
 //! - **then "kept changing", never a guess**: each re-read that finds the
 //!   process in such a window again has caught a new exec, and the re-reads
 //!   are bounded (eight rounds per call, four per process in a scan). A
