@@ -35,8 +35,29 @@ pub enum ErrorKind {
         /// than the slice on macOS where a full buffer proves nothing).
         needed: usize,
     },
-    /// Every attempt came back possibly truncated because processes kept
-    /// being created faster than the buffer grew; the budget was spent.
+    /// The answer kept changing faster than it could be proven, and the
+    /// budget was spent: for a list, every attempt came back possibly
+    /// truncated because processes kept being created faster than the
+    /// buffer grew; for a per-process call on Linux ([`Error::pid`] says
+    /// which process), every attempt found the process in the middle of an
+    /// exec from a thread that is not its leader. The process is alive:
+    /// this is never "no such process", and asking again is the remedy.
+    ///
+    /// ```
+    /// use pidquery::{ErrorKind, Pid, ThreadBuf};
+    ///
+    /// # fn main() -> Result<(), pidquery::Error> {
+    /// # if pidquery::System::live().is_err() { return Ok(()) }
+    /// let mut buf = ThreadBuf::new();
+    /// let threads = loop {
+    ///     match Pid::this().threads(&mut buf) {
+    ///         Err(e) if matches!(e.kind(), ErrorKind::Raced { .. }) => continue,
+    ///         other => break other?.len(),
+    ///     }
+    /// };
+    /// assert!(threads >= 1);
+    /// # Ok(()) }
+    /// ```
     Raced {
         /// How many kernel calls were made.
         attempts: u32,
@@ -150,6 +171,14 @@ impl Error {
 
     pub(crate) fn raced(attempts: u32) -> Error {
         Error::new(ErrorKind::Raced { attempts }, "fill")
+    }
+
+    /// `op` on `pid` found it changing (an exec from a thread) at each of
+    /// its `attempts`.
+    // Only the Linux backend reads a process that can be caught so.
+    #[allow(dead_code)]
+    pub(crate) fn raced_on(op: &'static str, pid: Pid, attempts: u32) -> Error {
+        Error::new(ErrorKind::Raced { attempts }, op).with_pid(pid)
     }
 
     // Only the FreeBSD backend wires its buffer.
@@ -312,6 +341,11 @@ impl fmt::Display for Error {
                 f,
                 "the pid list does not fit in the buffer given; {needed} entries are needed"
             ),
+            ErrorKind::Raced { attempts } if self.pid.is_some() => {
+                write!(f, "the process kept changing (an exec from a thread)")?;
+                self.fmt_where(f)?;
+                write!(f, "; {} gave up after {attempts} attempts", self.op)
+            }
             ErrorKind::Raced { attempts } => write!(
                 f,
                 "the pid list kept growing while it was read; gave up after {attempts} attempts"

@@ -144,6 +144,35 @@
 //! other race, so the macOS path is tested on any host. For the bare call
 //! see `pidquery::macos::proc_listpids_raw` (macOS only).
 //!
+//! ## A process that execs from a thread
+//!
+//! On Linux, a process whose thread other than the main one calls
+//! `execve` keeps its pid, parent, group, session and start time, but for
+//! a moment `/proc/<pid>` shows its old main thread: a zombie, then a task
+//! already released (group and session -1, parent 0), and a descriptor of
+//! `/proc/<pid>` opened at that moment may stay bound to that old thread
+//! and fail once it is released. Every call reads such a process again,
+//! and none calls it gone because of that moment:
+//!
+//! - **"no such process" only when proven**: [`System::info`],
+//!   [`System::exe`], [`System::threads`], [`System::fds`],
+//!   [`System::identity`] and [`System::is_current`] say
+//!   [`ErrorKind::NoSuchProcess`] (or `false`) only when a new lookup of
+//!   `/proc/<pid>` fails or, with pidfs, the pidfd says so; the scan
+//!   behind [`PidQuery`] fills and iterators (a `ppid` or `descendants`
+//!   query included), [`System::infos`] and the reader of a [`Query`]'s
+//!   conditions leave a process out only when its files are gone and
+//!   `/proc/<pid>` no longer resolves;
+//! - **then "kept changing", never a guess**: each re-read that finds the
+//!   process in such a window again has caught a new exec, and the re-reads
+//!   are bounded (eight rounds per call, four per process in a scan). A
+//!   process that is inside a new exec window at every one of them makes
+//!   the call fail with [`ErrorKind::Raced`], its [`Error::pid`] naming
+//!   the process: it is alive, and asking again is the remedy. This takes
+//!   a process that execs from a thread continuously, and a reader much
+//!   slower than it (valgrind's memcheck was one); no call waits
+//!   unboundedly for a process that may never stop exec'ing.
+//!
 //! # Conditions
 //!
 //! A [`Query`] combines conditions: a process matches when it satisfies

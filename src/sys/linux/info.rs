@@ -23,6 +23,25 @@
 //! its leader; `status`'s `Tgid` (the pid for the process's own tasks)
 //! tells the two apart, and the process is read again (`group.rs`).
 //!
+//! # Gone only when proven
+//!
+//! A descriptor of `/proc/<pid>` (or of a file under it) is bound to the
+//! pid of the task its lookup found, taken after the lookup
+//! (`proc_pid_make_inode` calls `get_task_pid`): a lookup that races the
+//! pid swap of an exec from a thread (`exchange_tids`) binds it to the old
+//! leader, which is released a moment later, and every read through it
+//! then fails although the process lives. So a call reads through one
+//! descriptor ([`bound`](ProcFs::bound)) and, when a read says "gone" or
+//! an exec's window outlasted the re-reads, opens `<pid>` again: only a
+//! failed lookup of the number says "no such process" (the pid's own task
+//! list is never empty while the process lives: `exchange_tids` swaps the
+//! two lists in place). Each round that ends so caught a new exec of the
+//! process (or its death and the reuse of its pid, read as the new
+//! process), so the rounds are bounded
+//! ([`SETTLE_ATTEMPTS`](group::SETTLE_ATTEMPTS)); when they
+//! run out the call fails with [`ErrorKind::Raced`](crate::ErrorKind::Raced)
+//! for that pid: the process is alive and changing, ask again.
+//!
 //! # The process, not its leader
 //!
 //! A leader that exited (`pthread_exit`) while other threads run stays a
@@ -54,6 +73,8 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 mod files;
+#[cfg(test)]
+mod gone;
 mod group;
 #[cfg(test)]
 mod helper;
@@ -61,7 +82,7 @@ mod helper;
 mod tests;
 
 use files::{boot_from_clocks, filter_ids, filter_stat, matches_info, read_btime, read_status};
-use group::{leader_left, read_stat, running_thread, settle, stale, SETTLE_ATTEMPTS};
+use group::{leader_left, read_stat, running_thread, settle, settle_attempts, stale};
 
 use super::syscalls::{clock_ticks, fstat, openat, pidfd_open, pidfd_probe};
 use super::{stat_uid, ProcFs};
@@ -128,6 +149,9 @@ enum Fail {
     Os(&'static str, Errno),
     /// The kernel's text did not parse.
     Malformed(&'static str),
+    /// Every attempt found the process in the middle of an exec from a
+    /// thread (see "Gone only when proven" above): it lives, ask again.
+    Busy,
 }
 
 impl Fail {
@@ -157,6 +181,7 @@ impl ProcFs {
             }
             Fail::Os(op, errno) => self.err(op, errno).with_pid(pid),
             Fail::Malformed(file) => self.malformed(pid, file),
+            Fail::Busy => Error::raced_on(call, pid, settle_attempts()).with_path(&self.path),
         }
     }
 
@@ -168,6 +193,28 @@ impl ProcFs {
         } else {
             self.stat_identity(pid)
         }
+    }
+
+    /// `read` through a descriptor of `pid`'s directory, opened again
+    /// while it says the process is gone or kept changing: only a failed
+    /// lookup of `<pid>` itself says gone (see "Gone only when proven"
+    /// above); [`Fail::Busy`] once every round ran out.
+    fn bound<T>(
+        &self,
+        pid: Pid,
+        mut read: impl FnMut(BorrowedFd<'_>) -> Result<T, Fail>,
+    ) -> Result<T, Fail> {
+        for round in 0..settle_attempts() {
+            if round > 0 {
+                settle(round);
+            }
+            let dir = self.pid_dir(pid)?;
+            match read(dir.as_fd()) {
+                Err(Fail::Gone | Fail::Busy) => {}
+                done => return done,
+            }
+        }
+        Err(Fail::Busy)
     }
 
     /// Opens `<pid>` under the root as an `O_PATH` directory.
@@ -219,7 +266,7 @@ impl ProcFs {
         pid: Pid,
         filter: Filter,
     ) -> Result<Option<ProcInfo>, Fail> {
-        for attempt in 0..SETTLE_ATTEMPTS {
+        for attempt in 0..settle_attempts() {
             if attempt > 0 {
                 settle(attempt);
             }
@@ -227,7 +274,7 @@ impl ProcFs {
                 return Ok(read);
             }
         }
-        Err(Fail::Gone)
+        Err(Fail::Busy)
     }
 
     /// One reading of [`info_at`](Self::info_at): `Ok(None)` when it caught
@@ -357,8 +404,7 @@ impl ProcFs {
 
     /// The info of `pid` if it matches `filter`.
     fn read_one(&self, pid: Pid, filter: Filter) -> Result<Option<ProcInfo>, Fail> {
-        let dir = self.pid_dir(pid)?;
-        self.info_at(dir.as_fd(), pid, filter)
+        self.bound(pid, |dir| self.info_at(dir, pid, filter))
     }
 
     /// The pidfs inode of `pid` and its `stat` read while that pidfd held
@@ -386,21 +432,16 @@ impl ProcFs {
                 Err(_) => continue,
             }
         }
-        Err(Fail::Gone)
+        Err(Fail::Busy)
     }
 
     /// The identity from `stat` alone: pid and start time (`Thread` for a
     /// thread's number; the leader's start time even while an exec from
     /// another thread replaces it, as `de_thread` copies it).
     fn stat_identity(&self, pid: Pid) -> Result<ProcId, Fail> {
-        let dir = self.pid_dir(pid)?;
         let mut buf = [0u8; STAT_BUF];
-        let stat = read_stat(dir.as_fd(), pid, &mut buf)?;
-        Ok(ProcId::new(
-            pid,
-            Some(self.start_time(stat.starttime)?),
-            None,
-        ))
+        let ticks = self.bound(pid, |dir| Ok(read_stat(dir, pid, &mut buf)?.starttime))?;
+        Ok(ProcId::new(pid, Some(self.start_time(ticks)?), None))
     }
 
     /// Whether `id` still names its process, by pidfs inode or start time.
@@ -449,10 +490,7 @@ impl ProcFs {
 
 impl Inspect for ProcFs {
     fn info(&self, pid: Pid) -> Result<ProcInfo, Error> {
-        let read = self
-            .pid_dir(pid)
-            .and_then(|dir| self.info_at(dir.as_fd(), pid, Filter::All));
-        match read {
+        match self.read_one(pid, Filter::All) {
             Ok(Some(info)) => Ok(info),
             Ok(None) => Err(self.error("info", pid, Fail::Gone)),
             Err(fail) => Err(self.error("info", pid, fail)),
@@ -500,16 +538,21 @@ impl Inspect for ProcFs {
     ) -> Result<(ProcInfo, Result<PathRead, Error>), Error> {
         // One directory descriptor for both reads: bound to the process,
         // so a pid reused in between fails them rather than mixing two.
-        let dir = self
-            .pid_dir(pid)
-            .map_err(|fail| self.error("info", pid, fail))?;
-        let info = match self.info_at(dir.as_fd(), pid, Filter::All) {
-            Ok(Some(info)) => info,
-            Ok(None) => return Err(self.error("info", pid, Fail::Gone)),
-            Err(fail) => return Err(self.error("info", pid, fail)),
-        };
-        let exe = group::exe_in(dir.as_fd(), pid, out).map_err(|fail| self.error("exe", pid, fail));
-        Ok((info, exe))
+        // A descriptor that went dead under either is opened again, for
+        // both (see "Gone only when proven" above).
+        let read = self.bound(pid, |dir| {
+            let Some(info) = self.info_at(dir, pid, Filter::All)? else {
+                return Err(Fail::Gone);
+            };
+            match group::exe_in(dir, pid, out) {
+                Err(fail @ (Fail::Gone | Fail::Busy)) => Err(fail),
+                exe => Ok((info, exe)),
+            }
+        });
+        match read {
+            Ok((info, exe)) => Ok((info, exe.map_err(|fail| self.error("exe", pid, fail)))),
+            Err(fail) => Err(self.error("info", pid, fail)),
+        }
     }
 
     fn threads(&self, pid: Pid, out: &mut [Thread]) -> Result<Listed, Error> {

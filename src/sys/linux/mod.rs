@@ -228,6 +228,16 @@ impl ProcFs {
         Error::os(op, errno).with_path(&self.path)
     }
 
+    /// The error of `op` on `pid` from [`read_pid_stat`] or another read of
+    /// its files: [`CHANGING`] is "kept changing"
+    /// ([`ErrorKind::Raced`]), never "no such process".
+    fn per_pid(&self, op: &'static str, pid: Pid, errno: Errno) -> Error {
+        if errno == CHANGING {
+            return Error::raced_on(op, pid, reread::RELEASED_REREADS).with_path(&self.path);
+        }
+        self.err(op, errno).with_pid(pid)
+    }
+
     fn malformed(&self, pid: Pid, file: &'static str) -> Error {
         Error::new(ErrorKind::Malformed, file)
             .with_path(&self.path)
@@ -293,6 +303,14 @@ fn stat_uid(dir: BorrowedFd<'_>, name: &CStr) -> Result<Option<u32>, Errno> {
 /// Reads `<pid>/<file>` under `dir` into `buf` until end of file (a short
 /// read) or `buf` is full: one `read` when the text fits. `Ok(None)` if the
 /// process vanished or is hidden.
+///
+/// A file that vanished while `<pid>` itself still resolves is read again:
+/// a lookup that raced an exec from a thread binds the file to the old
+/// leader (`proc_pid_make_inode` takes the pid of the task it found, which
+/// `exchange_tids` may have just swapped), and that file fails once the
+/// old leader is released, though the process lives. Only a failed lookup
+/// of `<pid>` says gone; [`CHANGING`] after [`reread::RELEASED_REREADS`]
+/// such reads.
 fn read_pid_file<'b>(
     dir: BorrowedFd<'_>,
     pid: Pid,
@@ -303,18 +321,42 @@ fn read_pid_file<'b>(
     let Some(path) = parse::pid_path(pid, file, &mut path) else {
         return Err(Errno::EINVAL);
     };
-    let fd = match openat(dir, path, 0) {
-        Ok(fd) => fd,
-        Err(errno) if vanished(errno) => return Ok(None),
-        Err(errno) => return Err(errno),
-    };
-    let mut filled = 0;
-    while let Some(spare) = buf.get_mut(filled..).filter(|s| !s.is_empty()) {
-        let n = match read(fd.as_fd(), spare) {
-            Ok(n) => n,
+    for _ in 0..reread::RELEASED_REREADS {
+        match read_whole(dir, path, buf) {
+            Ok(filled) => return Ok(buf.get(..filled)),
+            Err(errno) if gone(errno) && pid_resolves(dir, pid)? => {}
             Err(errno) if vanished(errno) => return Ok(None),
             Err(errno) => return Err(errno),
-        };
+        }
+    }
+    Err(CHANGING)
+}
+
+/// `ENOENT` or `ESRCH`: the task a per-process file is bound to is gone.
+const fn gone(errno: Errno) -> bool {
+    matches!(errno.raw(), libc::ENOENT | libc::ESRCH)
+}
+
+/// Whether `<pid>` under `dir` resolves now (a new lookup of the number).
+fn pid_resolves(dir: BorrowedFd<'_>, pid: Pid) -> Result<bool, Errno> {
+    let mut path = [0u8; parse::PID_PATH_MAX];
+    let Some(path) = parse::pid_path(pid, b"", &mut path) else {
+        return Err(Errno::EINVAL);
+    };
+    match openat(dir, path, libc::O_PATH | libc::O_DIRECTORY) {
+        Ok(_) => Ok(true),
+        Err(errno) if vanished(errno) => Ok(false),
+        Err(errno) => Err(errno),
+    }
+}
+
+/// Reads the file `path` under `dir` into `buf` until end of file or `buf`
+/// is full; how many bytes.
+fn read_whole(dir: BorrowedFd<'_>, path: &CStr, buf: &mut [u8]) -> Result<usize, Errno> {
+    let fd = openat(dir, path, 0)?;
+    let mut filled = 0;
+    while let Some(spare) = buf.get_mut(filled..).filter(|s| !s.is_empty()) {
+        let n = read(fd.as_fd(), spare)?;
         filled += n;
         // `stat` and `status` are single-record seq files: one read returns
         // the whole text when it fits, so a short read is the end of file
@@ -324,19 +366,29 @@ fn read_pid_file<'b>(
             break;
         }
     }
-    Ok(buf.get(..filled))
+    Ok(filled)
 }
 
 /// `<pid>/stat` under `dir` into `buf`, read again while it shows a task
 /// already released (`reread.rs`: the old leader of an exec from a thread
 /// reads so for a moment). `Ok(None)` if the process vanished or is
-/// hidden.
+/// hidden; [`CHANGING`] if every read showed a released task (see
+/// [`ProcFs::per_pid`]).
 fn read_pid_stat<'b>(
     dir: BorrowedFd<'_>,
     pid: Pid,
     buf: &'b mut [u8],
 ) -> Result<Option<&'b [u8]>, Errno> {
-    reread::unreleased_stat(buf, |buf| {
+    let read = reread::unreleased_stat(buf, |buf| {
         read_pid_file(dir, pid, b"stat", buf).map(|text| text.map(<[u8]>::len))
-    })
+    })?;
+    match read {
+        reread::Reread::Record(bytes) => Ok(Some(bytes)),
+        reread::Reread::Gone => Ok(None),
+        reread::Reread::Changing => Err(CHANGING),
+    }
 }
+
+/// What [`read_pid_stat`] says for a process that kept changing: no read
+/// of a procfs file (opened blocking) fails with it.
+const CHANGING: Errno = Errno::from_raw(libc::EAGAIN);

@@ -16,11 +16,16 @@
 //!   of `<pid>`, both bound to the pid's `struct pid`) finds the process's
 //!   new leader, with the process's parent, group and session.
 //!
-//! So the record is read again, [`RELEASED_REREADS`] times at most; one
-//! that still shows a released task (not seen: every new read starts
-//! after the release) is taken as gone. Without this, a process that execs from a
-//! thread is, for a moment, nobody's child: `ppid` queries would miss it
-//! and `descendants` would miss it and everything below it.
+//! So the record is read again, [`RELEASED_REREADS`] times at most.
+//! A process is gone only when a read says so (its entry or file is
+//! gone); every read showing a released task is [`Reread::Changing`],
+//! never "gone": each such read caught a new exec from a thread (a
+//! reaped process's pid no longer resolves), so the process lives, and the
+//! caller reports it as kept changing
+//! ([`ErrorKind::Raced`](crate::ErrorKind::Raced)). Without this, a process
+//! that execs from a thread is, for a moment, nobody's child: `ppid`
+//! queries would miss it and `descendants` would miss it and everything
+//! below it.
 //!
 //! Used by the scan (`scan.rs`), the `descendants` link scan (`tree.rs`)
 //! and the reader of combined conditions (`select.rs`); per-process info
@@ -40,19 +45,28 @@ pub(super) fn released(pgrp: i32, session: i32) -> bool {
     pgrp == -1 || session == -1
 }
 
+/// What [`unreleased_stat`] read.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Reread<'b> {
+    /// The record, not a released task's (or not parsable, for the caller
+    /// to report).
+    Record(&'b [u8]),
+    /// A read said the process is gone.
+    Gone,
+    /// Every read showed a released task: the process lives, mid-exec.
+    Changing,
+}
+
 /// A `stat` record read by `read` into `buf` (its length, `None` when the
-/// process is gone), read again while it shows a released task. `Ok(None)`
-/// when the process is gone, also when every read showed it released.
-/// A record that does not parse is returned as read, for the caller to
-/// report.
+/// process is gone), read again while it shows a released task.
 pub(super) fn unreleased_stat<E>(
     buf: &mut [u8],
     mut read: impl FnMut(&mut [u8]) -> Result<Option<usize>, E>,
-) -> Result<Option<&[u8]>, E> {
+) -> Result<Reread<'_>, E> {
     let mut attempt = 0;
     let len = loop {
         let Some(len) = read(buf)? else {
-            return Ok(None);
+            return Ok(Reread::Gone);
         };
         let stat = buf.get(..len).and_then(parse::stat);
         if !stat.is_some_and(|st| released(st.pgrp, st.session)) {
@@ -60,10 +74,10 @@ pub(super) fn unreleased_stat<E>(
         }
         attempt += 1;
         if attempt >= RELEASED_REREADS {
-            return Ok(None);
+            return Ok(Reread::Changing);
         }
     };
-    Ok(buf.get(..len))
+    Ok(buf.get(..len).map_or(Reread::Gone, Reread::Record))
 }
 
 #[cfg(test)]
@@ -93,24 +107,24 @@ mod tests {
         let mut buf = [0u8; 128];
         let mut reads = 0;
         let got = unreleased_stat(&mut buf, serve(&[RELEASED, LIVE], &mut reads));
-        assert_eq!(got, Ok(Some(LIVE)));
+        assert_eq!(got, Ok(Reread::Record(LIVE)));
         assert_eq!(reads, 2);
     }
 
     #[test]
-    fn a_record_released_every_time_or_gone_is_no_process() {
+    fn a_record_released_every_time_is_changing_and_only_a_failed_read_gone() {
         let mut buf = [0u8; 128];
         let mut reads = 0;
         let always = [RELEASED; 8];
         assert_eq!(
             unreleased_stat(&mut buf, serve(&always, &mut reads)),
-            Ok(None)
+            Ok(Reread::Changing)
         );
         assert_eq!(reads, RELEASED_REREADS as usize);
         let mut reads = 0;
         assert_eq!(
             unreleased_stat(&mut buf, serve(&[RELEASED], &mut reads)),
-            Ok(None)
+            Ok(Reread::Gone)
         );
     }
 
@@ -120,13 +134,13 @@ mod tests {
         let mut reads = 0;
         assert_eq!(
             unreleased_stat(&mut buf, serve(&[LIVE], &mut reads)),
-            Ok(Some(LIVE))
+            Ok(Reread::Record(LIVE))
         );
         let mut reads = 0;
         let junk: &[u8] = b"junk";
         assert_eq!(
             unreleased_stat(&mut buf, serve(&[junk], &mut reads)),
-            Ok(Some(junk))
+            Ok(Reread::Record(junk))
         );
         assert_eq!(reads, 1);
     }

@@ -243,7 +243,7 @@ impl ProcFs {
         filter: Filter,
         plan: Plan,
     ) -> Result<Option<bool>, Error> {
-        let per_pid = |op: &'static str, errno: Errno| self.err(op, errno).with_pid(pid);
+        let per_pid = |op: &'static str, errno: Errno| self.per_pid(op, pid, errno);
         match filter {
             Filter::All => Ok(Some(true)),
             // Answered by `tree.rs`, never by a per-process test.

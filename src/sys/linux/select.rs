@@ -153,10 +153,30 @@ impl ProcReader {
         };
         let fd = match fd {
             Ok(fd) => fd,
-            Err(errno) if vanished(errno) => return Ok(None),
+            Err(errno) if vanished(errno) => return self.lost(op, errno),
             Err(errno) => return Err(self.per_pid(op, errno)),
         };
-        read_all(fd.as_fd(), buf, true).map_err(|e| self.per_pid(op, e))
+        match read_all(fd.as_fd(), buf, true) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(errno) if vanished(errno) => self.lost(op, errno),
+            Err(errno) => Err(self.per_pid(op, errno)),
+        }
+    }
+
+    /// After `errno` on a file of the candidate, read by `op`: `Ok(None)`
+    /// when it is gone (a new lookup of `<pid>` fails) or hidden; "kept
+    /// changing" ([`ErrorKind::Raced`]) when `<pid>` still resolves, as it
+    /// does when the file was bound to the old leader of an exec from a
+    /// thread (`read_pid_file` in `mod.rs`), never a live process left
+    /// out.
+    fn lost<T>(&self, op: &'static str, errno: Errno) -> Got<T> {
+        let root = self.fs.root.as_fd();
+        if super::gone(errno)
+            && super::pid_resolves(root, self.pid).map_err(|e| self.per_pid("open", e))?
+        {
+            return Err(self.fs.per_pid(op, self.pid, super::CHANGING));
+        }
+        Ok(None)
     }
 
     /// The first reading of `stat` that is not a released task's.
@@ -168,8 +188,12 @@ impl ProcReader {
             self.read_file(c"stat", buf, "read stat")
                 .map(|text| text.map(<[u8]>::len))
         })?;
-        let Some(bytes) = read else {
-            return Ok(None);
+        let bytes = match read {
+            reread::Reread::Record(bytes) => bytes,
+            reread::Reread::Gone => return Ok(None),
+            reread::Reread::Changing => {
+                return Err(self.fs.per_pid("read stat", self.pid, super::CHANGING))
+            }
         };
         let rec = parse::stat_record(bytes).ok_or_else(|| self.fs.malformed(self.pid, "stat"))?;
         let (Some(pgrp), Some(session)) = (Pid::from_raw(rec.pgrp), Pid::from_raw(rec.session))
@@ -347,7 +371,7 @@ impl ProcReader {
         };
         let fd = match fd {
             Ok(fd) => fd,
-            Err(errno) if vanished(errno) => return Ok(None),
+            Err(errno) if vanished(errno) => return self.lost("open cmdline", errno),
             Err(errno) => return Err(self.per_pid("open cmdline", errno)),
         };
         loop {
@@ -359,7 +383,7 @@ impl ProcReader {
             let spare = text.get_mut(len..).unwrap_or_default();
             let n = match read(fd.as_fd(), spare) {
                 Ok(n) => n,
-                Err(errno) if vanished(errno) => return Ok(None),
+                Err(errno) if vanished(errno) => return self.lost("read cmdline", errno),
                 Err(errno) => return Err(self.per_pid("read cmdline", errno)),
             };
             text.truncate(len + n);
@@ -395,24 +419,16 @@ impl ProcReader {
 
 /// Reads `fd` into `buf` until end of file or `buf` is full; with
 /// `single` (a one-record seq file), a short read is the end.
-fn read_all<'b>(
-    fd: BorrowedFd<'_>,
-    buf: &'b mut [u8],
-    single: bool,
-) -> Result<Option<&'b [u8]>, Errno> {
+fn read_all<'b>(fd: BorrowedFd<'_>, buf: &'b mut [u8], single: bool) -> Result<&'b [u8], Errno> {
     let mut filled = 0;
     while let Some(spare) = buf.get_mut(filled..).filter(|s| !s.is_empty()) {
-        let n = match read(fd, spare) {
-            Ok(n) => n,
-            Err(errno) if vanished(errno) => return Ok(None),
-            Err(errno) => return Err(errno),
-        };
+        let n = read(fd, spare)?;
         filled += n;
         if n == 0 || (single && n < spare.len()) {
             break;
         }
     }
-    Ok(buf.get(..filled))
+    Ok(buf.get(..filled).unwrap_or_default())
 }
 
 impl Select for ProcFs {

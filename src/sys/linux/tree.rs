@@ -251,7 +251,7 @@ impl ProcFs {
             // leader of an exec from a thread reads so for a moment, and
             // would be nobody's child (`reread.rs`).
             let Some(text) = read_pid_stat(dir, pid, &mut stat)
-                .map_err(|e| self.err("read stat", e).with_pid(pid))?
+                .map_err(|e| self.per_pid("read stat", pid, e))?
             else {
                 return Ok(()); // gone or hidden
             };

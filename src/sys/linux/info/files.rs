@@ -7,6 +7,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 use super::{Fail, DENTS_BUF, PROC_STAT_CHUNK};
 use crate::info::proc_info::ProcInfo;
 use crate::parse::{self, Dirents, StatRecord, StatusIds};
+use crate::sys::linux::read_whole;
 use crate::sys::linux::syscalls::{clock_ns, getdents, openat, read, stat_at};
 use crate::sys::Listed;
 use crate::{Filter, Pid};
@@ -23,22 +24,14 @@ pub(super) fn listed(found: usize, room: usize) -> Listed {
 }
 
 /// Reads the file `name` under `dir` into `buf` until end of file or `buf`
-/// is full (see `read_pid_file`: one read when the text fits).
+/// is full (`read_whole`: one read when the text fits).
 pub(super) fn read_at<'b>(
     dir: BorrowedFd<'_>,
     name: &CStr,
     op: &'static str,
     buf: &'b mut [u8],
 ) -> Result<&'b [u8], Fail> {
-    let fd = openat(dir, name, 0).map_err(|e| Fail::of(op, e))?;
-    let mut filled = 0;
-    while let Some(spare) = buf.get_mut(filled..).filter(|s| !s.is_empty()) {
-        let n = read(fd.as_fd(), spare).map_err(|e| Fail::of(op, e))?;
-        filled += n;
-        if n < spare.len() {
-            break;
-        }
-    }
+    let filled = read_whole(dir, name, buf).map_err(|e| Fail::of(op, e))?;
     Ok(buf.get(..filled).unwrap_or_default())
 }
 

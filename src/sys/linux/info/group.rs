@@ -23,7 +23,9 @@
 //! directory descriptor (bound to the process, so never another one), a
 //! bounded number of times ([`SETTLE_ATTEMPTS`]); `status`'s `Tgid` tells
 //! it from a real thread (`Tgid` is per process: the old leader's is the
-//! pid too). Step 1 is the case below.
+//! pid too). Step 1 is the case below. When every attempt caught a window
+//! the answer is [`Fail::Busy`], never "gone": the caller opens the
+//! directory again ("Gone only when proven" in `info.rs`).
 //!
 //! # A leader that exited while its threads run on
 //!
@@ -53,6 +55,22 @@ use crate::{Errno, Fd, Pid, Thread};
 /// thread is preempted in between ([`settle`] then waits for it, about 6 ms
 /// in all).
 pub(super) const SETTLE_ATTEMPTS: u32 = 8;
+
+#[cfg(test)]
+std::thread_local! {
+    /// Tests shrink the budget of their own thread (`gone.rs`), to make
+    /// an exhausted budget common.
+    pub(super) static SETTLE_LIMIT: core::cell::Cell<u32> =
+        const { core::cell::Cell::new(SETTLE_ATTEMPTS) };
+}
+
+/// [`SETTLE_ATTEMPTS`], or what a test set for its thread.
+pub(super) fn settle_attempts() -> u32 {
+    #[cfg(test)]
+    return SETTLE_LIMIT.with(core::cell::Cell::get);
+    #[cfg(not(test))]
+    SETTLE_ATTEMPTS
+}
 
 /// Lets the exec'ing thread finish the swap before read number `attempt`
 /// (from 1): a few yields, then short sleeps.
@@ -109,8 +127,8 @@ pub(super) fn read_stat<'b>(
         }
         thread_or_replaced(dir, pid)?;
         attempt += 1;
-        if attempt >= SETTLE_ATTEMPTS {
-            return Err(Fail::Gone);
+        if attempt >= settle_attempts() {
+            return Err(Fail::Busy);
         }
         settle(attempt);
     };
@@ -209,16 +227,28 @@ fn exe_at(dir: BorrowedFd<'_>, out: &mut [u8]) -> Result<Option<PathRead>, Fail>
     }))
 }
 
-/// The open fds under `<dir>/fd` and their kinds into `out`; how many.
-fn fds_at(dir: BorrowedFd<'_>, out: &mut [Fd]) -> Result<usize, Fail> {
+/// A listing of `<dir>/fd`.
+#[derive(Copy, Clone)]
+struct FdList {
+    /// The fds read, each with its kind.
+    found: usize,
+    /// Some fd listed had no link by the time it was read: closed since,
+    /// or the listing was of an old leader's table in an exec's window
+    /// (its table goes when it exits, while the process keeps it).
+    vanished: bool,
+}
+
+/// The open fds under `<dir>/fd` and their kinds into `out`.
+fn fds_at(dir: BorrowedFd<'_>, out: &mut [Fd]) -> Result<FdList, Fail> {
     let fd_dir = openat(dir, c"fd", libc::O_DIRECTORY).map_err(|e| Fail::of("open fd", e))?;
     let mut found = 0usize;
+    let mut vanished = false;
     let mut dents = [MaybeUninit::<u8>::uninit(); DENTS_BUF];
     loop {
         let bytes =
             getdents(fd_dir.as_fd(), &mut dents).map_err(|e| Fail::of("getdents64 fd", e))?;
         if bytes.is_empty() {
-            return Ok(found);
+            return Ok(FdList { found, vanished });
         }
         for dirent in Dirents::new(bytes) {
             let dirent = dirent.map_err(|_| Fail::Malformed("getdents64 fd"))?;
@@ -228,8 +258,12 @@ fn fds_at(dir: BorrowedFd<'_>, out: &mut [Fd]) -> Result<usize, Fail> {
             let mut link = [0u8; FD_LINK_BUF];
             let kind = match readlinkat(fd_dir.as_fd(), dirent.name_c, &mut link) {
                 Ok(n) => parse::fd_kind(link.get(..n).unwrap_or_default()),
-                // Closed since the listing: not open any more.
-                Err(e) if e == Errno::ENOENT => continue,
+                // Closed since the listing, or an exec's window: the
+                // caller tells.
+                Err(e) if e == Errno::ENOENT => {
+                    vanished = true;
+                    continue;
+                }
                 Err(e) => return Err(Fail::of("readlink fd", e)),
             };
             if let Some(slot) = out.get_mut(found) {
@@ -283,7 +317,7 @@ const NO_EXE: Fail = Fail::Os("readlink exe", Errno::ENOENT);
 /// is being replaced; never another process's (`dir` is bound to it).
 pub(super) fn exe_in(dir: BorrowedFd<'_>, pid: Pid, out: &mut [u8]) -> Result<PathRead, Fail> {
     check_leader(dir, pid)?;
-    for attempt in 0..SETTLE_ATTEMPTS {
+    for attempt in 0..settle_attempts() {
         if attempt > 0 {
             settle(attempt);
         }
@@ -301,74 +335,106 @@ pub(super) fn exe_in(dir: BorrowedFd<'_>, pid: Pid, out: &mut [u8]) -> Result<Pa
             Bare::Replaced | Bare::Again => {}
         }
     }
-    Err(NO_EXE)
+    Err(Fail::Busy)
 }
 
 impl ProcFs {
     /// The path of `<pid>/exe` into `out`: the process's, also while its
     /// leader has exited or is being replaced.
     pub(super) fn read_exe(&self, pid: Pid, out: &mut [u8]) -> Result<PathRead, Fail> {
-        let dir = self.pid_dir(pid)?;
-        exe_in(dir.as_fd(), pid, out)
+        self.bound(pid, |dir| exe_in(dir, pid, out))
     }
 
     /// The open fds of `pid` and their kinds, from `<pid>/fd`: the
     /// process's, also while its leader has exited or is being replaced.
     pub(super) fn read_fds(&self, pid: Pid, out: &mut [Fd]) -> Result<Listed, Fail> {
-        let dir = self.pid_dir(pid)?;
-        check_leader(dir.as_fd(), pid)?;
-        for attempt in 0..SETTLE_ATTEMPTS {
-            if attempt > 0 {
-                settle(attempt);
-            }
-            let found = fds_at(dir.as_fd(), out)?;
-            if found > 0 {
-                return Ok(listed(found, out.len()));
-            }
-            match bare(dir.as_fd(), pid)? {
-                Bare::Truly => break,
-                Bare::Thread(thread) => match fds_at(thread.as_fd(), out) {
-                    Ok(found) if found > 0 => return Ok(listed(found, out.len())),
-                    // That thread left meanwhile (its directory may even
-                    // name the old leader after an exec's swap): look
-                    // again.
-                    Ok(_) | Err(Fail::Gone) => {}
-                    Err(fail) => return Err(fail),
-                },
-                // The new leader's table, through the same directory.
-                Bare::Replaced => {
-                    let found = fds_at(dir.as_fd(), out)?;
-                    return Ok(listed(found, out.len()));
-                }
-                Bare::Again => {}
-            }
-        }
-        Ok(Listed::Complete(0))
+        self.bound(pid, |dir| fds_in(dir, pid, out))
     }
 
     /// The threads of `pid`, from `<pid>/task`, leader first.
     pub(super) fn read_threads(&self, pid: Pid, out: &mut [Thread]) -> Result<Listed, Fail> {
-        let mut path = [0u8; parse::PID_PATH_MAX];
-        let name = parse::pid_path(pid, b"task", &mut path).ok_or(Fail::Gone)?;
-        let task = openat(self.root.as_fd(), name, libc::O_DIRECTORY)
-            .map_err(|e| Fail::of("open task", e))?;
-        let mut attempt = 0;
-        loop {
-            let (found, first) = tids_at(task.as_fd(), out)?;
-            match first {
-                None => return Err(Fail::Gone),
-                Some(first) if first == pid => return Ok(listed(found, out.len())),
-                Some(_) => {
-                    // A thread's number, or the old leader of an exec
-                    // still listed first: `status` tells.
-                    let dir = self.pid_dir(pid)?;
-                    thread_or_replaced(dir.as_fd(), pid)?;
-                    attempt += 1;
-                    if attempt >= SETTLE_ATTEMPTS {
-                        return Ok(listed(found, out.len()));
-                    }
-                    settle(attempt);
+        self.bound(pid, |dir| threads_in(dir, pid, out))
+    }
+}
+
+/// The open fds of the process `pid` whose directory is `dir`.
+///
+/// A listing in which an fd had no link by the time it was read is taken
+/// again: the fd was closed, or the listing was of an old leader whose
+/// table went as it exited (an exec from a thread), and a new listing
+/// shows which. Only when every attempt saw such a listing is the last
+/// one taken, without those fds, if no exec's window shows then (a
+/// process closing fds as fast as they are read); else [`Fail::Busy`].
+fn fds_in(dir: BorrowedFd<'_>, pid: Pid, out: &mut [Fd]) -> Result<Listed, Fail> {
+    check_leader(dir, pid)?;
+    let mut churned = None;
+    for attempt in 0..settle_attempts() {
+        if attempt > 0 {
+            settle(attempt);
+        }
+        let list = fds_at(dir, out)?;
+        if list.vanished {
+            churned = (!in_window(dir, pid)?).then_some(list.found);
+            continue;
+        }
+        if list.found > 0 {
+            return Ok(listed(list.found, out.len()));
+        }
+        match bare(dir, pid)? {
+            Bare::Truly => return Ok(Listed::Complete(0)),
+            Bare::Thread(thread) => match fds_at(thread.as_fd(), out) {
+                Ok(list) if list.found > 0 && !list.vanished => {
+                    return Ok(listed(list.found, out.len()))
                 }
+                // That thread left meanwhile (its directory may even
+                // name the old leader after an exec's swap): look
+                // again.
+                Ok(_) | Err(Fail::Gone) => {}
+                Err(fail) => return Err(fail),
+            },
+            // The new leader's table, through the same directory.
+            Bare::Replaced => {
+                let list = fds_at(dir, out)?;
+                if !list.vanished {
+                    return Ok(listed(list.found, out.len()));
+                }
+            }
+            Bare::Again => {}
+        }
+    }
+    churned
+        .map(|found| listed(found, out.len()))
+        .ok_or(Fail::Busy)
+}
+
+/// Whether `pid`'s `stat`, read once through `dir`, shows an exec's
+/// window: an old leader ([`stale`]), or a leader that left.
+fn in_window(dir: BorrowedFd<'_>, pid: Pid) -> Result<bool, Fail> {
+    let mut buf = [0u8; STAT_BUF];
+    let bytes = read_at(dir, c"stat", "read stat", &mut buf)?;
+    let stat = parse::stat_record(bytes).ok_or(Fail::Malformed("stat"))?;
+    Ok(stale(&stat, pid) || leader_left(&stat))
+}
+
+/// The threads of the process `pid` whose directory is `dir`, leader
+/// first.
+fn threads_in(dir: BorrowedFd<'_>, pid: Pid, out: &mut [Thread]) -> Result<Listed, Fail> {
+    let task = openat(dir, c"task", libc::O_DIRECTORY).map_err(|e| Fail::of("open task", e))?;
+    let mut attempt = 0;
+    loop {
+        let (found, first) = tids_at(task.as_fd(), out)?;
+        match first {
+            None => return Err(Fail::Gone),
+            Some(first) if first == pid => return Ok(listed(found, out.len())),
+            Some(_) => {
+                // A thread's number, or the old leader of an exec still
+                // listed first: `status` tells.
+                thread_or_replaced(dir, pid)?;
+                attempt += 1;
+                if attempt >= settle_attempts() {
+                    return Err(Fail::Busy);
+                }
+                settle(attempt);
             }
         }
     }
