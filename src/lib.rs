@@ -283,7 +283,7 @@ pub use info::start_time::{EpochSeconds, StartTime};
 pub use info::state::State;
 pub use info::thread_buf::{Thread, ThreadBuf};
 pub use list::buf::{Iter, PidBuf, Pids, INLINE_PIDS};
-pub use list::cond::{Match, MatchBytes, Set, States};
+pub use list::cond::{Match, MatchBytes, Namespaces, Set, States};
 pub use list::engine::MAX_ATTEMPTS;
 pub use list::matches::Matches;
 pub use list::query::{Filter, PidQuery};
