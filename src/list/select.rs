@@ -300,10 +300,11 @@ impl<'a> Query<'a> {
     /// In the same namespaces as `pid`, for each of the `kinds` (all of
     /// them, as pgrep's `--ns PID --nslist LIST`): the inode of each
     /// candidate's `/proc/<pid>/ns/<kind>` equals `pid`'s. `pid`'s inodes
-    /// are read once per run; a candidate whose link cannot be read (a
-    /// zombie, another user's process) does not match. When `pid` has
-    /// exited (or is a zombie, whose links cannot be read), nothing
-    /// matches, as nothing is below a `pid` that does not exist for
+    /// are read once per run; a candidate whose link cannot be followed
+    /// (another user's process; a zombie's, but for `pid` and `user`)
+    /// does not match. When `pid` has exited, or one of its links cannot
+    /// be followed because it is a zombie, nothing matches, as nothing is
+    /// below a `pid` that does not exist for
     /// [`descendant_of`](Query::descendant_of). A kind the kernel lacks
     /// (`time` before Linux 5.6) matches nothing. An empty `kinds` is no
     /// condition (nothing is read). Linux only (elsewhere a query with

@@ -45,7 +45,8 @@ type NsId = (u64, u64);
 pub(crate) struct NsRef {
     kinds: Namespaces,
     /// The reference's namespace of each kind, by bit; `None` when it has
-    /// exited, is a zombie, or lacks a kind: then nothing matches.
+    /// exited, or a link cannot be followed (a zombie's, a kind the kernel
+    /// lacks): then nothing matches.
     ids: Option<[NsId; KINDS]>,
 }
 
