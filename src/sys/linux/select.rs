@@ -406,7 +406,7 @@ impl ProcReader {
 
 /// Reads `fd` into `buf` until end of file or `buf` is full; with
 /// `single` (a one-record seq file), a short read is the end.
-pub(super) fn read_all<'b>(
+fn read_all<'b>(
     fd: BorrowedFd<'_>,
     buf: &'b mut [u8],
     single: bool,
