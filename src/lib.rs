@@ -194,6 +194,8 @@
 //! | [`pgrp`](Query::pgrp), [`session`](Query::session), [`tty`](Query::tty), [`parent`](Query::parent), [`state`](Query::state), [`name`](Query::name), [`started_before`](Query::started_before)/[`after`](Query::started_after) | `stat`, once for all of them | kernel filter (`pgrp`, `tty`, `ppid`) when it drives, else `proc_pidinfo` / `kern.proc.pid` | one `stat` read |
 //! | [`descendant_of`](Query::descendant_of) | drives: the subtree walk (O(descendants)); when negated: `stat` of each ancestor | drives: the walk by `PROC_PPID_ONLY` / one table fetch | O(depth) `stat` reads when it does not drive |
 //! | [`ruid`](Query::ruid), [`rgid`](Query::rgid) | `status` | kernel filter (`ruid`) or the info call | one `status` read |
+//! | [`same_namespaces`](Query::same_namespaces) | the reference's `ns/<kind>` links once per run, then each candidate's (`fstatat` following the link: the `nsfs` inode) | unsupported ([`ErrorKind::Unsupported`] before anything is listed) | one `fstatat` per kind |
+//! | [`cgroup`](Query::cgroup) | `cgroup` (its `0::` line; a fixed buffer) | unsupported ([`ErrorKind::Unsupported`] before anything is listed) | one `cgroup` read |
 //! | [`cmdline`](Query::cmdline) | `cmdline` (into a per-thread buffer) | unsupported | one `cmdline` read |
 //! | [`newest`](Query::newest), [`oldest`](Query::oldest) | `stat` of each match | the info call | one `stat` read per match |
 //!
@@ -312,7 +314,7 @@ pub use info::start_time::{EpochSeconds, StartTime};
 pub use info::state::State;
 pub use info::thread_buf::{Thread, ThreadBuf};
 pub use list::buf::{Iter, PidBuf, Pids, INLINE_PIDS};
-pub use list::cond::{Match, MatchBytes, Set, States};
+pub use list::cond::{Match, MatchBytes, Namespaces, Set, States};
 pub use list::engine::MAX_ATTEMPTS;
 pub use list::matches::Matches;
 pub use list::query::{Filter, PidQuery};

@@ -15,7 +15,7 @@ mod fixture;
 use std::time::{Duration, SystemTime};
 
 use alloc::{measure, Counting, Counts};
-use pidquery::{Match, Pid, PidBuf, Query, States};
+use pidquery::{Match, Namespaces, Pid, PidBuf, Query, States};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -38,6 +38,22 @@ fn every_combination_allocates_nothing_per_query_after_warm_up() {
     let parents = [p("tree"), p("tree/sh2")];
     let odd = |b: &[u8]| !b.len().is_multiple_of(2);
     let long_ago = SystemTime::now() - Duration::from_secs(3600 * 24 * 365 * 30);
+    // The cgroup of the fixture's own process when it has one, else the
+    // leader's: either way a path some fixture process is in.
+    let leader_cgroup = std::fs::read(format!("/proc/{}/cgroup", fx.leader))
+        .unwrap()
+        .split(|&b| b == b'\n')
+        .find(|l| l.starts_with(b"0::"))
+        .map(|l| l[3..].to_vec());
+    let cgroup_path: Vec<u8> = match (&fx.cgroup_path, leader_cgroup) {
+        (Some(p), _) => p.clone().into_bytes(),
+        (None, Some(p)) => p,
+        (None, None) => {
+            eprintln!("SKIP the cgroup rows: no cgroup v2 line");
+            Vec::new()
+        }
+    };
+    let cgroups = [b"/no/such/group".as_slice(), &cgroup_path];
     let table: Vec<(&str, Query<'_>, usize)> = vec![
         ("name", Query::new().name(Match::exact("alpha")), 3),
         (
@@ -111,7 +127,51 @@ fn every_combination_allocates_nothing_per_query_after_warm_up() {
             10,
         ),
         ("uid alone", Query::new().euid(0), 10),
+        (
+            "same_namespaces",
+            Query::new().same_namespaces(leader, Namespaces::NET | Namespaces::UTS),
+            10,
+        ),
+        (
+            "same_namespaces ∧ session",
+            Query::new()
+                .session(leader)
+                .same_namespaces(leader, Namespaces::PGREP_DEFAULT),
+            10,
+        ),
+        (
+            "euid ∧ same_namespaces",
+            Query::new()
+                .euid(0)
+                .same_namespaces(leader, Namespaces::all()),
+            10,
+        ),
+        (
+            "same_namespaces negated",
+            Query::new()
+                .same_namespaces(leader, Namespaces::NET)
+                .negate()
+                .session(leader),
+            1,
+        ),
     ];
+    let mut table = table;
+    if !cgroup_path.is_empty() {
+        table.push(("cgroup", Query::new().cgroup(&cgroups[..]), 1));
+        table.push((
+            "cgroup ∧ euid ∧ namespaces",
+            Query::new()
+                .cgroup(&cgroups[..])
+                .euid(0)
+                .same_namespaces(leader, Namespaces::IPC),
+            1,
+        ));
+        table.push((
+            "parent ∧ cgroup",
+            Query::new().parent(leader).cgroup(&cgroups[..]),
+            1,
+        ));
+    }
     let room = std::fs::read_to_string("/proc/sys/kernel/pid_max")
         .unwrap()
         .trim()

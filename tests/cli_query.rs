@@ -390,3 +390,54 @@ fn start_times_and_subtrees_combine() {
     assert!(not_deltas.1.contains(&fx.pid("tree/sh/epsilon")));
     assert!(not_deltas.1.is_disjoint(&deltas.1));
 }
+
+#[test]
+fn ns_and_cgroup_select_as_pgrep_selects() {
+    let Some(fx) = start() else { return };
+    let sid = fx.leader.to_string();
+    // pgrep 4.0.2 keeps only the last --nslist item: one kind at a time.
+    let mut refs = vec![sid.clone()];
+    match fx.skipped.get("netns") {
+        Some(why) => eprintln!("SKIP --ns of the netns process: {why}"),
+        None => refs.push(fx.pid("netns").to_string()),
+    }
+    for reference in &refs {
+        for kind in ["net", "uts", "ipc", "mnt", "pid", "user", "cgroup", "time"] {
+            let ours = lp(&["--session", &sid, "--ns", reference, "--nslist", kind]);
+            let theirs = pgrep(&["-s", &sid, "--ns", reference, "--nslist", kind]);
+            assert_eq!(ours, theirs, "--ns {reference} --nslist {kind}");
+            assert!(!ours.1.is_empty(), "the reference itself matches");
+        }
+    }
+    if refs.len() == 2 {
+        let netns = fx.pid("netns");
+        let ours = lp(&["--session", &sid, "--ns", &refs[1], "--nslist", "net,uts"]);
+        assert_eq!(ours, (Some(0), set(&[netns])));
+        let ours = lp(&["--session", &sid, "--ns", &sid, "--nslist", "net", "--not"]);
+        assert!(ours.1.contains(&netns) && !ours.1.contains(&fx.leader));
+    }
+    match (&fx.cgroup_path, fx.skipped.get("cgrouped")) {
+        (Some(path), None) => {
+            let ours = lp(&["--session", &sid, "--cgroup", path]);
+            assert_eq!(ours, pgrep(&["-s", &sid, "--cgroup", path]));
+            assert_eq!(ours, (Some(0), set(&[fx.pid("cgrouped")])));
+            let both = format!("/no/such,{path}");
+            assert_eq!(
+                lp(&["--session", &sid, "--cgroup", &both]),
+                pgrep(&["-s", &sid, "--cgroup", &both])
+            );
+        }
+        (_, why) => eprintln!("SKIP --cgroup of the cgrouped process: {why:?}"),
+    }
+    // Bad lists fail with status 2 and a message.
+    for args in [
+        &["--ns", "x"][..],
+        &["--nslist", "net"][..],
+        &["--ns", "1", "--nslist", "bogus"][..],
+        &["--cgroup", ""][..],
+    ] {
+        let out = listpids(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(!out.stderr.is_empty(), "{args:?}");
+    }
+}

@@ -8,7 +8,7 @@
 #![cfg(feature = "model")]
 
 use pidquery::model::{self, freebsd};
-use pidquery::{ErrorKind, Match, Pid, PidBuf, PidQuery, ProcInfo, Query, States};
+use pidquery::{ErrorKind, Match, Namespaces, Pid, PidBuf, PidQuery, ProcInfo, Query, States};
 
 /// xorshift, so that a failure replays.
 struct Rng(u64);
@@ -64,6 +64,45 @@ fn table_start(starts: &[(Pid, u64)], p: Pid) -> u64 {
     found
         .map(|&(_, start)| start)
         .expect("every pid is in the table")
+}
+
+/// The Linux-only conditions fail with `Unsupported` naming the
+/// condition, whatever else the query holds: even when no process could
+/// match (a group nobody is in), never an empty answer.
+fn linux_only_conditions_fail(
+    mut run: impl FnMut(&Query<'_>) -> Result<Vec<Pid>, pidquery::Error>,
+) {
+    let nobody = pid(999_999);
+    let paths = [b"/".as_slice()];
+    let queries = [
+        (
+            "same_namespaces",
+            Query::new().same_namespaces(pid(1), Namespaces::NET),
+        ),
+        (
+            "same_namespaces",
+            Query::new().same_namespaces(pid(1), Namespaces::empty()),
+        ),
+        (
+            "same_namespaces",
+            Query::new()
+                .pgrp(nobody)
+                .same_namespaces(pid(1), Namespaces::all())
+                .negate(),
+        ),
+        ("cgroup", Query::new().cgroup(&paths[..])),
+        (
+            "cgroup",
+            Query::new().euid(0).cgroup(b"/".as_slice()).newest(),
+        ),
+        ("cgroup", Query::new().parent(nobody).cgroup(&paths[..])),
+    ];
+    for (op, q) in &queries {
+        let err = run(q).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{q:?}");
+        assert_eq!(err.operation(), *op, "{q:?}");
+        assert!(err.to_string().contains("not supported"), "{err}");
+    }
 }
 
 /// Random conjunctions (with negation and picks) on a table whose infos
@@ -214,6 +253,7 @@ fn xnu_model_answers_conjunctions_through_its_kernel_filters() {
         .select(&Query::new().cmdline(Match::exact("x")), &mut buf)
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unsupported);
+    linux_only_conditions_fail(|q| Ok(m.select(q, &mut buf)?.to_vec()));
 }
 
 #[test]
@@ -254,4 +294,5 @@ fn freebsd_model_answers_conjunctions_through_its_kernel_filters() {
     let (n, tied) = check(&infos, start_of, |q| Ok(m.select(q, &mut buf)?.to_vec()));
     assert_eq!(n, 300);
     assert!(tied >= 20, "{tied} picks decided by a tie");
+    linux_only_conditions_fail(|q| Ok(m.select(q, &mut buf)?.to_vec()));
 }

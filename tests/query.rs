@@ -13,7 +13,7 @@ mod fixture;
 use std::collections::BTreeMap;
 
 use fixture::QueryFixture;
-use pidquery::{Dev, Match, Pid, PidBuf, Query, States};
+use pidquery::{Dev, ErrorKind, Match, Namespaces, Pid, PidBuf, Query, States};
 
 /// What the oracle knows of one process, read from `/proc` directly.
 #[derive(Clone, Debug)]
@@ -30,6 +30,38 @@ struct Facts {
     rgid: u32,
     args: Vec<u8>,
     start: u64,
+    /// `/proc/<pid>/ns/<kind>`'s device and inode by kind (`None`: the
+    /// link cannot be followed).
+    ns: BTreeMap<&'static str, Option<(u64, u64)>>,
+    /// The path of the `0::` line of `/proc/<pid>/cgroup`.
+    cgroup: Option<Vec<u8>>,
+}
+
+const NS_KINDS: [&str; 8] = ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"];
+
+fn ns_of(pid: i32) -> BTreeMap<&'static str, Option<(u64, u64)>> {
+    use std::os::unix::fs::MetadataExt;
+    NS_KINDS
+        .iter()
+        .map(|k| {
+            let m = std::fs::metadata(format!("/proc/{pid}/ns/{k}")).ok();
+            (*k, m.map(|m| (m.dev(), m.ino())))
+        })
+        .collect()
+}
+
+fn cgroup_of(pid: i32) -> Option<Vec<u8>> {
+    let text = std::fs::read(format!("/proc/{pid}/cgroup")).ok()?;
+    text.split(|&b| b == b'\n')
+        .find(|l| l.starts_with(b"0::"))
+        .map(|l| l[3..].to_vec())
+}
+
+/// The oracle's same-namespaces test: every kind readable and equal.
+fn same_ns(a: &Facts, b: &BTreeMap<&'static str, Option<(u64, u64)>>, kinds: &[&str]) -> bool {
+    kinds
+        .iter()
+        .all(|k| matches!((a.ns[k], b[k]), (Some(x), Some(y)) if x == y))
 }
 
 fn read_facts(pid: i32) -> Facts {
@@ -78,6 +110,8 @@ fn read_facts(pid: i32) -> Facts {
         rgid: gids[0],
         args,
         start: f[19].parse().unwrap(),
+        ns: ns_of(pid),
+        cgroup: cgroup_of(pid),
     }
 }
 
@@ -171,6 +205,17 @@ fn random_conjunctions_agree_with_the_oracle() {
     let comms: Vec<Vec<u8>> = facts.values().map(|f| f.comm.clone()).collect();
     let argses: Vec<Vec<u8>> = facts.values().map(|f| f.args.clone()).collect();
     let letters = [b"S".as_slice(), b"T", b"Z", b"SZ", b"RT", b"D"];
+    let cgroups: Vec<Vec<u8>> = {
+        let mut v: Vec<Vec<u8>> = facts.values().filter_map(|f| f.cgroup.clone()).collect();
+        v.push(b"/no/such/group".to_vec());
+        v.sort();
+        v.dedup();
+        v
+    };
+    // A reference outside the fixture too: this test process.
+    let me = std::process::id() as i32;
+    let mut refs: Vec<i32> = facts.keys().copied().collect();
+    refs.push(me);
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut buf = PidBuf::new();
     let mut checked = 0;
@@ -215,9 +260,23 @@ fn random_conjunctions_agree_with_the_oracle() {
             mk(name_how, &name_pat, &custom)
         };
         let args_m = mk(args_how, &args_pat, &custom);
+        let ns_ref = *rng.pick(&refs);
+        let ns_kinds: Vec<&str> = NS_KINDS
+            .iter()
+            .copied()
+            .filter(|_| rng.below(3) == 0)
+            .collect();
+        let ns_set = ns_kinds.iter().fold(Namespaces::empty(), |s, k| {
+            s | Namespaces::from_link_name(k.as_bytes()).unwrap()
+        });
+        let ref_ns = ns_of(ns_ref);
+        let cg: Vec<Vec<u8>> = (0..1 + rng.below(2))
+            .map(|_| rng.pick(&cgroups).clone())
+            .collect();
+        let cg_slices: Vec<&[u8]> = cg.iter().map(Vec::as_slice).collect();
         let mut q = Query::new();
         let mut which = Vec::new();
-        for c in 0..11 {
+        for c in 0..13 {
             if rng.below(4) != 0 {
                 continue;
             }
@@ -233,7 +292,9 @@ fn random_conjunctions_agree_with_the_oracle() {
                 7 => q.descendant_of(&de_p[..]),
                 8 => q.state(states),
                 9 => q.name(name_m),
-                _ => q.cmdline(args_m),
+                10 => q.cmdline(args_m),
+                11 => q.same_namespaces(Pid::from_raw(ns_ref).unwrap(), ns_set),
+                _ => q.cgroup(&cg_slices[..]),
             };
         }
         let negate = round % 5 == 4;
@@ -265,7 +326,9 @@ fn random_conjunctions_agree_with_the_oracle() {
                     ),
                     8 => st_l.contains(&f.state),
                     9 => name_m.is_match(&f.comm),
-                    _ => args_m.is_match(&f.args),
+                    10 => args_m.is_match(&f.args),
+                    11 => same_ns(f, &ref_ns, &ns_kinds),
+                    _ => f.cgroup.as_ref().is_some_and(|c| cg.contains(c)),
                 }) != negate
             };
             let want: Vec<i32> = facts
@@ -409,4 +472,143 @@ fn each_condition_finds_its_fixture_process() {
     let not_alpha = in_fx(Query::new().name(Match::exact("alpha")).negate());
     assert!(!not_alpha.contains(&p("alpha1")) && not_alpha.contains(&leader));
     assert!(!in_fx(Query::new().except(p("alpha1")).pgrp(p("alpha1"))).contains(&p("alpha1")));
+}
+
+#[test]
+fn namespace_and_cgroup_conditions_find_their_fixture_processes() {
+    let fx = match QueryFixture::start() {
+        Ok(fx) => fx,
+        Err(why) => {
+            eprintln!("SKIP namespace_and_cgroup_conditions_find_their_fixture_processes: {why}");
+            return;
+        }
+    };
+    let all = fx.all();
+    let mut buf = PidBuf::new();
+    let mut in_fx = |q: Query<'_>| -> Vec<i32> {
+        let got: Vec<i32> = q
+            .fill(&mut buf)
+            .unwrap()
+            .iter()
+            .map(|p| p.as_raw())
+            .filter(|p| all.contains(p))
+            .collect();
+        let streamed: Vec<i32> = q
+            .iter()
+            .unwrap()
+            .map(|p| p.unwrap().as_raw())
+            .filter(|p| all.contains(p))
+            .collect();
+        assert_eq!(got, streamed, "fill and iter disagree: {q:?}");
+        got
+    };
+    let pid = |k: &str| Pid::from_raw(fx.pid(k)).unwrap();
+    let leader = Pid::from_raw(fx.leader).unwrap();
+    let zchild = fx.pid("zchild");
+    let without =
+        |gone: &[i32]| -> Vec<i32> { fx.all().into_iter().filter(|p| !gone.contains(p)).collect() };
+    // A zombie's links cannot be followed: it never matches, and a
+    // negated query lists it.
+    assert_eq!(
+        in_fx(Query::new().same_namespaces(leader, Namespaces::IPC)),
+        without(&[zchild])
+    );
+    assert_eq!(
+        in_fx(
+            Query::new()
+                .same_namespaces(leader, Namespaces::IPC)
+                .negate()
+        ),
+        [zchild]
+    );
+    // A reference that has exited: nothing matches.
+    let gone = {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let p = Pid::from(&child);
+        child.wait().unwrap();
+        p
+    };
+    assert!(in_fx(Query::new().same_namespaces(gone, Namespaces::NET)).is_empty());
+    assert_eq!(
+        in_fx(Query::new().same_namespaces(gone, Namespaces::NET).negate()),
+        fx.all()
+    );
+    // No kinds: no condition.
+    assert_eq!(
+        in_fx(Query::new().same_namespaces(gone, Namespaces::empty())),
+        fx.all()
+    );
+    match fx.skipped.get("netns") {
+        Some(why) => eprintln!("SKIP the netns process: {why}"),
+        None => {
+            let netns = fx.pid("netns");
+            for kinds in [
+                Namespaces::NET,
+                Namespaces::UTS,
+                Namespaces::NET | Namespaces::IPC,
+            ] {
+                assert_eq!(
+                    in_fx(Query::new().same_namespaces(pid("netns"), kinds)),
+                    [netns],
+                    "{kinds:?}"
+                );
+                assert_eq!(
+                    in_fx(Query::new().same_namespaces(leader, kinds | Namespaces::MNT)),
+                    without(&[netns, zchild]),
+                    "{kinds:?}"
+                );
+            }
+            // It shares the rest.
+            assert_eq!(
+                in_fx(
+                    Query::new().same_namespaces(pid("netns"), Namespaces::MNT | Namespaces::PID)
+                ),
+                without(&[zchild])
+            );
+            // With the euid condition the reads go by path, bound by the
+            // last lookup.
+            assert_eq!(
+                in_fx(
+                    Query::new()
+                        .euid(0)
+                        .same_namespaces(pid("netns"), Namespaces::NET)
+                ),
+                [netns]
+            );
+        }
+    }
+    match (&fx.cgroup_path, fx.skipped.get("cgrouped")) {
+        (Some(path), None) => {
+            let cg = fx.pid("cgrouped");
+            let path = path.as_bytes();
+            assert_eq!(in_fx(Query::new().cgroup(path)), [cg]);
+            assert_eq!(in_fx(Query::new().cgroup(&[b"/x".as_slice(), path])), [cg]);
+            assert!(!in_fx(Query::new().cgroup(path).negate()).contains(&cg));
+            assert!(in_fx(Query::new().cgroup(&path[..path.len() - 1])).is_empty());
+            assert_eq!(
+                in_fx(
+                    Query::new()
+                        .cgroup(path)
+                        .same_namespaces(leader, Namespaces::NET)
+                ),
+                [cg]
+            );
+            let leader_cg = cgroup_of(fx.leader).unwrap();
+            assert!(!in_fx(Query::new().cgroup(leader_cg.as_slice())).contains(&cg));
+        }
+        (_, why) => eprintln!("SKIP the cgrouped process: {why:?}"),
+    }
+    // A reference whose links the caller may not follow (pid 1 in some
+    // sandboxes, even for root): a typed error naming it.
+    if let Err(e) = std::fs::metadata("/proc/1/ns/net") {
+        if e.kind() == std::io::ErrorKind::PermissionDenied {
+            let one = Pid::from_raw(1).unwrap();
+            let err = Query::new()
+                .same_namespaces(one, Namespaces::NET)
+                .fill(&mut PidBuf::new())
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+            assert_eq!(err.pid(), Some(one));
+        }
+    }
 }

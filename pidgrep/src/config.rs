@@ -6,7 +6,7 @@
 use std::os::unix::fs::FileTypeExt;
 use std::os::unix::fs::MetadataExt;
 
-use pidquery::{Dev, Pid, States};
+use pidquery::{Dev, Namespaces, Pid, States};
 use regex::bytes::{Regex, RegexBuilder};
 
 use crate::args::{self, Parsed};
@@ -45,11 +45,43 @@ pub struct Config {
     pub long_pattern: bool,
     pub euid: Vec<u32>,
     pub ruid: Vec<u32>,
-    pub ns: Option<Pid>,
-    pub nslist: Vec<&'static str>,
+    /// `--ns`: the reference pid as pgrep's `atoi` reads it (not 0).
+    pub ns: Option<i32>,
+    /// The kinds `--ns` compares: the last `--nslist` item's, as pgrep
+    /// keeps only that one (`None`: pgrep's default).
+    pub nslist: Option<Namespaces>,
+    /// `--cgroup`: cgroup v2 paths (the last option's list, as pgrep's).
+    pub cgroup: Option<Vec<Vec<u8>>>,
 }
 
-const NAMESPACES: [&str; 7] = ["ipc", "mnt", "net", "pid", "user", "uts", "cgroup"];
+/// pgrep's `atoi`: leading blanks, a sign, the digits that follow; 0 when
+/// there are none.
+fn atoi(text: &[u8]) -> i32 {
+    let t = text.trim_ascii_start();
+    let (neg, t) = match t.first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let n = t
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .fold(0i64, |n, &d| {
+            (n * 10 + i64::from(d - b'0')).min(i64::from(u32::MAX))
+        });
+    (if neg { -n } else { n }) as i32
+}
+
+/// pgrep's `-r` list: `strchr(list, state)`, so unknown letters and
+/// commas match nothing.
+fn runstates(v: &[u8]) -> Option<States> {
+    let known: Vec<u8> = v
+        .iter()
+        .copied()
+        .filter(|b| b"RSDTtZXxIP".contains(b))
+        .collect();
+    States::from_letters(&known)
+}
 
 fn split(value: &[u8]) -> impl Iterator<Item = &str> {
     std::str::from_utf8(value).unwrap_or("\u{fffd}").split(',')
@@ -117,24 +149,33 @@ impl Config {
                     )))
                 }
                 args::NS => {
-                    let pid = number::<i32>(&String::from_utf8_lossy(&v))
-                        .and_then(Pid::from_raw)
-                        .ok_or_else(|| {
-                            Stop::Hint(format!("invalid PID: {}", String::from_utf8_lossy(&v)))
-                        })?;
-                    c.ns = Some(pid);
+                    // pgrep 4.0.2 reads it with `atoi`; for 0 (no number)
+                    // its switch falls through into `-r`'s case, which
+                    // takes the text as run states.
+                    match atoi(&v) {
+                        0 => c.states = runstates(&v),
+                        pid => c.ns = Some(pid),
+                    }
                     criteria += 1;
                 }
                 args::NSLIST => {
-                    for t in split(&v) {
-                        let Some(ns) = NAMESPACES.iter().find(|n| **n == t) else {
-                            return Err(Stop::Fail("invalid namespace list".into(), 2));
-                        };
-                        c.nslist.push(ns);
+                    // pgrep's `split_list`: an empty list is a usage error;
+                    // an unknown item ends pgrep with status 2 and no
+                    // message; each item replaces the mask, so the last
+                    // one is the list.
+                    if v.is_empty() {
+                        return Err(Stop::Usage(None));
+                    }
+                    for t in v.split(|&b| b == b',') {
+                        c.nslist = Some(Namespaces::from_link_name(t).ok_or(Stop::Exit(2))?);
                     }
                 }
                 args::CGROUP => {
-                    return Err(Stop::Fail("--cgroup is not supported".into(), 2));
+                    if v.is_empty() {
+                        return Err(Stop::Usage(None));
+                    }
+                    c.cgroup = Some(v.split(|&b| b == b',').map(<[u8]>::to_vec).collect());
+                    criteria += 1;
                 }
                 _ => match u8::try_from(code).unwrap_or(0) {
                     b'd' => c.delim = v,
@@ -211,22 +252,12 @@ impl Config {
                     b'L' => lock = true,
                     b'A' => c.ancestors = true,
                     b'r' => {
-                        // pgrep tests `strchr(list, state)`: unknown letters
-                        // and commas match nothing.
-                        let known: Vec<u8> = v
-                            .iter()
-                            .copied()
-                            .filter(|b| b"RSDTtZXxIP".contains(b))
-                            .collect();
-                        c.states = States::from_letters(&known);
+                        c.states = runstates(&v);
                         criteria += 1;
                     }
                     _ => return Err(Stop::Usage(None)),
                 },
             }
-        }
-        if !c.nslist.is_empty() && c.ns.is_none() {
-            return Err(Stop::Hint("--nslist requires --ns".into()));
         }
         // pgrep refuses -n with -o, and either with -v.
         if (c.newest && c.oldest) || (c.negate && (c.newest || c.oldest)) {
@@ -246,10 +277,12 @@ impl Config {
             })?);
         }
         // pgrep tests its conditions in an `else if` chain whose terminal
-        // branch decides the match by itself: with -t, -r is never tested
-        // (measured against procps-ng 4.0.2; -O still is).
+        // branch decides the match by itself: with -t, -r and --cgroup are
+        // never tested (measured against procps-ng 4.0.2; -O and --ns
+        // still are).
         if c.tty.is_some() {
             c.states = None;
+            c.cgroup = None;
         }
         let mut operands = parsed.operands;
         if operands.len() > 1 {

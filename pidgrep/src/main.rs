@@ -80,6 +80,8 @@ pub enum Stop {
     Fail(String, u8),
     /// Help or version, on standard output, exit 0.
     Print(String),
+    /// No message, this exit status.
+    Exit(u8),
 }
 
 fn main() -> ExitCode {
@@ -106,6 +108,7 @@ fn main() -> ExitCode {
             eprintln!("{me}: {msg}");
             ExitCode::from(code)
         }
+        Err(Stop::Exit(code)) => ExitCode::from(code),
         Err(Stop::Print(text)) => {
             let _ = std::io::stdout().write_all(text.as_bytes());
             ExitCode::SUCCESS

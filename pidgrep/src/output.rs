@@ -2,17 +2,18 @@
 //! command line as `ps -o args` shows it) joined by the delimiter, or the
 //! count.
 //!
-//! One `pidquery::Query` answers every option but `-A`, `--ns`, `-F`,
-//! `-t ?` and `-w`; with those, the query's matches are taken as one
-//! condition and the rest (ancestors, namespaces, the pidfile's pid, no
-//! terminal, threads, negation, newest/oldest) is decided here over the
-//! whole table.
+//! One `pidquery::Query` answers every option (`--ns` and `--cgroup`
+//! included) but `-A`, `-F`, `-t ?`, `-w`, and `--ns` with a reference one
+//! of whose links cannot be followed; with those, the query's matches are
+//! taken as one condition and the rest (ancestors, pgrep's reading of such
+//! links, the pidfile's pid, no terminal, threads, negation,
+//! newest/oldest) is decided here over the whole table.
 
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::time::{Duration, SystemTime};
 
-use pidquery::{Match, Pid, PidBuf, Query, StartTime, System};
+use pidquery::{Match, Namespaces, Pid, PidBuf, Query, StartTime, System};
 
 use crate::config::Config;
 use crate::Stop;
@@ -74,10 +75,42 @@ pub fn run(c: &Config, program: &str) -> Result<bool, Stop> {
     if let (Some(secs), false) = (c.older, per_thread) {
         q = q.started_before(SystemTime::now() - Duration::from_secs(secs));
     }
+    let cgroups: Vec<&[u8]> = c.cgroup.iter().flatten().map(Vec::as_slice).collect();
+    if c.cgroup.is_some() {
+        q = q.cgroup(&cgroups[..]);
+    }
+    let mut ns_by_hand = None;
+    if let Some(raw) = c.ns {
+        let reference = Pid::from_raw(raw)
+            .filter(|p| *p != Pid::ZERO)
+            .ok_or_else(|| {
+                Stop::Fail("Error reading reference namespace information\n".into(), 3)
+            })?;
+        // pgrep reads a link it cannot follow as inode 0. A kind this
+        // kernel lacks (`time` before Linux 5.6) is 0 for every process:
+        // left out. When a link of the reference cannot be followed (it
+        // exited; a zombie, whose `pid` link alone can be; another
+        // user's), pgrep's comparison of zeros is made here.
+        let kinds = c
+            .nslist
+            .unwrap_or(Namespaces::PGREP_DEFAULT)
+            .kinds()
+            .filter(|(_, name)| std::fs::symlink_metadata(format!("/proc/self/ns/{name}")).is_ok())
+            .fold(Namespaces::empty(), |set, (kind, _)| set | kind);
+        let ids: Vec<Option<(u64, u64)>> = kinds
+            .kinds()
+            .map(|(_, name)| ns_of(reference, name))
+            .collect();
+        if ids.iter().all(Option::is_some) {
+            q = q.same_namespaces(reference, kinds);
+        } else {
+            ns_by_hand = Some((kinds, ids));
+        }
+    }
     let mut buf = PidBuf::new();
     let entries: Vec<Entry> =
-        if c.threads || c.ancestors || c.ns.is_some() || c.pidfile.is_some() || c.no_tty {
-            by_hand(c, &q, me, &mut buf)?
+        if c.threads || c.ancestors || ns_by_hand.is_some() || c.pidfile.is_some() || c.no_tty {
+            by_hand(c, &q, me, ns_by_hand.as_ref(), &mut buf)?
         } else {
             let mut q = q.except(me);
             if c.negate {
@@ -181,10 +214,29 @@ pub fn cmdline_text(path: &str, named: impl FnOnce() -> Option<(Vec<u8>, bool)>)
     text
 }
 
-/// `-A`, `--ns`, `-F`, `-t ?` and `-w`: the query's matches, then
-/// ancestors, namespaces, the pidfile's pid, no terminal, threads,
-/// negation and newest/oldest decided over the whole table.
-fn by_hand(c: &Config, q: &Query<'_>, me: Pid, buf: &mut PidBuf) -> Result<Vec<Entry>, Stop> {
+/// The namespace of kind `name` of `pid`, when its link can be followed.
+fn ns_of(pid: Pid, name: &str) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(format!("/proc/{pid}/ns/{name}"))
+        .ok()
+        .map(|m| (m.dev(), m.ino()))
+}
+
+/// A reference's namespaces of some kinds, as pgrep compares them: a
+/// link that cannot be followed is `None` (pgrep's 0).
+type NsByHand = (Namespaces, Vec<Option<(u64, u64)>>);
+
+/// `-A`, `-F`, `-t ?`, `-w`, and `--ns` with a reference one of whose
+/// links cannot be followed (`ns`): the query's matches, then ancestors,
+/// those namespaces, the pidfile's pid, no terminal, threads, negation and
+/// newest/oldest decided over the whole table.
+fn by_hand(
+    c: &Config,
+    q: &Query<'_>,
+    me: Pid,
+    ns: Option<&NsByHand>,
+    buf: &mut PidBuf,
+) -> Result<Vec<Entry>, Stop> {
     let matched: BTreeSet<Pid> = q.fill(buf).map_err(fatal)?.iter().copied().collect();
     let mut ancestors = BTreeSet::new();
     if c.ancestors {
@@ -196,19 +248,6 @@ fn by_hand(c: &Config, q: &Query<'_>, me: Pid, buf: &mut PidBuf) -> Result<Vec<E
             at = info.ppid;
         }
     }
-    let wanted_ns: Vec<&str> = if c.nslist.is_empty() {
-        vec!["ipc", "mnt", "net", "pid", "user", "uts"]
-    } else {
-        c.nslist.clone()
-    };
-    let ns_of = |pid: Pid, ns: &str| -> Option<u64> {
-        use std::os::unix::fs::MetadataExt;
-        std::fs::metadata(format!("/proc/{pid}/ns/{ns}"))
-            .ok()
-            .map(|m| m.ino())
-    };
-    let reference: Option<Vec<Option<u64>>> =
-        c.ns.map(|r| wanted_ns.iter().map(|ns| ns_of(r, ns)).collect());
     // `-t ?` with other names: the terminal, or none.
     let tty_matches = |pid: Pid| match pid.info() {
         Ok(info) => match info.tty {
@@ -221,11 +260,11 @@ fn by_hand(c: &Config, q: &Query<'_>, me: Pid, buf: &mut PidBuf) -> Result<Vec<E
     let mut table = Vec::with_capacity(all.len());
     for pid in all {
         let mut yes = matched.contains(&pid) && c.pidfile.is_none_or(|p| p == pid);
-        if let (true, Some(reference)) = (yes, &reference) {
-            yes = wanted_ns
-                .iter()
-                .zip(reference)
-                .all(|(ns, r)| r.is_none() || ns_of(pid, ns) == *r);
+        if let (true, Some((kinds, ids))) = (yes, ns) {
+            yes = kinds
+                .kinds()
+                .zip(ids)
+                .all(|((_, name), id)| ns_of(pid, name) == *id);
         }
         if yes && c.no_tty {
             yes = tty_matches(pid);

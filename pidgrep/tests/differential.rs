@@ -1,7 +1,9 @@
 //! `pidgrep` against the system's own `pgrep` (procps-ng 4.0): a fixture
 //! of processes with chosen names (one longer than 15 bytes), command
 //! lines, groups, a session on a pty, real and effective ids, a small
-//! tree, a stopped process and a zombie; then many randomized option
+//! tree, a stopped process and a zombie, one in new network and UTS
+//! namespaces and one in its own cgroup (where the machine allows); then
+//! many randomized option
 //! combinations run through both, one after the other, comparing standard
 //! output and exit status. Each run is restricted to the fixture (`-s`,
 //! `-g` or `-P` of its processes) so that the rest of the machine cannot
@@ -14,6 +16,8 @@
 mod fixture;
 
 mod support;
+
+use std::process::Command;
 
 use support::{differ, pgrep_or_skip, Rng, SERIAL};
 
@@ -88,6 +92,20 @@ fn random_option_combinations_match_pgrep() {
         "1000,65534",
     ];
     let states = ["S", "T", "Z", "SZ", "R,T", "D"];
+    // --ns references: the leader, a zombie (whose links pgrep cannot
+    // follow), the process in its own namespaces when there is one.
+    let mut ns_refs = vec![fx.leader.to_string(), fx.pid("zchild").to_string()];
+    if !fx.skipped.contains_key("netns") {
+        ns_refs.push(fx.pid("netns").to_string());
+    }
+    let nslists = [
+        "net", "uts", "ipc", "net,uts", "uts,net", "mnt,pid", "user", "time",
+    ];
+    let mut cgroups = vec!["/".to_string(), "/no/such".to_string()];
+    if let Some(p) = &fx.cgroup_path {
+        cgroups.push(p.clone());
+        cgroups.push(format!("/x,{p}"));
+    }
     let mut rng = Rng(0xD1B5_4A32_D192_ED03);
     let rounds = 600;
     let (mut first_try, mut persistent, mut negated) = (0, 0, 0);
@@ -157,6 +175,18 @@ fn random_option_combinations_match_pgrep() {
             args.push("-r".into());
             args.push(rng.pick(&states).into());
         }
+        if rng.chance(12) {
+            args.push("--ns".into());
+            args.push(rng.pick(&ns_refs));
+            if rng.chance(60) {
+                args.push("--nslist".into());
+                args.push(rng.pick(&nslists).into());
+            }
+        }
+        if rng.chance(10) {
+            args.push("--cgroup".into());
+            args.push(rng.pick(&cgroups));
+        }
         if rng.chance(5) {
             args.push("-O".into());
             args.push(rng.pick(&["0", "100000"]).into());
@@ -215,6 +245,33 @@ fn the_edges_match_pgrep() {
     };
     let s = fx.leader.to_string();
     let z = fx.pid("zhost").to_string();
+    let zombie = fx.pid("zchild").to_string();
+    let gone = {
+        let mut child = Command::new("true").spawn().unwrap();
+        let p = child.id().to_string();
+        child.wait().unwrap();
+        p
+    };
+    let netns = match fx.skipped.get("netns") {
+        Some(why) => {
+            eprintln!("SKIP the --ns cases of a process in its own namespaces: {why}");
+            s.clone()
+        }
+        None => fx.pid("netns").to_string(),
+    };
+    let cg = match (&fx.cgroup_path, fx.skipped.get("cgrouped")) {
+        (Some(p), None) => p.clone(),
+        (_, why) => {
+            eprintln!("SKIP the --cgroup cases of a process in its own cgroup: {why:?}");
+            "/".into()
+        }
+    };
+    let tty = fx
+        .tty
+        .to_string_lossy()
+        .trim_start_matches("/dev/")
+        .to_string();
+    let cg_or_x = format!("/x,{cg}");
     let cases: Vec<Vec<String>> = [
         // Names longer than 15 bytes: the kernel keeps 15.
         vec!["-s", &s, "a_very_long_process_name"],
@@ -254,6 +311,43 @@ fn the_edges_match_pgrep() {
         vec!["-s", &s, "--", "-x"],
         vec!["-s", &s, "-d", ",", "-c", "a"],
         vec!["-g", "0"],
+        // Namespaces: pgrep 4.0.2 keeps the last --nslist item only,
+        // compares cgroup ipc mnt net pid time by default, reads --ns with
+        // atoi (0: the text becomes -r's list), and a reference whose
+        // links it cannot follow matches the processes whose links it
+        // cannot follow either (a zombie's).
+        vec!["--ns", &s, "-s", &s],
+        vec!["--ns", &s, "-s", &s, "-v"],
+        vec!["--ns", &netns, "-s", &s, "-l"],
+        vec!["--ns", &netns, "--nslist", "net", "-s", &s],
+        vec!["--ns", &netns, "--nslist", "net,uts", "-s", &s],
+        vec!["--ns", &netns, "--nslist", "net,mnt", "-s", &s],
+        vec!["--ns", &netns, "--nslist", "mnt,pid", "-s", &s],
+        vec!["--ns", &netns, "--nslist", "user", "-s", &s],
+        vec!["--ns", &s, "--nslist", "uts", "-s", &s, "-n"],
+        vec!["--ns", &zombie, "-s", &s],
+        vec!["--ns", &zombie, "-s", &s, "-v", "-c"],
+        vec!["--ns", &gone, "-s", &s],
+        vec!["--ns", "0", "-s", &s],
+        vec!["--ns", "S", "-s", &s],
+        vec!["--ns", "T", "-s", &s, "-t", &tty],
+        vec!["--ns", "-5", "-s", &s],
+        vec!["--ns", "x"],
+        vec!["--nslist", "net"],
+        vec!["--nslist", "bogus", "--ns", &s],
+        vec!["--nslist", "", "--ns", &s],
+        vec!["--nslist", "net,", "--ns", &s],
+        vec!["--nslist", "net", "--ns", &s, "-s", &s, "-c"],
+        // cgroup v2 paths, compared whole; ignored with -t.
+        vec!["--cgroup", &cg, "-s", &s],
+        vec!["--cgroup", &cg_or_x, "-s", &s, "-l"],
+        vec!["--cgroup", "/", "-s", &s],
+        vec!["--cgroup", &cg, "-s", &s, "-v"],
+        vec!["--cgroup", &cg, "-s", &s, "-t", &tty],
+        vec!["--cgroup", &cg, "--ns", &s, "-s", &s],
+        vec!["--cgroup", "/no/such", "-s", &s],
+        vec!["--cgroup", ""],
+        vec!["--cgroup", "/x", "--cgroup", &cg, "-s", &s],
         vec!["-V"],
         vec!["-h"],
     ]

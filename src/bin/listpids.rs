@@ -51,6 +51,13 @@ inside one option accepts any of its values (OR), as pgrep's lists do.
   --started-before TIME, --started-after TIME
                       started strictly before / after TIME: seconds since the
                       epoch (or @SECS), or UTC as YYYY-MM-DDTHH:MM:SSZ
+  --ns PID            in the same namespaces as process PID (Linux): each kind
+                      of --nslist, by default all of cgroup ipc mnt net pid
+                      time user uts; a process whose links cannot be read
+                      (a zombie, another user's) does not match
+  --nslist LIST       the namespace kinds --ns compares, e.g. net,uts
+  --cgroup PATH       the cgroup v2 path (the 0:: line of /proc/PID/cgroup) is
+                      PATH, e.g. /system.slice/sshd.service (Linux)
   --not               the processes that do NOT satisfy the conditions
   --newest, --oldest  only the match started last (first)
 One of --uid --ruid --ppid --pgrp --tty --descendants alone, with one value,

@@ -1,7 +1,7 @@
 //! The values a [`Query`](crate::Query) condition accepts: [`Set`] (one
 //! value or any of a borrowed list), [`Match`] (how a name or a command
-//! line is compared), [`MatchBytes`] (a matcher of the caller's own) and
-//! [`States`] (run states).
+//! line is compared), [`MatchBytes`] (a matcher of the caller's own),
+//! [`States`] (run states) and [`Namespaces`] (kinds of Linux namespace).
 
 use core::fmt;
 
@@ -320,6 +320,121 @@ impl States {
     }
 }
 
+bitflags::bitflags! {
+    /// A set of kinds of Linux namespace, for
+    /// [`Query::same_namespaces`](crate::Query::same_namespaces): each is
+    /// the link of that name in `/proc/<pid>/ns/`.
+    ///
+    /// ```
+    /// use pidquery::Namespaces;
+    /// let net_uts = Namespaces::NET | Namespaces::UTS;
+    /// assert_eq!(Namespaces::from_link_names(b"net,uts"), Some(net_uts));
+    /// assert_eq!(Namespaces::NET.link_name(), Some("net"));
+    /// ```
+    #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+    pub struct Namespaces: u8 {
+        /// `cgroup`: the cgroup root the process sees.
+        const CGROUP = 1 << 0;
+        /// `ipc`: System V IPC and POSIX message queues.
+        const IPC = 1 << 1;
+        /// `mnt`: the mount table.
+        const MNT = 1 << 2;
+        /// `net`: network devices, stacks, ports.
+        const NET = 1 << 3;
+        /// `pid`: process ids.
+        const PID = 1 << 4;
+        /// `time`: the boot and monotonic clocks' offsets (Linux 5.6).
+        const TIME = 1 << 5;
+        /// `user`: user and group ids, capabilities.
+        const USER = 1 << 6;
+        /// `uts`: host and domain name.
+        const UTS = 1 << 7;
+    }
+}
+
+/// Each kind with the name of its link in `/proc/<pid>/ns/`: the one
+/// table a new kind is added to.
+const NAMESPACE_NAMES: [(Namespaces, &str); 8] = [
+    (Namespaces::CGROUP, "cgroup"),
+    (Namespaces::IPC, "ipc"),
+    (Namespaces::MNT, "mnt"),
+    (Namespaces::NET, "net"),
+    (Namespaces::PID, "pid"),
+    (Namespaces::TIME, "time"),
+    (Namespaces::USER, "user"),
+    (Namespaces::UTS, "uts"),
+];
+
+impl Namespaces {
+    /// The kinds pgrep's `--ns` compares when no `--nslist` is given
+    /// (procps-ng 4.0's default mask, `0x3f`): `cgroup`, `ipc`, `mnt`,
+    /// `net`, `pid` and `time`.
+    ///
+    /// ```
+    /// use pidquery::Namespaces;
+    /// assert!(!Namespaces::PGREP_DEFAULT.contains(Namespaces::USER));
+    /// ```
+    pub const PGREP_DEFAULT: Namespaces = Namespaces::from_bits_truncate(0x3f);
+
+    /// The name of the link of a one-kind set (`"net"`); `None` for a set
+    /// of more or fewer kinds.
+    ///
+    /// ```
+    /// use pidquery::Namespaces;
+    /// assert_eq!(Namespaces::CGROUP.link_name(), Some("cgroup"));
+    /// assert_eq!((Namespaces::NET | Namespaces::PID).link_name(), None);
+    /// ```
+    pub fn link_name(self) -> Option<&'static str> {
+        NAMESPACE_NAMES
+            .iter()
+            .find(|(k, _)| *k == self)
+            .map(|(_, n)| *n)
+    }
+
+    /// The kind whose link is named `name` (`b"mnt"`).
+    ///
+    /// ```
+    /// use pidquery::Namespaces;
+    /// assert_eq!(Namespaces::from_link_name(b"mnt"), Some(Namespaces::MNT));
+    /// assert_eq!(Namespaces::from_link_name(b"pid_for_children"), None);
+    /// ```
+    pub fn from_link_name(name: &[u8]) -> Option<Namespaces> {
+        NAMESPACE_NAMES
+            .iter()
+            .find(|(_, n)| n.as_bytes() == name)
+            .map(|(k, _)| *k)
+    }
+
+    /// The set of the kinds of a comma list of names (`b"net,uts"`);
+    /// `None` for an unknown or empty name.
+    ///
+    /// ```
+    /// use pidquery::Namespaces;
+    /// assert_eq!(Namespaces::from_link_names(b"ipc"), Some(Namespaces::IPC));
+    /// assert_eq!(Namespaces::from_link_names(b"net,"), None);
+    /// ```
+    pub fn from_link_names(names: &[u8]) -> Option<Namespaces> {
+        names
+            .split(|&b| b == b',')
+            .try_fold(Namespaces::empty(), |set, n| {
+                Some(set | Namespaces::from_link_name(n)?)
+            })
+    }
+
+    /// Each kind of the set with its link name, in the order of the flags.
+    ///
+    /// ```
+    /// use pidquery::Namespaces;
+    /// let names: Vec<&str> = (Namespaces::UTS | Namespaces::IPC).kinds().map(|(_, n)| n).collect();
+    /// assert_eq!(names, ["ipc", "uts"]);
+    /// ```
+    pub fn kinds(self) -> impl Iterator<Item = (Namespaces, &'static str)> {
+        NAMESPACE_NAMES
+            .into_iter()
+            .filter(move |(k, _)| self.contains(*k))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,5 +476,20 @@ mod tests {
         }
         assert_eq!(States::from_letters(b"x"), Some(States::DEAD));
         assert_eq!(States::from_letters(b""), Some(States::empty()));
+    }
+
+    #[test]
+    fn namespace_names_round_trip() {
+        assert_eq!(
+            NAMESPACE_NAMES.len(),
+            Namespaces::all().bits().count_ones() as usize
+        );
+        for (kind, name) in Namespaces::all().kinds() {
+            assert_eq!(kind.link_name(), Some(name));
+            assert_eq!(Namespaces::from_link_name(name.as_bytes()), Some(kind));
+        }
+        assert_eq!(Namespaces::from_link_names(b""), None);
+        assert_eq!(Namespaces::from_link_names(b"net,bogus"), None);
+        assert_eq!(Namespaces::all().kinds().count(), 8);
     }
 }

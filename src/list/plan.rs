@@ -12,7 +12,8 @@
 //!    the euid (Linux: the owner of `/proc/<pid>`, one `fstatat`), then
 //!    what `stat` says (group, session, terminal, parent, state, name,
 //!    start), then the ancestry walk of `descendant_of` when it does not
-//!    drive, then `status` (real uid and gid), then the command line. A
+//!    drive, then `status` (real uid and gid), then the namespaces (one
+//!    `fstatat` per kind), then the cgroup file, then the command line. A
 //!    backend's [`Reader`] reads each file at most once per process and
 //!    only when asked; the first condition that fails stops the asking.
 //!    One exception: an euid value whose reading the reader must confirm
@@ -76,6 +77,12 @@ pub(crate) trait Reader {
     /// Whether its command line (as [`Query::cmdline`] defines the text)
     /// matches.
     fn cmdline(&mut self, m: &Match<'_>) -> Got<bool>;
+    /// Whether it is in the namespaces the query's
+    /// [`same_namespaces`](Query::same_namespaces) names (the reader
+    /// resolved the reference when it was made).
+    fn namespaces(&mut self) -> Got<bool>;
+    /// Whether its cgroup v2 path is one of `paths`.
+    fn cgroup(&mut self, paths: &Set<'_, &[u8]>) -> Got<bool>;
     /// The parent of another process (the ancestry walk).
     fn parent_of(&mut self, pid: Pid) -> Got<Pid>;
     /// After the tests of a candidate: whether what was read of it is
@@ -270,10 +277,35 @@ fn test<R: Reader>(q: &Query<'_>, covered: Drive, r: &mut R, pid: Pid) -> Got<bo
             return Ok(Some(false));
         }
     }
+    if q.same_ns.is_some() {
+        match r.namespaces()? {
+            Some(true) => {}
+            other => return Ok(other),
+        }
+    }
+    if let Some(paths) = q.cgroup {
+        match r.cgroup(&paths)? {
+            Some(true) => {}
+            other => return Ok(other),
+        }
+    }
     if let Some(m) = q.cmdline {
         return r.cmdline(&m);
     }
     Ok(Some(true))
+}
+
+/// The conditions only Linux answers, for backends that read one
+/// per-process record: an [`ErrorKind::Unsupported`](crate::ErrorKind)
+/// error naming the first, before anything is listed.
+pub(crate) fn linux_only(q: &Query<'_>) -> Result<(), Error> {
+    if q.same_ns.is_some() {
+        return Err(Error::unsupported("same_namespaces"));
+    }
+    if q.cgroup.is_some() {
+        return Err(Error::unsupported("cgroup"));
+    }
+    Ok(())
 }
 
 /// Whether `pid` is in the answer before the pick: the exception, the
@@ -519,6 +551,14 @@ impl<K: Inspect + ?Sized> Reader for InfoReader<'_, K> {
 
     fn cmdline(&mut self, _m: &Match<'_>) -> Got<bool> {
         Err(Error::unsupported("command line").with_pid(self.pid))
+    }
+
+    fn namespaces(&mut self) -> Got<bool> {
+        Err(Error::unsupported("same_namespaces").with_pid(self.pid))
+    }
+
+    fn cgroup(&mut self, _paths: &Set<'_, &[u8]>) -> Got<bool> {
+        Err(Error::unsupported("cgroup").with_pid(self.pid))
     }
 
     fn parent_of(&mut self, pid: Pid) -> Got<Pid> {

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use crate::list::matches::{self, Matches};
 use crate::list::plan;
-use crate::{Dev, Error, Match, Pid, PidBuf, Set, States, System};
+use crate::{Dev, Error, Match, Namespaces, Pid, PidBuf, Set, States, System};
 
 /// Which of the matches a [`Query`] keeps.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -73,6 +73,8 @@ pub struct Query<'a> {
     pub(crate) state: Option<States>,
     pub(crate) name: Option<Match<'a>>,
     pub(crate) cmdline: Option<Match<'a>>,
+    pub(crate) same_ns: Option<(Pid, Namespaces)>,
+    pub(crate) cgroup: Option<Set<'a, &'a [u8]>>,
     pub(crate) started_before: Option<SystemTime>,
     pub(crate) started_after: Option<SystemTime>,
     pub(crate) except: Option<Pid>,
@@ -103,6 +105,8 @@ impl<'a> Query<'a> {
             state: None,
             name: None,
             cmdline: None,
+            same_ns: None,
+            cgroup: None,
             started_before: None,
             started_after: None,
             except: None,
@@ -289,6 +293,68 @@ impl<'a> Query<'a> {
     pub fn cmdline(self, cmdline: Match<'a>) -> Self {
         Query {
             cmdline: Some(cmdline),
+            ..self
+        }
+    }
+
+    /// In the same namespaces as `pid`, for each of the `kinds` (all of
+    /// them, as pgrep's `--ns PID --nslist LIST`): the inode of each
+    /// candidate's `/proc/<pid>/ns/<kind>` equals `pid`'s. `pid`'s inodes
+    /// are read once per run; a candidate whose link cannot be followed
+    /// (another user's process; a zombie's, but for `pid` and `user`)
+    /// does not match. When `pid` has exited, or one of its links cannot
+    /// be followed because it is a zombie, nothing matches, as nothing is
+    /// below a `pid` that does not exist for
+    /// [`descendant_of`](Query::descendant_of). A kind the kernel lacks
+    /// (`time` before Linux 5.6) matches nothing. An empty `kinds` is no
+    /// condition (nothing is read). Linux only (elsewhere a query with
+    /// it fails with [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported)).
+    ///
+    /// # Errors
+    ///
+    /// Running the query fails with
+    /// [`ErrorKind::PermissionDenied`](crate::ErrorKind::PermissionDenied),
+    /// naming `pid`, when the caller may not read `pid`'s links (where
+    /// pgrep 4.0 would instead match every process whose links it cannot
+    /// read either).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), pidquery::Error> {
+    /// use pidquery::{Namespaces, Pid, Query};
+    /// let me = Pid::this();
+    /// let q = Query::new().same_namespaces(me, Namespaces::NET | Namespaces::MNT);
+    /// assert!(q.iter()?.any(|p| p.is_ok_and(|p| p == me)));
+    /// # Ok(()) }
+    /// ```
+    #[inline]
+    pub fn same_namespaces(self, pid: Pid, kinds: Namespaces) -> Self {
+        Query {
+            same_ns: Some((pid, kinds)),
+            ..self
+        }
+    }
+
+    /// In one of these cgroup v2 groups, as pgrep's `--cgroup`: the path
+    /// on the `0::` line of `/proc/<pid>/cgroup` (relative to the reader's
+    /// cgroup namespace, such as `/system.slice/sshd.service`) equals one
+    /// of `paths` byte for byte. A process without a `0::` line (cgroup
+    /// v1 only) matches nothing. Linux only (elsewhere a query with it
+    /// fails with [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported)).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), pidquery::Error> {
+    /// let text = std::fs::read("/proc/self/cgroup").unwrap();
+    /// let line = text.split(|&b| b == b'\n').find(|l| l.starts_with(b"0::"));
+    /// if let Some(path) = line.map(|l| &l[3..]) {
+    ///     let q = pidquery::Query::new().cgroup(path);
+    ///     assert!(q.iter()?.any(|p| p.is_ok_and(|p| p == pidquery::Pid::this())));
+    /// }
+    /// # Ok(()) }
+    /// ```
+    #[inline]
+    pub fn cgroup(self, paths: impl Into<Set<'a, &'a [u8]>>) -> Self {
+        Query {
+            cgroup: Some(paths.into()),
             ..self
         }
     }

@@ -341,7 +341,8 @@ macro_rules! select_by_info {
         impl crate::list::plan::Select for $ty {
             type Reader<'s> = crate::list::plan::InfoReader<'s, $ty>;
 
-            fn reader(&self, _query: &crate::Query<'_>) -> Result<Self::Reader<'_>, Error> {
+            fn reader(&self, query: &crate::Query<'_>) -> Result<Self::Reader<'_>, Error> {
+                crate::list::plan::linux_only(query)?;
                 Ok(crate::list::plan::InfoReader::new(self))
             }
 

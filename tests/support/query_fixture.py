@@ -6,8 +6,14 @@
 # names in DIR), waits until the stopped one is stopped and the zombie is a
 # zombie, prints one `name pid` line per process and `ready`, and then
 # reaps. When its standard input closes it kills every process it started
-# (and their children), reaps them all, and exits: nothing is left to a
-# pid 1 that may not reap.
+# (and their children), reaps them all, removes the cgroup it made, and
+# exits: nothing is left to a pid 1 that may not reap.
+#
+# Two processes depend on the machine, and a `skip KEY reason` line says
+# why one is missing: `netns`, in a new network and UTS namespace
+# (unshare), and `cgrouped`, moved into a new cgroup v2 directory (made
+# under the cgroup2 mount when there is a writable one; its path as
+# /proc/<pid>/cgroup shows it is printed as `cgroup_path`).
 import ctypes
 import os
 import shutil
@@ -24,16 +30,31 @@ master, slave = os.openpty()
 tty = os.ttyname(slave)
 ctty = os.open(tty, os.O_RDWR)  # a session leader's first terminal: its ctty
 names = ["alpha", "a_very_long_process_name", "Beta-Case", "gamma", "delta",
-         "epsilon", "stopme", "zhost", "zchild", "loner", "foo.bar"]
+         "epsilon", "stopme", "zhost", "zchild", "loner", "foo.bar", "netns",
+         "cgrouped"]
 for n in names:
     shutil.copy(SLEEP, os.path.join(d, n))
 started = {}
 
 
-def spawn(key, argv, group=None, ids=None, session=False, stdio_tty=True):
+CLONE_NEWNET = 0x40000000
+CLONE_NEWUTS = 0x04000000
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def spawn(key, argv, group=None, ids=None, session=False, stdio_tty=True,
+          unshare=0):
+    if unshare:
+        report_r, report_w = os.pipe()
     pid = os.fork()
     if pid == 0:
         try:
+            if unshare:
+                os.close(report_r)
+                if libc.unshare(unshare) != 0:
+                    os.write(report_w, os.strerror(ctypes.get_errno()).encode())
+                    os._exit(127)
+                os.close(report_w)
             if session:
                 os.setsid()
             elif group is not None:
@@ -52,6 +73,14 @@ def spawn(key, argv, group=None, ids=None, session=False, stdio_tty=True):
             print(key, e, file=sys.stderr)
         finally:
             os._exit(127)
+    if unshare:
+        os.close(report_w)
+        why = os.read(report_r, 200).decode()
+        os.close(report_r)
+        if why:
+            os.waitpid(pid, 0)
+            print("skip", key, "unshare:", why)
+            return None
     # Both sides set the group (the classic race: the next child may
     # join it before this one ran its own setpgid).
     if group is not None and not session:
@@ -77,6 +106,34 @@ stop = spawn("stopped", ["stopme", "1000"], group=0)
 zh = spawn("zhost", ["/bin/sh", "-c", "./zchild 0 & exec ./zhost 1000"], group=0)
 spawn("loner", ["loner foo.bar", "1000"], session=True, stdio_tty=False)
 spawn("dots", ["foo.bar a+b [x]", "1000"], group=0)
+spawn("netns", ["netns", "1000"], group=0, unshare=CLONE_NEWNET | CLONE_NEWUTS)
+
+
+def cgroup2_mount():
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, right = line.split(" - ", 1)
+            if right.split()[0] == "cgroup2":
+                return left.split()[4]
+    return None
+
+
+cgroup_dir = None
+cg_mount = cgroup2_mount()
+if cg_mount is None:
+    print("skip cgrouped no cgroup2 mount")
+else:
+    try:
+        cgroup_dir = os.path.join(cg_mount, f"pidquery-fixture-{os.getpid()}")
+        os.mkdir(cgroup_dir)
+        cg = spawn("cgrouped", ["cgrouped", "1000"], group=0)
+        with open(os.path.join(cgroup_dir, "cgroup.procs"), "w") as f:
+            f.write(str(cg))
+        with open(f"/proc/{cg}/cgroup") as f:
+            v2 = [l[3:].rstrip("\n") for l in f if l.startswith("0::")]
+        print("cgroup_path", v2[0])
+    except OSError as e:
+        print("skip cgrouped", cgroup_dir, e)
 
 
 def state(pid):
@@ -160,3 +217,12 @@ for _ in range(1000):
     if not left:
         break
     time.sleep(0.005)
+for _ in range(200):
+    try:
+        if cgroup_dir:
+            os.rmdir(cgroup_dir)
+        break
+    except FileNotFoundError:
+        break
+    except OSError:
+        time.sleep(0.01)

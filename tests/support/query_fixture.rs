@@ -2,7 +2,9 @@
 //! about, started by `query_fixture.py` (root only): chosen names (one
 //! longer than 15 bytes), command lines, process groups, a session on a
 //! pty, real and effective ids, a small tree, a stopped process and a
-//! zombie. Dropping the fixture ends and reaps every one of them.
+//! zombie; where the machine allows, one in new network and UTS
+//! namespaces (`netns`) and one in a new cgroup v2 directory
+//! (`cgrouped`). Dropping the fixture ends and reaps every one of them.
 //!
 //! Standalone (std only), so that another package's tests can include it
 //! with `#[path]`.
@@ -24,6 +26,10 @@ pub struct QueryFixture {
     pub leader: i32,
     /// The session's controlling terminal.
     pub tty: PathBuf,
+    /// The cgroup v2 path of `cgrouped`, when it was moved to its own.
+    pub cgroup_path: Option<String>,
+    /// Why an optional process is missing (`netns`, `cgrouped`).
+    pub skipped: BTreeMap<String, String>,
 }
 
 impl QueryFixture {
@@ -59,6 +65,7 @@ impl QueryFixture {
         let out = child.stdout.take().ok_or("no stdout")?;
         let mut pids = BTreeMap::new();
         let (mut leader, mut tty) = (0, PathBuf::new());
+        let (mut cgroup_path, mut skipped) = (None, BTreeMap::new());
         let mut ready = false;
         for line in BufReader::new(out).lines() {
             let line = line.map_err(|e| e.to_string())?;
@@ -71,6 +78,11 @@ impl QueryFixture {
                 "failed" => break,
                 "leader" => leader = value.parse().map_err(|_| line.clone())?,
                 "tty" => tty = PathBuf::from(value),
+                "cgroup_path" => cgroup_path = Some(value.to_string()),
+                "skip" => {
+                    let (what, why) = value.split_once(' ').unwrap_or((value, ""));
+                    skipped.insert(what.to_string(), why.to_string());
+                }
                 _ => {
                     pids.insert(key.to_string(), value.parse().map_err(|_| line.clone())?);
                 }
@@ -82,6 +94,8 @@ impl QueryFixture {
             pids,
             leader,
             tty,
+            cgroup_path,
+            skipped,
         };
         if !ready {
             let mut why = String::new();

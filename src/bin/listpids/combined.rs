@@ -12,7 +12,8 @@ use crate::{output, print_changes, print_pids, Args, Failure};
 /// Runs `args.conds` on `system` with the output `args` asks for.
 pub fn run(system: &System, args: &Args) -> Result<ExitCode, Failure> {
     let ttys = args.conds.ttys()?;
-    let query = args.conds.query(ttys.as_deref());
+    let cgroups = args.conds.cgroups();
+    let query = args.conds.query(ttys.as_deref(), cgroups.as_deref());
     if let Some(every) = args.watch {
         if args.count || args.infos.is_some() {
             let flag = args.infos.as_ref().map_or("--count", |(f, _)| *f);

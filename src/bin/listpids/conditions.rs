@@ -7,7 +7,7 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use pidquery::{Dev, Match, MatchBytes, Pick, Pid, PidQuery, ProcInfo, Query, States};
+use pidquery::{Dev, Match, MatchBytes, Namespaces, Pick, Pid, PidQuery, ProcInfo, Query, States};
 
 use crate::Failure;
 
@@ -79,6 +79,12 @@ pub struct Conditions {
     cmdline: Option<Patterns>,
     started_before: Option<SystemTime>,
     started_after: Option<SystemTime>,
+    /// `--ns`: the reference process.
+    ns: Option<Pid>,
+    /// `--nslist`: the kinds compared (all of them by default).
+    nslist: Option<Namespaces>,
+    /// `--cgroup`: cgroup v2 paths.
+    cgroup: Option<Vec<Vec<u8>>>,
     ignore_case: bool,
     negate: bool,
     pick: Pick,
@@ -90,7 +96,7 @@ pub struct Conditions {
 const COMM_MAX: usize = 15;
 
 /// The flags this module handles.
-const FLAGS: [&str; 23] = [
+const FLAGS: [&str; 26] = [
     "--pgrp",
     "--session",
     "--tty",
@@ -110,6 +116,9 @@ const FLAGS: [&str; 23] = [
     "--cmdline-contains",
     "--started-before",
     "--started-after",
+    "--ns",
+    "--nslist",
+    "--cgroup",
     "--ignore-case",
     "--not",
     "--newest",
@@ -183,6 +192,22 @@ impl Conditions {
             }
             "--started-before" => self.started_before = Some(time_arg(flag, v)?),
             "--started-after" => self.started_after = Some(time_arg(flag, v)?),
+            "--ns" => self.ns = Some(pid_arg(flag, v)?),
+            "--nslist" => {
+                let kinds = list(flag, v, |t| {
+                    Namespaces::from_link_name(t.as_bytes()).ok_or_else(|| {
+                        Failure(format!(
+                            "--nslist: unknown namespace '{t}' (cgroup ipc mnt net pid time user uts)"
+                        ))
+                    })
+                })?;
+                let set = kinds.into_iter().fold(Namespaces::empty(), |s, k| s | k);
+                self.nslist = Some(self.nslist.unwrap_or(Namespaces::empty()) | set);
+            }
+            "--cgroup" => {
+                let paths = list(flag, v, |t| Ok(t.as_bytes().to_vec()))?;
+                extend(&mut self.cgroup, paths);
+            }
             "--ignore-case" => self.ignore_case = true,
             "--not" => self.negate = true,
             "--newest" | "--oldest" => {
@@ -258,8 +283,20 @@ impl Conditions {
             .map(Some)
     }
 
-    /// The query, borrowing the lists (`ttys` from [`ttys`](Conditions::ttys)).
-    pub fn query<'a>(&'a self, ttys: Option<&'a [Dev]>) -> Query<'a> {
+    /// The `--cgroup` paths as the query borrows them.
+    pub fn cgroups(&self) -> Option<Vec<&[u8]>> {
+        self.cgroup
+            .as_ref()
+            .map(|v| v.iter().map(Vec::as_slice).collect())
+    }
+
+    /// The query, borrowing the lists (`ttys` from [`ttys`](Conditions::ttys),
+    /// `cgroups` from [`cgroups`](Conditions::cgroups)).
+    pub fn query<'a>(
+        &'a self,
+        ttys: Option<&'a [Dev]>,
+        cgroups: Option<&'a [&'a [u8]]>,
+    ) -> Query<'a> {
         let mut q = Query::new();
         if let Some(v) = &self.pgrp {
             q = q.pgrp(v.as_slice());
@@ -300,6 +337,12 @@ impl Conditions {
         if let Some(t) = self.started_after {
             q = q.started_after(t);
         }
+        if let Some(pid) = self.ns {
+            q = q.same_namespaces(pid, self.nslist.unwrap_or(Namespaces::all()));
+        }
+        if let Some(paths) = cgroups {
+            q = q.cgroup(paths);
+        }
         if self.negate {
             q = q.negate();
         }
@@ -312,6 +355,9 @@ impl Conditions {
 
     /// Applies `--ignore-case` to the patterns (given before or after them).
     pub fn finish(&mut self) -> Result<(), Failure> {
+        if self.nslist.is_some() && self.ns.is_none() {
+            return Err(Failure("--nslist needs --ns (see --help)".to_owned()));
+        }
         if self.ignore_case && self.name.is_none() && self.cmdline.is_none() {
             return Err(Failure(
                 "--ignore-case needs --name… or --cmdline… (see --help)".to_owned(),

@@ -48,6 +48,7 @@ mod released;
 mod reread;
 mod scan;
 mod select;
+mod select_ns;
 mod select_stream;
 mod stream;
 mod syscalls;

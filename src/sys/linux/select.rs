@@ -1,7 +1,7 @@
 //! The planner's Linux side: the scan as a stream of pids, and a reader
 //! that reads each of a candidate's files (`stat`, `status`, `cmdline`,
-//! the owner of its directory) at most once, and only when a condition
-//! asks.
+//! the owner of its directory; its `ns/` links and `cgroup` file in
+//! `select_ns.rs`) at most once, and only when a condition asks.
 //!
 //! When a query may read two sources of one process or more, the reads are
 //! bound to one process even if its pid is reused in between: with an
@@ -22,6 +22,7 @@ use core::cell::RefCell;
 use core::ffi::CStr;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
+use super::select_ns::NsRef;
 use super::syscalls::{fstat, openat, read, stat_at};
 use super::{reread, vanished, ProcFs};
 use crate::list::plan::{Got, IdFacts, Reader, Select, StatFacts};
@@ -47,8 +48,8 @@ thread_local! {
 /// The Linux candidate reader.
 #[derive(Debug)]
 pub(crate) struct ProcReader {
-    fs: ProcFs,
-    pid: Pid,
+    pub(super) fs: ProcFs,
+    pub(super) pid: Pid,
     /// Read through one `O_PATH` descriptor of the process's directory.
     bind: bool,
     dir: Option<OwnedFd>,
@@ -63,6 +64,8 @@ pub(crate) struct ProcReader {
     euid: Option<u32>,
     stat: Option<StatFacts>,
     ids: Option<IdFacts>,
+    /// The reference of a namespace condition, read once per run.
+    pub(super) ns: Option<NsRef>,
 }
 
 impl ProcReader {
@@ -79,10 +82,13 @@ impl ProcReader {
             || q.pick != crate::Pick::All
             || q.cmdline.is_some();
         let status = q.ruid.is_some() || q.rgid.is_some();
+        // A link or `cgroup` that cannot be read is told from a vanished
+        // process by `stat`: two sources each.
         let sources = usize::from(q.euid.is_some())
             + usize::from(stat)
             + usize::from(status)
-            + usize::from(q.cmdline.is_some());
+            + usize::from(q.cmdline.is_some())
+            + 2 * usize::from(q.same_ns.is_some() || q.cgroup.is_some());
         let reaped_owner = match q.euid {
             Some(_) => Some(
                 fstat(fs.root.as_fd())
@@ -106,10 +112,11 @@ impl ProcReader {
             euid: None,
             stat: None,
             ids: None,
+            ns: NsRef::resolve(fs, q)?,
         })
     }
 
-    fn per_pid(&self, op: &'static str, errno: Errno) -> Error {
+    pub(super) fn per_pid(&self, op: &'static str, errno: Errno) -> Error {
         self.fs.err(op, errno).with_pid(self.pid)
     }
 
@@ -131,6 +138,39 @@ impl ProcReader {
         Error::new(ErrorKind::Malformed, "pid path").with_pid(self.pid)
     }
 
+    /// Calls `call` on `file` of the candidate, bound to it: through the
+    /// bound directory, or as `<pid>/<file>` under the proc root (then
+    /// `finish` checks the binding). `None` when the bound directory is
+    /// gone; else the call's own result.
+    pub(super) fn at<T>(
+        &mut self,
+        file: &CStr,
+        call: impl FnOnce(BorrowedFd<'_>, &CStr) -> Result<T, Errno>,
+    ) -> Result<Option<Result<T, Errno>>, Error> {
+        if self.bind {
+            let Some(dir) = self.dir()? else {
+                return Ok(None);
+            };
+            return Ok(Some(call(dir, file)));
+        }
+        let mut path = [0u8; parse::PID_PATH_MAX];
+        let name =
+            parse::pid_path(self.pid, file.to_bytes(), &mut path).ok_or_else(|| self.gone())?;
+        self.read_by_path = true;
+        Ok(Some(call(self.fs.root.as_fd(), name)))
+    }
+
+    /// Opens `file` of the candidate ([`at`](Self::at)); `None` when it
+    /// vanished or is hidden ([`lost`](Self::lost)).
+    pub(super) fn open(&mut self, file: &CStr, op: &'static str) -> Result<Option<OwnedFd>, Error> {
+        match self.at(file, |dir, name| openat(dir, name, 0))? {
+            None => Ok(None),
+            Some(Ok(fd)) => Ok(Some(fd)),
+            Some(Err(errno)) if vanished(errno) => self.lost(op, errno),
+            Some(Err(errno)) => Err(self.per_pid(op, errno)),
+        }
+    }
+
     /// Reads `file` of the candidate into `buf` until end of file or `buf`
     /// is full; `None` when it vanished or is hidden.
     fn read_file<'b>(
@@ -139,22 +179,8 @@ impl ProcReader {
         buf: &'b mut [u8],
         op: &'static str,
     ) -> Result<Option<&'b [u8]>, Error> {
-        let fd = if self.bind {
-            let Some(dir) = self.dir()? else {
-                return Ok(None);
-            };
-            openat(dir, file, 0)
-        } else {
-            let mut path = [0u8; parse::PID_PATH_MAX];
-            let name =
-                parse::pid_path(self.pid, file.to_bytes(), &mut path).ok_or_else(|| self.gone())?;
-            self.read_by_path = true;
-            openat(self.fs.root.as_fd(), name, 0)
-        };
-        let fd = match fd {
-            Ok(fd) => fd,
-            Err(errno) if vanished(errno) => return self.lost(op, errno),
-            Err(errno) => return Err(self.per_pid(op, errno)),
+        let Some(fd) = self.open(file, op)? else {
+            return Ok(None);
         };
         match read_all(fd.as_fd(), buf, true) {
             Ok(bytes) => Ok(Some(bytes)),
@@ -311,6 +337,14 @@ impl Reader for ProcReader {
         got
     }
 
+    fn namespaces(&mut self) -> Got<bool> {
+        self.same_namespaces()
+    }
+
+    fn cgroup(&mut self, paths: &Set<'_, &[u8]>) -> Got<bool> {
+        self.in_cgroup(paths)
+    }
+
     fn parent_of(&mut self, pid: Pid) -> Got<Pid> {
         let mut buf = [0u8; STAT_BUF];
         let Some(bytes) = super::read_pid_file(self.fs.root.as_fd(), pid, b"stat", &mut buf)
@@ -357,22 +391,8 @@ impl ProcReader {
             text.reserve(CMDLINE_START);
         }
         text.clear();
-        let fd = if self.bind {
-            let Some(dir) = self.dir()? else {
-                return Ok(None);
-            };
-            openat(dir, c"cmdline", 0)
-        } else {
-            let mut path = [0u8; parse::PID_PATH_MAX];
-            let name =
-                parse::pid_path(self.pid, b"cmdline", &mut path).ok_or_else(|| self.gone())?;
-            self.read_by_path = true;
-            openat(self.fs.root.as_fd(), name, 0)
-        };
-        let fd = match fd {
-            Ok(fd) => fd,
-            Err(errno) if vanished(errno) => return self.lost("open cmdline", errno),
-            Err(errno) => return Err(self.per_pid("open cmdline", errno)),
+        let Some(fd) = self.open(c"cmdline", "open cmdline")? else {
+            return Ok(None);
         };
         loop {
             if text.len() == text.capacity() {
