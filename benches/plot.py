@@ -42,6 +42,8 @@ STYLES = OrderedDict(
         ("pidquery ppid alone", dict(color="#ff9896", marker="o", linestyle="--")),
         ("pidquery, uid 65534", dict(color="#ff7f0e", marker="o", linestyle="-.")),
         ("psutil", dict(color="#bcbd22", marker="P")),
+        ("pidgrep", dict(color="#d62728", marker="o", linestyle=":")),
+        ("pgrep", dict(color="#7f7f7f", marker="s", linestyle="-")),
     ]
 )
 
@@ -67,6 +69,8 @@ TITLES = {
     "name and cmdline": "name ∧ cmdline substring",
     "cmdline": "cmdline substring",
     "parent and name": "parent ∧ name, few children",
+    "whole process: -u root sleep": "whole process: pgrep -u root sleep",
+    "whole process: -f sleep 7777": "whole process: pgrep -f 'sleep 7777'",
 }
 
 
