@@ -2,11 +2,13 @@
 """Draws the scaling plot of a `ratios` bench run: time per query against the
 process count, log-log, one line per implementation, one panel per query.
 
-Usage: python3 benches/plot.py [RESULTS.csv] [OUT.svg]
+Usage: python3 benches/plot.py [RESULTS.csv ...] [OUT.svg]
 
 RESULTS.csv is what `cargo bench --bench ratios` writes
 (target/pidquery-bench/ratios.csv by default): one line per group and
-contestant with the median of the per-round best call. OUT.svg defaults to
+contestant with the median of the per-round best call; or what
+`python3 benches/ratios.py --select --csv` writes from the `select` bench's
+runs (median over runs). Several CSVs are drawn together. OUT.svg defaults to
 benches/scaling.svg. Needs matplotlib (pip install matplotlib); not part of
 the build.
 """
@@ -37,6 +39,11 @@ STYLES = OrderedDict(
         ("sysinfo reused", dict(color="#c5b0d5", marker="D")),
         ("std fs", dict(color="#8c564b", marker="x")),
         ("pidfd poll (deaths only)", dict(color="#17becf", marker="*")),
+        ("pidquery ppid alone", dict(color="#ff9896", marker="o", linestyle="--")),
+        ("pidquery, uid 65534", dict(color="#ff7f0e", marker="o", linestyle="-.")),
+        ("psutil", dict(color="#bcbd22", marker="P")),
+        ("pidgrep", dict(color="#d62728", marker="o", linestyle=":")),
+        ("pgrep", dict(color="#7f7f7f", marker="s", linestyle="-")),
     ]
 )
 
@@ -58,11 +65,26 @@ TITLES = {
     "watch all": "watch all: poll, nothing changed",
     "watch descendants": "watch descendants: poll",
     "find": "all().iter().find(early pid)",
+    "name and uid": "name ∧ euid(0)",
+    "name and cmdline": "name ∧ cmdline substring",
+    "cmdline": "cmdline substring",
+    "parent and name": "parent ∧ name, few children",
+    "whole process: -u root sleep": "whole process: pgrep -u root sleep",
+    "whole process: -f sleep 7777": "whole process: pgrep -f 'sleep 7777'",
 }
 
 
-def load(path):
+def load(paths):
     panels = OrderedDict()
+    for path in paths:
+        load_one(path, panels)
+    # A query measured at one process count only has no scaling to show.
+    return OrderedDict(
+        (q, lines) for q, lines in panels.items() if max(len(p) for p in lines.values()) > 1
+    )
+
+
+def load_one(path, panels):
     with open(path) as f:
         for row in csv.DictReader(f):
             query = row["query"]
@@ -74,16 +96,12 @@ def load(path):
             procs = int(row["processes_range"].split("\u2013")[0])
             lines = panels.setdefault(query, OrderedDict())
             lines.setdefault(row["column"], []).append((procs, ns / 1e6))
-    # A query measured at one process count only has no scaling to show.
-    return OrderedDict(
-        (q, lines) for q, lines in panels.items() if max(len(p) for p in lines.values()) > 1
-    )
 
 
 def main():
-    src = sys.argv[1] if len(sys.argv) > 1 else "target/pidquery-bench/ratios.csv"
-    out = sys.argv[2] if len(sys.argv) > 2 else "benches/scaling.svg"
-    panels = load(src)
+    srcs = [a for a in sys.argv[1:] if a.endswith(".csv")] or ["target/pidquery-bench/ratios.csv"]
+    out = next((a for a in sys.argv[1:] if a.endswith(".svg")), "benches/scaling.svg")
+    panels = load(srcs)
     n = len(panels)
     cols = 4
     rows = math.ceil(n / cols)

@@ -39,7 +39,7 @@ pub enum Expect {
 }
 
 impl Expect {
-    fn check(&self, who: &str, group: &str, answer: &[i32]) {
+    pub fn check(&self, who: &str, group: &str, answer: &[i32]) {
         let got: BTreeSet<i32> = answer.iter().copied().collect();
         assert_eq!(got.len(), answer.len(), "{group}/{who}: duplicate pids");
         match self {

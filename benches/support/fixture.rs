@@ -245,6 +245,26 @@ pub struct Crowd {
     members: Vec<i32>,
 }
 
+/// The crowd sizes to scale to: `PIDQUERY_BENCH_EXTRA` (comma-separated,
+/// `0` or empty for none), else 1,000, or 100 under `--test`.
+pub fn crowd_sizes(test_mode: bool) -> Vec<usize> {
+    let spec = std::env::var("PIDQUERY_BENCH_EXTRA")
+        .unwrap_or_else(|_| if test_mode { "100" } else { "1000" }.to_owned());
+    spec.split(',')
+        .filter_map(|s| s.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .collect()
+}
+
+/// `wanted`, lowered to [`crowd_limit`] (and said so).
+pub fn crowd_allowed(wanted: usize) -> usize {
+    let n = wanted.min(crowd_limit());
+    if n < wanted {
+        eprintln!("scale: {wanted} extra processes lowered to {n} (machine limit)");
+    }
+    n
+}
+
 /// The largest crowd this machine allows: under `pid_max`, the process limit
 /// and free memory (1 MiB per process, far above a `sleep`'s cost), keeping
 /// 4,096 pids spare for everyone else.

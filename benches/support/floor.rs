@@ -5,7 +5,10 @@
 //! - `uid`: plus one `fstatat` per process (`st_uid` of `/proc/<pid>`);
 //! - `ppid`, `pgrp`, `tty`: plus one `openat` + `read` + `close` of
 //!   `<pid>/stat`;
-//! - `ruid`: the same of `<pid>/status`.
+//! - `ruid`: the same of `<pid>/status`;
+//! - a name, a command line: `<pid>/stat` for the name, then
+//!   `<pid>/cmdline` only for the processes whose name passed (for every
+//!   process when there is no name condition).
 //!
 //! It takes shortcuts a library cannot: one `read` per file (procfs returns
 //! these small files whole), no retry on `EINTR`, no check that `/proc` is a
@@ -153,6 +156,54 @@ impl Floor {
 }
 
 impl Floor {
+    /// Processes whose `stat` name is exactly `name` (when given) and
+    /// whose command line contains `pattern` (when given; the arguments
+    /// joined by spaces, as `ps -o args` shows them): one
+    /// `openat`+`read`+`close` of `<pid>/stat` each for the name, then the
+    /// same of `<pid>/cmdline` only for the processes that passed. One
+    /// `read` of at most 4 KiB of `cmdline` (what `pgrep -f` reads too); a
+    /// kernel thread's empty command line is not shown as `[name]`.
+    pub fn named(
+        &mut self,
+        name: Option<&[u8]>,
+        pattern: Option<&[u8]>,
+        out: &mut Vec<i32>,
+    ) -> io::Result<()> {
+        out.clear();
+        self.scan(|dir, pid, entry| {
+            let mut buf = [0u8; 4096];
+            if let Some(name) = name {
+                let Some(bytes) = read_pid_file(dir, entry, b"stat", &mut buf) else {
+                    return;
+                };
+                let open = bytes.iter().position(|&b| b == b'(');
+                let close = bytes.iter().rposition(|&b| b == b')');
+                match (open, close) {
+                    (Some(open), Some(close)) if bytes.get(open + 1..close) == Some(name) => {}
+                    _ => return,
+                }
+            }
+            if let Some(pattern) = pattern {
+                let Some(bytes) = read_pid_file(dir, entry, b"cmdline", &mut buf) else {
+                    return;
+                };
+                // Each argument ends with a NUL: the last one is dropped,
+                // the others read as spaces.
+                let n = bytes.len() - usize::from(bytes.last() == Some(&0));
+                let text = &mut buf[..n];
+                for b in text.iter_mut().filter(|b| **b == 0) {
+                    *b = b' ';
+                }
+                if pattern.is_empty() || !text.windows(pattern.len()).any(|w| w == pattern) {
+                    return;
+                }
+            }
+            out.push(pid);
+        })
+    }
+}
+
+impl Floor {
     /// Every process's `(pid, parent)`: one `openat`+`read`+`close` of
     /// `<pid>/stat` each (the scan a parent map needs).
     pub fn parents(&mut self, out: &mut Vec<(i32, i32)>) -> io::Result<()> {
@@ -293,7 +344,7 @@ fn read_pid_file<'b>(dir: RawFd, name: &[u8], file: &[u8], buf: &'b mut [u8]) ->
     path[digits] = b'/';
     path[digits + 1..digits + 1 + file.len()].copy_from_slice(file);
     // SAFETY: `dir` is open; `path` is NUL-terminated (zeroed, at most
-    // 10 digits + '/' + 6 bytes written into 32).
+    // 10 digits + '/' + at most 7 bytes written into 32).
     let fd = unsafe { libc::openat(dir, path.as_ptr().cast(), libc::O_RDONLY | libc::O_CLOEXEC) };
     if fd < 0 {
         return None;

@@ -2,7 +2,6 @@
 //! asked about them at the machine's own process count and again beside
 //! each crowd of extra processes, and what each answer must be.
 
-use std::env;
 use std::os::unix::fs::MetadataExt;
 
 use pidquery::{Pid, PidQuery};
@@ -18,17 +17,6 @@ const CHILDREN: usize = 4;
 const TREE: (usize, usize) = (9, 10);
 /// Children of the multi-threaded parent.
 const THREADED_CHILDREN: usize = 3;
-
-/// The crowd sizes to scale to: `PIDQUERY_BENCH_EXTRA` (comma-separated,
-/// `0` or empty for none), else 1,000, or 100 under `--test`.
-fn crowd_sizes(test_mode: bool) -> Vec<usize> {
-    let spec = env::var("PIDQUERY_BENCH_EXTRA")
-        .unwrap_or_else(|_| if test_mode { "100" } else { "1000" }.to_owned());
-    spec.split(',')
-        .filter_map(|s| s.trim().parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .collect()
-}
 
 /// A pid in the first tenth of the table, as late in it as possible: the
 /// target of the `find` groups. One of the processes the bench started
@@ -233,11 +221,8 @@ pub fn run(test_mode: bool, mut each: impl FnMut(&Group)) {
     for g in groups("", None) {
         each(&g);
     }
-    for wanted in crowd_sizes(test_mode) {
-        let n = wanted.min(fixture::crowd_limit());
-        if n < wanted {
-            eprintln!("scale: {wanted} extra processes lowered to {n} (machine limit)");
-        }
+    for wanted in fixture::crowd_sizes(test_mode) {
+        let n = fixture::crowd_allowed(wanted);
         if n == 0 {
             continue;
         }

@@ -385,55 +385,61 @@ impl Reader for ProcReader {
 
 impl ProcReader {
     /// Reads the command line into `text` (the thread's buffer) and
-    /// matches it as `ps -o args` shows it.
+    /// matches it as `ps -o args` shows it. The buffer keeps its whole
+    /// length between calls (zeroed once, when it grows), so that a read
+    /// does not clear 128 KiB first; `used` is this process's part of it.
     fn cmdline_into(&mut self, text: &mut Vec<u8>, m: &Match<'_>) -> Got<bool> {
-        if text.capacity() < CMDLINE_START {
-            text.reserve(CMDLINE_START);
+        if text.len() < CMDLINE_START {
+            text.resize(CMDLINE_START, 0);
         }
-        text.clear();
         let Some(fd) = self.open(c"cmdline", "open cmdline")? else {
             return Ok(None);
         };
+        let mut used = 0;
         loop {
-            if text.len() == text.capacity() {
-                text.reserve(text.capacity());
+            if used == text.len() {
+                text.resize(text.len() * 2, 0);
             }
-            let len = text.len();
-            text.resize(text.capacity(), 0);
-            let spare = text.get_mut(len..).unwrap_or_default();
+            let spare = text.get_mut(used..).unwrap_or_default();
             let n = match read(fd.as_fd(), spare) {
                 Ok(n) => n,
                 Err(errno) if vanished(errno) => return self.lost("read cmdline", errno),
                 Err(errno) => return Err(self.per_pid("read cmdline", errno)),
             };
-            text.truncate(len + n);
+            used += n;
             if n == 0 {
                 break;
             }
         }
-        while text.last() == Some(&0) {
-            text.pop();
+        while used > 0 && text.get(used - 1) == Some(&0) {
+            used -= 1;
         }
-        if text.is_empty() {
+        if used == 0 {
             // No command line (a kernel thread, a zombie): `[name]`, and
             // ` <defunct>` after a zombie's, as ps shows it.
             let Some(s) = self.stat()? else {
                 return Ok(None);
             };
-            text.push(b'[');
-            text.extend_from_slice(s.comm.as_bytes());
-            text.push(b']');
-            if s.state == State::Zombie {
-                text.extend_from_slice(b" <defunct>");
+            let defunct: &[u8] = if s.state == State::Zombie {
+                b" <defunct>"
+            } else {
+                b""
+            };
+            for part in [b"[", s.comm.as_bytes(), b"]", defunct] {
+                // `[comm] <defunct>` is far shorter than the buffer.
+                if let Some(to) = text.get_mut(used..used + part.len()) {
+                    to.copy_from_slice(part);
+                    used += part.len();
+                }
             }
         } else {
-            for b in text.iter_mut() {
+            for b in text.iter_mut().take(used) {
                 if *b == 0 {
                     *b = b' ';
                 }
             }
         }
-        Ok(Some(m.is_match(text)))
+        Ok(Some(m.is_match(text.get(..used).unwrap_or_default())))
     }
 }
 
