@@ -26,7 +26,7 @@ mod support;
 use std::ffi::CStr;
 use std::os::fd::OwnedFd;
 
-use pidquery::{Match, Pid, PidBuf, Query};
+use pidquery::{ErrorKind, Match, Pid, PidBuf, Query};
 use support::hostile::{int, run_unshared, ARGS_VAR, MODE_VAR};
 use support::raw;
 use support::{root_or_skip, tools_or_skip};
@@ -153,6 +153,7 @@ fn child_reuse(args: &str) {
     let mut buf = PidBuf::with_capacity(256);
     let mut wrong = [0u64; KEYS.len()];
     let mut errors = 0u64;
+    let mut raced = 0u64;
     let mut sample = String::new();
     for _ in 0..rounds {
         for (i, q) in queries.iter().enumerate() {
@@ -165,7 +166,20 @@ fn child_reuse(args: &str) {
                         }
                     }
                 }
-                Err(_) => errors += 1,
+                // A pid caught released at every re-read, each time by a
+                // new incarnation, "kept changing": loud, never a guess.
+                Err(e)
+                    if matches!(e.kind(), ErrorKind::Raced { .. })
+                        && e.pid().is_some_and(|p| reused.contains(&p.as_raw())) =>
+                {
+                    raced += 1
+                }
+                Err(e) => {
+                    errors += 1;
+                    if sample.is_empty() {
+                        sample = format!("error: {e}");
+                    }
+                }
             }
         }
     }
@@ -180,6 +194,7 @@ fn child_reuse(args: &str) {
     println!("PQ recreator {status}");
     println!("PQ rounds {rounds}");
     println!("PQ errors {errors}");
+    println!("PQ raced {raced}");
     for (key, n) in KEYS.iter().zip(wrong) {
         println!("PQ {key} {n}");
     }
@@ -204,6 +219,17 @@ fn a_query_never_combines_two_incarnations_of_a_pid() {
         "{lines:?}"
     );
     assert_eq!(int(&lines, "errors"), 0, "{lines:?}");
+    // Retryable errors on the recreated pids are allowed, not a wrong
+    // answer; they stay the exception.
+    let raced = int(&lines, "raced");
+    eprintln!(
+        "{raced} answers of {rounds} rounds x {} queries kept changing",
+        KEYS.len()
+    );
+    assert!(
+        raced < i64::try_from(rounds).unwrap_or(i64::MAX),
+        "{lines:?}"
+    );
     let mut total = 0;
     for key in KEYS {
         let n = int(&lines, key);
