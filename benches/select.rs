@@ -4,6 +4,11 @@
 //!   most processes pass, and 65534, which few do) against the floor of
 //!   one `stat` read per process (`Floor::stat`);
 //! - `parent ∧ name` against today's `ppid` alone (`PidQuery::ppid`);
+//! - the real ids of every process from `status` or from
+//!   `PIDFD_GET_INFO` (two floors, `Floor::ruid` and `Floor::ruid_pidfd`),
+//!   and queries with `ruid` and one more source: `rgid` (one source),
+//!   `state` (read first), `cgroup` (read after), `euid` (read first, by
+//!   name);
 //! - `pidgrep` against `pgrep`, as whole processes, with the same
 //!   arguments (`-u root sleep` and `-f 'sleep 9'`), when a release
 //!   `pidgrep` exists (`PIDGREP`, default `target/release/pidgrep`).
@@ -37,7 +42,7 @@ mod linux {
     use std::process::{Command, Stdio};
 
     use criterion::{Criterion, Throughput};
-    use pidquery::{Match, Pid, PidBuf, PidQuery, Query};
+    use pidquery::{Match, Pid, PidBuf, PidQuery, Query, States};
 
     use super::support::fixture::process_count;
     use super::support::floor::{Floor, StatField};
@@ -67,6 +72,39 @@ mod linux {
                 black_box(out.len())
             })
         });
+        g.finish();
+
+        let mut g = c.benchmark_group("real ids");
+        g.throughput(Throughput::Elements(procs as u64));
+        g.bench_function("floor: status read per process", |b| {
+            b.iter(|| {
+                floor.ruid(0, &mut out).unwrap();
+                black_box(out.len())
+            })
+        });
+        g.bench_function("floor: PIDFD_GET_INFO per process", |b| {
+            b.iter(|| {
+                floor.ruid_pidfd(0, &mut out).unwrap();
+                black_box(out.len())
+            })
+        });
+        let cgroup: &[u8] = b"/nowhere";
+        for (name, q) in [
+            ("pidquery ruid and rgid", Query::new().ruid(0).rgid(0)),
+            (
+                "pidquery state and ruid",
+                Query::new().state(States::SLEEPING).ruid(0),
+            ),
+            (
+                "pidquery ruid and cgroup",
+                Query::new().ruid(0).cgroup(cgroup),
+            ),
+            ("pidquery euid and ruid", Query::new().euid(0).ruid(0)),
+        ] {
+            g.bench_function(name, |b| {
+                b.iter(|| black_box(q.fill(&mut buf).unwrap().len()))
+            });
+        }
         g.finish();
 
         let mut kids: Vec<_> = (0..3)
