@@ -12,6 +12,11 @@
 //! - `parent and name` against today's `ppid` alone (`PidQuery::ppid`);
 //! - the peers asked the same, as their users write it (procfs, sysinfo
 //!   reused, psutil when `python3` has it: `support/combined.rs`);
+//! - `real ids`: the real uid of every process from `status` or from
+//!   `PIDFD_GET_INFO` (two floors, `Floor::ruid` and `Floor::ruid_pidfd`),
+//!   and queries with `ruid` and one more source: `rgid` (one source),
+//!   `state` (read first), `cgroup` (read after), `euid` (read first, by
+//!   name);
 //! - `pidgrep` against `pgrep`, as whole processes, with the same
 //!   arguments (`-u root sleep` and `-f 'sleep 7777'`), when a release
 //!   `pidgrep` exists (`PIDGREP`, default `target/release/pidgrep`).
@@ -51,7 +56,7 @@ mod linux {
     use std::process::{Child, Command, Stdio};
 
     use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
-    use pidquery::{Match, Pid, PidBuf, PidQuery, Query};
+    use pidquery::{Match, Pid, PidBuf, PidQuery, Query, States};
 
     use super::support::combined::{self, Ask, Psutil};
     use super::support::contest::Expect;
@@ -163,6 +168,42 @@ mod linux {
         pids.iter().map(|p| p.as_raw()).collect()
     }
 
+    /// The real ids: the two floors and queries with `ruid` and one more
+    /// source, each asked from `status` or `PIDFD_GET_INFO`.
+    fn real_ids(c: &mut Criterion, b: &mut Bench, suffix: &str, crowd: bool) {
+        let mut g = group(c, "real ids", suffix, crowd);
+        g.bench_function("floor: status read per process", |t| {
+            t.iter(|| {
+                b.floor.ruid(0, &mut b.out).unwrap();
+                black_box(b.out.len())
+            })
+        });
+        g.bench_function("floor: PIDFD_GET_INFO per process", |t| {
+            t.iter(|| {
+                b.floor.ruid_pidfd(0, &mut b.out).unwrap();
+                black_box(b.out.len())
+            })
+        });
+        let cgroup: &[u8] = b"/nowhere";
+        for (name, q) in [
+            ("pidquery ruid and rgid", Query::new().ruid(0).rgid(0)),
+            (
+                "pidquery state and ruid",
+                Query::new().state(States::SLEEPING).ruid(0),
+            ),
+            (
+                "pidquery ruid and cgroup",
+                Query::new().ruid(0).cgroup(cgroup),
+            ),
+            ("pidquery euid and ruid", Query::new().euid(0).ruid(0)),
+        ] {
+            g.bench_function(name, |t| {
+                t.iter(|| black_box(q.fill(&mut b.buf).unwrap().len()))
+            });
+        }
+        g.finish();
+    }
+
     /// Every group at the current process count.
     fn groups(
         c: &mut Criterion,
@@ -171,6 +212,7 @@ mod linux {
         suffix: &str,
         crowd: bool,
     ) {
+        real_ids(c, b, suffix, crowd);
         let me = Pid::this();
         let kids = Expect::Exactly(b.kids.clone());
         let some_kids = Expect::Contains(b.kids.clone());

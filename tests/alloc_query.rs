@@ -158,6 +158,13 @@ fn every_combination_allocates_nothing_per_query_after_warm_up() {
     let mut table = table;
     if !cgroup_path.is_empty() {
         table.push(("cgroup", Query::new().cgroup(&cgroups[..]), 1));
+        // The real ids read first (`PIDFD_GET_INFO` where the kernel
+        // has it, before the directory the cgroup is read through).
+        table.push((
+            "ruid ∧ cgroup",
+            Query::new().ruid(&[0, 1000][..]).cgroup(&cgroups[..]),
+            1,
+        ));
         table.push((
             "cgroup ∧ euid ∧ namespaces",
             Query::new()

@@ -14,7 +14,9 @@
 //! The queries ask for combinations neither kind ever has:
 //! `name=qr-a ∧ euid=1000`, `name=qr-b ∧ euid=0`, `pgrp=GB ∧ name=qr-a`,
 //! and each of the first two with a `cmdline` condition every incarnation
-//! passes (so that the command line is read too). A reused pid in an
+//! passes (so that the command line is read too); with the real uid
+//! (`status`, or `PIDFD_GET_INFO`): `name=qr-a ∧ ruid=1000`,
+//! `pgrp=GB ∧ ruid=0`, `euid=0 ∧ ruid=1000`, `euid=1000 ∧ ruid=0`. A reused pid in an
 //! answer is therefore wrong whatever ran when: only reads of two
 //! incarnations combined can list it (not the reads of one process at two
 //! moments, since none changes). The count is printed per query.
@@ -50,12 +52,16 @@ fn rounds() -> u64 {
 const B_UID: u32 = 1000;
 
 /// The queries, by report key: none may list a reused pid.
-const KEYS: [&str; 5] = [
+const KEYS: [&str; 9] = [
     "name_a_euid_b",
     "name_b_euid_0",
     "pgrp_name_a",
     "cmdline_name_a_euid_b",
     "cmdline_name_b_euid_0",
+    "name_a_ruid_b",
+    "pgrp_ruid_0",
+    "euid_0_ruid_b",
+    "euid_b_ruid_0",
 ];
 
 /// Entry point of re-executed children; does nothing unless
@@ -149,12 +155,20 @@ fn child_reuse(args: &str) {
         Query::new().pgrp(&groups[..]).name(name_a),
         Query::new().cmdline(cmd).name(name_a).euid(B_UID),
         Query::new().cmdline(cmd).name(name_b).euid(0),
+        // The real ids (`PIDFD_GET_INFO` where the kernel has it) after
+        // `stat` through the bound directory, and after the owner.
+        Query::new().name(name_a).ruid(B_UID),
+        Query::new().pgrp(&groups[..]).ruid(0),
+        Query::new().euid(0).ruid(B_UID),
+        Query::new().euid(B_UID).ruid(0),
     ];
     let mut buf = PidBuf::with_capacity(256);
     let mut wrong = [0u64; KEYS.len()];
     let mut errors = 0u64;
     let mut raced = 0u64;
     let mut sample = String::new();
+    let mut first_error = String::new();
+    let mut failed = [0u64; KEYS.len()];
     for _ in 0..rounds {
         for (i, q) in queries.iter().enumerate() {
             match q.fill(&mut buf) {
@@ -172,12 +186,13 @@ fn child_reuse(args: &str) {
                     if matches!(e.kind(), ErrorKind::Raced { .. })
                         && e.pid().is_some_and(|p| reused.contains(&p.as_raw())) =>
                 {
-                    raced += 1
+                    raced += 1;
+                    failed[i] += 1;
                 }
                 Err(e) => {
                     errors += 1;
-                    if sample.is_empty() {
-                        sample = format!("error: {e}");
+                    if first_error.is_empty() {
+                        first_error = format!("{}:{e}", KEYS[i]);
                     }
                 }
             }
@@ -199,6 +214,10 @@ fn child_reuse(args: &str) {
         println!("PQ {key} {n}");
     }
     println!("PQ sample {sample}");
+    println!("PQ first_error {first_error}");
+    for (key, n) in KEYS.iter().zip(failed) {
+        println!("PQ raced_{key} {n}");
+    }
 }
 
 #[test]
@@ -233,7 +252,8 @@ fn a_query_never_combines_two_incarnations_of_a_pid() {
     let mut total = 0;
     for key in KEYS {
         let n = int(&lines, key);
-        eprintln!("{key}: {n} wrong of {rounds} answers");
+        let r = int(&lines, &format!("raced_{key}"));
+        eprintln!("{key}: {n} wrong, {r} kept changing, of {rounds} answers");
         total += n;
     }
     assert_eq!(total, 0, "reused pids listed: {lines:?}");

@@ -1,11 +1,11 @@
-//! The real uid and the parent of one process through `pidfd_open(2)` and
+//! The real ids and the parent of one process through `pidfd_open(2)` and
 //! the `PIDFD_GET_INFO` ioctl (`fs/pidfs.c`, `pidfd_info`), instead of
 //! reading its `status` or `stat`.
 //!
 //! What the kernel returns is what those files print, in the caller's
-//! namespaces: `ruid` is the real uid of the thread-group leader's
-//! credentials mapped into the caller's user namespace (`status` maps it
-//! into the opener's, the same caller), and `ppid` is the thread-group id
+//! namespaces: `ruid` and `rgid` are the real ids of the thread-group
+//! leader's credentials mapped into the caller's user namespace (`status`
+//! maps them into the opener's, the same caller), and `ppid` is the thread-group id
 //! of `real_parent` in the caller's pid namespace (`do_task_stat` prints
 //! the same in the proc root's, which the caller only uses when the two
 //! are one: see `view.rs`). A zombie still has its task, so it answers as
@@ -18,9 +18,11 @@
 //! parent is outside the namespace, such as `kthreadd`), `EREMOTE`, and
 //! running out of descriptors.
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use super::syscalls::{pidfd_get_info, pidfd_open, PidfdInfo};
+use super::view::pidfd_info_works;
+use super::ProcFs;
 use crate::{Errno, Pid};
 
 /// `PIDFD_INFO_PID | PIDFD_INFO_CREDS`: the fields every reply fills.
@@ -39,12 +41,27 @@ pub(super) enum PidfdAnswer {
 
 /// Asks the kernel about the process `pid` of the caller's pid namespace.
 pub(super) fn info(pid: Pid) -> PidfdAnswer {
-    let fd = match pidfd_open(pid.as_raw()) {
-        Ok(fd) => fd,
-        Err(Errno::ESRCH) => return PidfdAnswer::Gone,
-        Err(_) => return PidfdAnswer::Fallback,
-    };
-    match pidfd_get_info(fd.as_fd()) {
+    match open(pid) {
+        Ok(fd) => ask(fd.as_fd(), pid),
+        Err(answer) => answer,
+    }
+}
+
+/// A pidfd of the process `pid` of the caller's pid namespace: the
+/// process that holds `pid` now; else what to do instead.
+pub(super) fn open(pid: Pid) -> Result<OwnedFd, PidfdAnswer> {
+    match pidfd_open(pid.as_raw()) {
+        Ok(fd) => Ok(fd),
+        Err(Errno::ESRCH) => Err(PidfdAnswer::Gone),
+        Err(_) => Err(PidfdAnswer::Fallback),
+    }
+}
+
+/// Asks the kernel about the process of `fd`, opened for `pid`. An answer
+/// means that process had not been reaped when the kernel gave it
+/// (`pidfd_info` fails with `ESRCH` once it has).
+pub(super) fn ask(fd: BorrowedFd<'_>, pid: Pid) -> PidfdAnswer {
+    match pidfd_get_info(fd) {
         Ok(info)
             if info.mask & PID_AND_CREDS == PID_AND_CREDS
                 && i64::from(info.pid) == i64::from(pid.as_raw()) =>
@@ -55,10 +72,18 @@ pub(super) fn info(pid: Pid) -> PidfdAnswer {
     }
 }
 
+impl ProcFs {
+    /// Whether `PIDFD_GET_INFO` may answer for this root's processes:
+    /// its pids are the caller's (`pidns.rs`), the kernel has the call
+    /// (`view.rs`), and the mount hides no process a pidfd would show.
+    pub(super) fn pidfd_answers(&self) -> bool {
+        self.in_caller_ns() && pidfd_info_works() && self.hides_nothing()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sys::linux::view::pidfd_info_works;
 
     fn status_field(pid: u32, key: &str) -> Option<u32> {
         let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;

@@ -7,7 +7,6 @@ use std::os::fd::{AsFd, BorrowedFd};
 use super::pidfd::{self, PidfdAnswer};
 use super::released::{lock_tasklist, Window};
 use super::syscalls::{fstat, openat, stat_at};
-use super::view::pidfd_info_works;
 use super::{read_pid_file, read_pid_stat, vanished, ProcFs};
 use crate::parse;
 use crate::sys::Listed;
@@ -59,7 +58,7 @@ impl ProcFs {
     pub(super) fn plan(&self, filter: Filter) -> Plan {
         match filter {
             Filter::Ruid(_) | Filter::Ppid(_) => Plan {
-                pidfd: self.in_caller_ns() && pidfd_info_works() && self.hides_nothing(),
+                pidfd: self.pidfd_answers(),
                 ..Plan::FILES
             },
             Filter::Uid(uid) => match fstat(self.root.as_fd()) {

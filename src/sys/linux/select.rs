@@ -13,6 +13,15 @@
 //! reads through it (`info.rs` explains why either binds). With one source
 //! it reads `<pid>/<file>` directly.
 //!
+//! The real ids come from `PIDFD_GET_INFO` where it answers (`pidfd.rs`),
+//! bound as a file is: by `finish` after an euid read by name; through
+//! the bound directory by opening the pidfd first, then the directory,
+//! then asking (an answer proves the pidfd's process lived on after the
+//! directory was opened, when it held the pid: the directory's), or, when
+//! the directory was opened earlier, by a read through it after the
+//! answer (the directory's process still lived after the pidfd was
+//! opened, so held the pid then); the answer alone with one source.
+//!
 //! The effective uid is the directory's owner, except that a task reaped
 //! during the `fstatat` reads as owned by the reaped-task owner (root, or
 //! the overflow uid): such a reading is confirmed, by a read through the
@@ -22,6 +31,7 @@ use core::cell::RefCell;
 use core::ffi::CStr;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
+use super::pidfd::{self, PidfdAnswer};
 use super::select_ns::NsRef;
 use super::syscalls::{fstat, openat, read, stat_at};
 use super::{reread, vanished, ProcFs};
@@ -61,6 +71,11 @@ pub(crate) struct ProcReader {
     euid_unconfirmed: bool,
     /// A file of the candidate was read by path after the euid.
     read_by_path: bool,
+    /// The real ids are asked of `PIDFD_GET_INFO` first.
+    pidfd: bool,
+    /// They were, on a pidfd opened after the bound directory, and no
+    /// read through the directory has succeeded since (`finish`).
+    ids_unbound: bool,
     euid: Option<u32>,
     stat: Option<StatFacts>,
     ids: Option<IdFacts>,
@@ -109,6 +124,8 @@ impl ProcReader {
             euid_ino: None,
             euid_unconfirmed: false,
             read_by_path: false,
+            pidfd: status && fs.pidfd_answers(),
+            ids_unbound: false,
             euid: None,
             stat: None,
             ids: None,
@@ -151,7 +168,13 @@ impl ProcReader {
             let Some(dir) = self.dir()? else {
                 return Ok(None);
             };
-            return Ok(Some(call(dir, file)));
+            let got = call(dir, file);
+            // Found through the directory: its process lives (a lookup
+            // under a reaped task's directory fails, `pid_revalidate`).
+            if got.is_ok() {
+                self.ids_unbound = false;
+            }
+            return Ok(Some(got));
         }
         let mut path = [0u8; parse::PID_PATH_MAX];
         let name =
@@ -260,6 +283,7 @@ impl Reader for ProcReader {
         self.euid_ino = None;
         self.euid_unconfirmed = false;
         self.read_by_path = false;
+        self.ids_unbound = false;
         self.euid = None;
         self.stat = None;
         self.ids = None;
@@ -314,6 +338,18 @@ impl Reader for ProcReader {
     }
 
     fn ids(&mut self) -> Got<IdFacts> {
+        if self.ids.is_none() && self.pidfd {
+            match self.ask_pidfd()? {
+                PidfdAnswer::Info(info) => {
+                    self.ids = Some(IdFacts {
+                        ruid: info.ruid,
+                        rgid: info.rgid,
+                    });
+                }
+                PidfdAnswer::Gone => return Ok(None),
+                PidfdAnswer::Fallback => {}
+            }
+        }
         if self.ids.is_none() {
             let mut buf = [0u8; STATUS_BUF];
             let Some(bytes) = self.read_file(c"status", &mut buf, "read status")? else {
@@ -357,6 +393,18 @@ impl Reader for ProcReader {
     }
 
     fn finish(&mut self) -> Got<()> {
+        if self.ids_unbound {
+            // The directory's process still lives after the pidfd was
+            // opened: it held the pid then, so the pidfd was its own.
+            let Some(dir) = self.dir.as_ref() else {
+                return Ok(None);
+            };
+            match stat_at(dir.as_fd(), c"stat", libc::AT_SYMLINK_NOFOLLOW) {
+                Ok(_) => self.ids_unbound = false,
+                Err(errno) if vanished(errno) => return Ok(None),
+                Err(errno) => return Err(self.per_pid("fstatat", errno)),
+            }
+        }
         let Some(ino) = self.euid_ino else {
             return Ok(Some(()));
         };
@@ -384,6 +432,29 @@ impl Reader for ProcReader {
 }
 
 impl ProcReader {
+    /// Asks `PIDFD_GET_INFO` about the candidate, bound to it as the
+    /// module docs say.
+    fn ask_pidfd(&mut self) -> Result<PidfdAnswer, Error> {
+        let fd = match pidfd::open(self.pid) {
+            Ok(fd) => fd,
+            Err(answer) => return Ok(answer),
+        };
+        if !self.bind {
+            // One source, or bound by `finish` as a file read by path.
+            self.read_by_path = true;
+            return Ok(pidfd::ask(fd.as_fd(), self.pid));
+        }
+        let opened_before = self.dir.is_some();
+        if self.dir()?.is_none() {
+            return Ok(PidfdAnswer::Gone);
+        }
+        let answer = pidfd::ask(fd.as_fd(), self.pid);
+        if opened_before && matches!(answer, PidfdAnswer::Info(_)) {
+            self.ids_unbound = true;
+        }
+        Ok(answer)
+    }
+
     /// Reads the command line into `text` (the thread's buffer) and
     /// matches it as `ps -o args` shows it. The buffer keeps its whole
     /// length between calls (zeroed once, when it grows), so that a read
