@@ -70,34 +70,17 @@ fn tail_of_a_long_command_line_is_matched() {
     assert!(!oracle(short_pid).contains(&marker));
 
     let mut buf = PidBuf::new();
+    let mut run = |q: Query<'_>| -> Vec<u32> {
+        let got = q.fill(&mut buf).expect("query");
+        got.iter().map(|p| p.as_raw() as u32).collect()
+    };
     for _ in 0..3 {
-        let got: Vec<u32> = Query::new()
-            .parent(me)
-            .cmdline(Match::substring(&marker))
-            .fill(&mut buf)
-            .expect("query")
-            .iter()
-            .map(|p| p.as_raw() as u32)
-            .collect();
-        assert_eq!(got, [long_pid]);
+        let long = Match::substring(&marker);
+        assert_eq!(run(Query::new().parent(me).cmdline(long)), [long_pid]);
         // Over every process: the long one read first or not, the short
         // one never matches what the long one left in the buffer.
-        let got: Vec<u32> = Query::new()
-            .cmdline(Match::substring(&marker))
-            .fill(&mut buf)
-            .expect("query")
-            .iter()
-            .map(|p| p.as_raw() as u32)
-            .collect();
-        assert_eq!(got, [long_pid]);
-        let got: Vec<u32> = Query::new()
-            .parent(me)
-            .cmdline(Match::exact("sh -c sleep 600; : sh short"))
-            .fill(&mut buf)
-            .expect("query")
-            .iter()
-            .map(|p| p.as_raw() as u32)
-            .collect();
-        assert_eq!(got, [short_pid]);
+        assert_eq!(run(Query::new().cmdline(long)), [long_pid]);
+        let short = Match::exact("sh -c sleep 600; : sh short");
+        assert_eq!(run(Query::new().parent(me).cmdline(short)), [short_pid]);
     }
 }
