@@ -333,7 +333,8 @@ fn a_long_executable_path_grows_the_buffer() {
     // A name that really ends in " (deleted)" is not taken for the mark.
     let real = path.with_file_name("pqfake (deleted)");
     std::fs::copy(support::which("sleep"), &real).unwrap();
-    let fake = support::Proc::spawn(support::quiet(std::process::Command::new(&real).arg("900")));
+    let fake =
+        support::Proc::spawn_written(support::quiet(std::process::Command::new(&real).arg("900")));
     support::wait_exec(fake.pid(), "pqfake (deleted");
     let exe = live().exe(fake.pid(), &mut buf).unwrap();
     assert!(!exe.is_deleted());

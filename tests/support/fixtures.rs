@@ -318,7 +318,7 @@ pub fn deleted_exe() -> (Proc, PathBuf) {
     std::fs::create_dir_all(&dir).expect("create a temporary directory");
     let path = dir.join("pqdelsleep");
     std::fs::copy(super::env::which("sleep"), &path).expect("copy sleep");
-    let proc = Proc::spawn(quiet(Command::new(&path).arg(SLEEP_SECS)));
+    let proc = Proc::spawn_written(quiet(Command::new(&path).arg(SLEEP_SECS)));
     wait_exec(proc.pid(), "pqdelsleep");
     std::fs::remove_file(&path).expect("delete the copy");
     let _ = std::fs::remove_dir(&dir);
@@ -334,7 +334,7 @@ pub fn long_path_exe(len: usize) -> (Proc, PathBuf) {
     std::fs::create_dir_all(&dir).expect("create a deep directory");
     let path = dir.join("pqlongsleep");
     std::fs::copy(super::env::which("sleep"), &path).expect("copy sleep");
-    let proc = Proc::spawn(quiet(Command::new(&path).arg(SLEEP_SECS)));
+    let proc = Proc::spawn_written(quiet(Command::new(&path).arg(SLEEP_SECS)));
     wait_exec(proc.pid(), "pqlongsleep");
     (proc, path)
 }

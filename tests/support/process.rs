@@ -40,14 +40,34 @@ impl Proc {
     /// Spawns `cmd` (standard streams inherited unless the caller set
     /// them; see [`quiet`]).
     pub fn spawn(cmd: &mut Command) -> Proc {
-        let child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot spawn {cmd:?}: {e}"));
+        let child = cmd.spawn();
+        Proc::adopt(cmd, child)
+    }
+
+    /// The guard of `spawned`, the result of spawning `cmd`.
+    fn adopt(cmd: &Command, spawned: std::io::Result<Child>) -> Proc {
+        let child = spawned.unwrap_or_else(|e| panic!("cannot spawn {cmd:?}: {e}"));
         Proc {
             child,
             group: None,
             descendants: Vec::new(),
             reaps_its_children: false,
+        }
+    }
+
+    /// Spawns `cmd`, whose program file was just written. Until a child
+    /// that another test thread forked meanwhile execs, it holds that file
+    /// open for writing too, and exec fails with `ETXTBSY`: tried again,
+    /// for a few seconds at most.
+    pub fn spawn_written(cmd: &mut Command) -> Proc {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            match cmd.spawn() {
+                Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                spawned => return Proc::adopt(cmd, spawned),
+            }
         }
     }
 
